@@ -1,0 +1,103 @@
+//
+// FrameDecoder.h — resumable RFC 6455 decoder: frames, message assembly across fragments
+// with interleaved control frames, UTF-8 checks, size limit. No I/O, no exceptions, no logging.
+//
+#ifndef PARLEY_CODEC_FRAMEDECODER_INCLUDED
+#define PARLEY_CODEC_FRAMEDECODER_INCLUDED
+
+#include "parley/codec/Opcode.h"
+#include "parley/codec/Utf8Validator.h"
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace parley {
+namespace codec {
+
+/// Which side decodes: a Server requires masked frames from its client, a Client requires
+/// unmasked frames from its server (RFC 6455 §5.1).
+enum class Role : std::uint8_t { Server, Client };
+
+class FrameDecoder
+{
+public:
+	enum class EventType : std::uint8_t
+	{
+		NeedMore,  ///< all input consumed (or none usable): read more and call again
+		Text,      ///< a whole text message (valid UTF-8)
+		Binary,    ///< a whole binary message
+		Ping,      ///< a ping with its payload (≤ 125 bytes)
+		Pong,      ///< a pong with its payload
+		Close,     ///< a valid close frame: closeCode (NoStatus if empty) and payload = reason
+		Error      ///< a protocol violation: closeCode says which (1002, 1007, 1009); final
+	};
+
+	struct Event
+	{
+		EventType type = EventType::NeedMore;
+		std::string_view payload;     ///< message / control payload / close reason; valid until the next call
+		std::uint16_t closeCode = 0;  ///< Close and Error only
+		const char* error = "";       ///< Error only: short static description, e.g. "unmasked client frame"
+	};
+
+	/// maxMessageSize: largest message (sum of its fragments) accepted; larger → Error 1009.
+	explicit FrameDecoder(Role role, std::uint64_t maxMessageSize = 16u * 1024u * 1024u);
+
+	/// Decodes from data[0..size). Returns how many bytes were consumed and sets `event`.
+	/// Call repeatedly, advancing by the returned count, until the event is NeedMore; a frame
+	/// may be cut anywhere between calls. The buffer is modified (payload unmasked in place);
+	/// a payload that lies wholly in one call's input is returned as a view into `data`,
+	/// otherwise it is gathered into an internal buffer. After an Error, every call returns
+	/// the same Error and consumes nothing.
+	std::size_t decode(char* data, std::size_t size, Event& event) noexcept;
+
+	/// Forgets all state (for reusing the decoder on a new connection).
+	void reset() noexcept;
+
+	/// True while a fragmented data message is being assembled.
+	bool inMessage() const noexcept { return _messageOpcode != Opcode::Continuation; }
+
+	std::uint64_t maxMessageSize() const noexcept { return _maxMessageSize; }
+	void setMaxMessageSize(std::uint64_t n) noexcept { _maxMessageSize = n; }
+
+private:
+	enum class State : std::uint8_t { Header, Payload, Failed };
+
+	/// Checks the first two header bytes; returns the whole header's size, or 0 after fail().
+	std::size_t startHeader(unsigned b0, unsigned b1) noexcept;
+	/// Reads length and mask from a whole header; sets up the frame; false after fail().
+	bool finishHeader(const unsigned char* h) noexcept;
+	/// Handles a whole frame's payload; returns true if it produced an event (maybe an Error).
+	bool completeFrame(std::string_view payload, Event& event) noexcept;
+	/// Enters the sticky Failed state and reports it in event; returns false.
+	bool fail(std::uint16_t code, const char* what) noexcept;
+	bool textMessage() const noexcept
+	{
+		return _opcode == Opcode::Text || (_opcode == Opcode::Continuation && _messageOpcode == Opcode::Text);
+	}
+
+	Role _role;
+	std::uint64_t _maxMessageSize;
+	State _state = State::Header;
+	unsigned char _header[14];
+	std::size_t _headerHave = 0;   // header bytes gathered (only when a header is cut across calls)
+	std::size_t _headerNeed = 2;   // header size once the first two bytes are known
+	bool _fin = false;
+	Opcode _opcode = Opcode::Continuation;          // opcode of the current frame
+	Opcode _messageOpcode = Opcode::Continuation;   // opcode of the fragmented message being assembled
+	bool _masked = false;
+	std::uint8_t _mask[4] = {0, 0, 0, 0};
+	std::size_t _maskOffset = 0;
+	std::uint64_t _payloadLength = 0;
+	std::uint64_t _payloadRead = 0;
+	std::string _message;   // assembled data message (fragments or frames cut across calls)
+	std::string _control;   // control frame payload cut across calls
+	Utf8Validator _utf8;    // incremental check of the text message being gathered
+	Event _failure;
+};
+
+} // namespace codec
+} // namespace parley
+
+#endif

@@ -1,0 +1,154 @@
+//
+// HostConfig.cpp
+//
+#include "parley/config/HostConfig.h"
+#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
+#include <Poco/File.h>
+#include <Poco/NumberParser.h>
+#include <Poco/Path.h>
+#include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+#include <fstream>
+#include <limits>
+
+namespace parley {
+
+namespace {
+
+using Poco::Util::AbstractConfiguration;
+
+std::uint64_t readUnsigned(const AbstractConfiguration& config, const std::string& key, std::uint64_t def,
+	std::uint64_t min, std::uint64_t max)
+{
+	if (!config.hasProperty(key)) return def;
+	const std::string raw = Poco::trim(config.getRawString(key));
+	std::string text;
+	try
+	{
+		text = Poco::trim(config.getString(key));
+	}
+	catch (const Poco::Exception& e)
+	{
+		throw ConfigError(key + ": " + e.displayText());
+	}
+	Poco::UInt64 value = 0;
+	if (text.empty() || text[0] == '-' || !Poco::NumberParser::tryParseUnsigned64(text, value))
+		throw ConfigError(key + ": '" + raw + "' is not a whole number");
+	if (value < min || value > max)
+		throw ConfigError(key + ": " + text + " is out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")");
+	return value;
+}
+
+} // namespace
+
+HostConfig HostConfig::from(const AbstractConfiguration& config)
+{
+	HostConfig result;
+	result.address = Poco::trim(config.getString("server.address", result.address));
+	if (result.address.empty()) throw ConfigError("server.address: must not be empty");
+	result.port = static_cast<std::uint16_t>(readUnsigned(config, "server.port", result.port, 0, 65535));
+	result.httpThreads = static_cast<unsigned>(readUnsigned(config, "server.http_threads", result.httpThreads, 1, 1024));
+	result.pluginDir = Poco::trim(config.getString("plugins.dir", ""));
+
+	EngineConfig& e = result.engine;
+	e.threads = static_cast<unsigned>(readUnsigned(config, "engine.threads", e.threads, 0, 256));
+	e.maxMessageSize = readUnsigned(config, "engine.max_message_size", e.maxMessageSize, 1, std::uint64_t(1) << 40);
+	e.backpressureHigh = readUnsigned(config, "engine.backpressure_high", e.backpressureHigh, 1024, std::uint64_t(1) << 40);
+	e.backpressureLow = readUnsigned(config, "engine.backpressure_low", e.backpressureLow, 0, std::uint64_t(1) << 40);
+	e.backpressureLimit = readUnsigned(config, "engine.backpressure_limit", e.backpressureLimit, 1024, std::uint64_t(1) << 40);
+	if (e.backpressureLow >= e.backpressureHigh)
+		throw ConfigError("engine.backpressure_low: must be below engine.backpressure_high");
+	if (e.backpressureLimit < e.backpressureHigh)
+		throw ConfigError("engine.backpressure_limit: must not be below engine.backpressure_high");
+	e.maxConnections = static_cast<unsigned>(readUnsigned(config, "engine.max_connections", e.maxConnections, 1, 10000000));
+	e.handshakeTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.handshake_timeout_ms", e.handshakeTimeoutMs, 1, 3600000));
+	e.idleTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.idle_timeout_ms", e.idleTimeoutMs, 0, 86400000));
+	e.pingIntervalMs = static_cast<unsigned>(readUnsigned(config, "engine.ping_interval_ms", e.pingIntervalMs, 0, 86400000));
+
+	AbstractConfiguration::Keys routeKeys;
+	config.keys("route", routeKeys);
+	for (const auto& path : routeKeys)
+	{
+		const std::string key = "route." + path;
+		if (path.empty() || path[0] != '/') throw ConfigError(key + ": a route path must start with '/'");
+		std::vector<std::string> chain;
+		Poco::StringTokenizer names(config.getString(key, ""), ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+		for (const auto& name : names) chain.push_back(name);
+		if (chain.empty()) throw ConfigError(key + ": route has no plugins (expected e.g. " + key + " = echo)");
+		result.routes[path] = std::move(chain);
+	}
+	if (result.routes.empty()) throw ConfigError("route.*: no route configured (expected e.g. route./ws = random-suffix)");
+
+	AbstractConfiguration::Keys pluginNames;
+	config.keys("plugin", pluginNames);
+	for (const auto& name : pluginNames)
+	{
+		AbstractConfiguration::Keys settingKeys;
+		config.keys("plugin." + name, settingKeys);
+		Settings& settings = result.pluginSettings[name];
+		for (const auto& key : settingKeys)
+		{
+			const std::string full = "plugin." + name + "." + key;
+			if (config.hasProperty(full)) settings[key] = config.getString(full);
+		}
+	}
+	return result;
+}
+
+HostConfig HostConfig::fromFile(const std::string& path)
+{
+	if (path.empty()) throw ConfigError("no configuration file given and none found (use --config=PATH)");
+	Poco::File file(path);
+	if (!file.exists()) throw ConfigError("configuration file '" + path + "' does not exist");
+	if (!file.isFile()) throw ConfigError("configuration file '" + path + "' is not a file");
+	{
+		std::ifstream in(path);
+		if (!in) throw ConfigError("configuration file '" + path + "' cannot be read");
+	}
+	Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> config;
+	try
+	{
+		config = new Poco::Util::PropertyFileConfiguration(path);
+	}
+	catch (const Poco::Exception& e)
+	{
+		throw ConfigError("configuration file '" + path + "': " + e.displayText());
+	}
+	try
+	{
+		return from(*config);
+	}
+	catch (const ConfigError& e)
+	{
+		throw ConfigError(path + ": " + e.what());
+	}
+}
+
+const Settings& HostConfig::settingsFor(const std::string& plugin) const
+{
+	static const Settings empty;
+	auto it = pluginSettings.find(plugin);
+	return it == pluginSettings.end() ? empty : it->second;
+}
+
+std::string HostConfig::defaultFile(const std::string& executableDir)
+{
+	std::vector<std::string> candidates;
+	if (!executableDir.empty())
+	{
+		Poco::Path installed(executableDir);
+		installed.makeDirectory().popDirectory().pushDirectory("etc").pushDirectory("parley").setFileName("parley-host.properties");
+		candidates.push_back(installed.toString());
+	}
+	candidates.push_back(std::string(PARLEY_SOURCE_DIR) + "/etc/parley-host.properties");
+	candidates.push_back(std::string(PARLEY_INSTALL_SYSCONFDIR) + "/parley/parley-host.properties");
+	for (const auto& candidate : candidates)
+	{
+		if (Poco::File(candidate).exists()) return candidate;
+	}
+	return "";
+}
+
+} // namespace parley

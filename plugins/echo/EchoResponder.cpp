@@ -1,0 +1,16 @@
+//
+// EchoResponder.cpp — the `echo` plugin: replies with the message unchanged.
+//
+#include "parley/Responder.h"
+#include <Poco/ClassLibrary.h>
+
+class EchoResponder: public parley::Responder
+{
+public:
+	void respond(const parley::Message& message, parley::Reply& reply) override
+	{
+		reply.send(message.payload, message.kind);
+	}
+};
+
+PARLEY_DECLARE_PLUGIN_NO_SETTINGS(EchoResponder, "echo", "1.0.0", "Replies with the message unchanged")

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Parley needs (only those missing), using sudo when not root.
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config
+  libpoco-dev libcppunit-dev libwxgtk3.2-dev
+  python3 python3-websocket python3-websockets
+  xvfb xauth
+)
+if [ "${PARLEY_SETUP_EXTRA:-}" != "" ]; then
+  # e.g. PARLEY_SETUP_EXTRA="clang libclang-rt-14-dev" for the fuzz target
+  read -r -a extra <<<"$PARLEY_SETUP_EXTRA"
+  packages+=("${extra[@]}")
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

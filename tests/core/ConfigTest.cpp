@@ -1,0 +1,168 @@
+//
+// ConfigTest.cpp — HostConfig from .properties text and files.
+//
+#include "parley/config/HostConfig.h"
+#include "support/TestEnv.h"
+#include <Poco/AutoPtr.h>
+#include <Poco/File.h>
+#include <Poco/TemporaryFile.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <fstream>
+#include <sstream>
+
+using namespace parley;
+
+namespace {
+
+HostConfig parse(const std::string& text)
+{
+	std::istringstream in(text);
+	Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> config(new Poco::Util::PropertyFileConfiguration(in));
+	return HostConfig::from(*config);
+}
+
+std::string errorOf(const std::string& text)
+{
+	try
+	{
+		parse(text);
+	}
+	catch (const ConfigError& e)
+	{
+		return e.what();
+	}
+	return "";
+}
+
+} // namespace
+
+class ConfigTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(ConfigTest);
+	CPPUNIT_TEST(testShippedDefaultFile);
+	CPPUNIT_TEST(testDefaults);
+	CPPUNIT_TEST(testRoutesAndPluginSettings);
+	CPPUNIT_TEST(testRouteWithoutPlugins);
+	CPPUNIT_TEST(testRouteWithoutSlash);
+	CPPUNIT_TEST(testNoRoutes);
+	CPPUNIT_TEST(testBadNumbers);
+	CPPUNIT_TEST(testBackpressureOrder);
+	CPPUNIT_TEST(testMissingFile);
+	CPPUNIT_TEST(testFileErrorNamesFile);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testShippedDefaultFile()
+	{
+		const std::string path = test::sourceDir() + "/etc/parley-host.properties";
+		HostConfig c = HostConfig::fromFile(path);
+		CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), c.address);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(8080), c.port);
+		CPPUNIT_ASSERT(c.routes.at("/ws") == std::vector<std::string>{"random-suffix"});
+		CPPUNIT_ASSERT(c.routes.at("/echo") == std::vector<std::string>{"echo"});
+		CPPUNIT_ASSERT_EQUAL(std::string("\" \""), c.settingsFor("random-suffix").at("separator"));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(16777216), c.engine.maxMessageSize);
+		CPPUNIT_ASSERT(c.pluginDir.empty());
+		// Every EngineConfig default equals what the shipped file says.
+		EngineConfig d;
+		CPPUNIT_ASSERT_EQUAL(d.backpressureHigh, c.engine.backpressureHigh);
+		CPPUNIT_ASSERT_EQUAL(d.backpressureLow, c.engine.backpressureLow);
+		CPPUNIT_ASSERT_EQUAL(d.backpressureLimit, c.engine.backpressureLimit);
+		CPPUNIT_ASSERT_EQUAL(d.maxConnections, c.engine.maxConnections);
+		CPPUNIT_ASSERT_EQUAL(d.handshakeTimeoutMs, c.engine.handshakeTimeoutMs);
+		CPPUNIT_ASSERT_EQUAL(d.idleTimeoutMs, c.engine.idleTimeoutMs);
+		CPPUNIT_ASSERT_EQUAL(d.pingIntervalMs, c.engine.pingIntervalMs);
+		CPPUNIT_ASSERT_EQUAL(d.threads, c.engine.threads);
+		CPPUNIT_ASSERT_EQUAL(path, HostConfig::defaultFile(""));
+	}
+
+	void testDefaults()
+	{
+		HostConfig c = parse("route./x = echo\n");
+		CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), c.address);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(8080), c.port);
+		CPPUNIT_ASSERT_EQUAL(4u, c.httpThreads);
+		CPPUNIT_ASSERT(c.settingsFor("echo").empty());
+	}
+
+	void testRoutesAndPluginSettings()
+	{
+		HostConfig c = parse(
+			"server.port = 0\n"
+			"route./chain = closer, random-suffix ,echo\n"
+			"plugin.random-suffix.max = 5\n"
+			"plugin.random-suffix.min = 1\n");
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), c.port);
+		CPPUNIT_ASSERT((c.routes.at("/chain") == std::vector<std::string>{"closer", "random-suffix", "echo"}));
+		CPPUNIT_ASSERT_EQUAL(std::string("5"), c.settingsFor("random-suffix").at("max"));
+		CPPUNIT_ASSERT_EQUAL(std::string("1"), c.settingsFor("random-suffix").at("min"));
+	}
+
+	void testRouteWithoutPlugins()
+	{
+		CPPUNIT_ASSERT_EQUAL(std::string("route./empty: route has no plugins (expected e.g. route./empty = echo)"),
+			errorOf("route./ws = echo\nroute./empty = \n"));
+		CPPUNIT_ASSERT(errorOf("route./empty = , ,\n").find("route./empty") == 0);
+	}
+
+	void testRouteWithoutSlash()
+	{
+		CPPUNIT_ASSERT(errorOf("route.ws = echo\n").find("route.ws: a route path must start with '/'") == 0);
+	}
+
+	void testNoRoutes()
+	{
+		CPPUNIT_ASSERT(errorOf("server.port = 1\n").find("no route configured") != std::string::npos);
+	}
+
+	void testBadNumbers()
+	{
+		CPPUNIT_ASSERT_EQUAL(std::string("server.port: 'eighty' is not a whole number"), errorOf("route./a = echo\nserver.port = eighty\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("server.port: 70000 is out of range (0..65535)"), errorOf("route./a = echo\nserver.port = 70000\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("engine.max_message_size: '-5' is not a whole number"),
+			errorOf("route./a = echo\nengine.max_message_size = -5\n"));
+		CPPUNIT_ASSERT(errorOf("route./a = echo\nserver.http_threads = 0\n").find("server.http_threads") == 0);
+	}
+
+	void testBackpressureOrder()
+	{
+		CPPUNIT_ASSERT(errorOf("route./a = echo\nengine.backpressure_low = 9000000\n").find("engine.backpressure_low") == 0);
+		CPPUNIT_ASSERT(errorOf("route./a = echo\nengine.backpressure_limit = 2000\n").find("engine.backpressure_limit") == 0);
+	}
+
+	void testMissingFile()
+	{
+		try
+		{
+			HostConfig::fromFile("/nonexistent/parley.properties");
+			CPPUNIT_FAIL("expected ConfigError");
+		}
+		catch (const ConfigError& e)
+		{
+			CPPUNIT_ASSERT_EQUAL(std::string("configuration file '/nonexistent/parley.properties' does not exist"), std::string(e.what()));
+		}
+	}
+
+	void testFileErrorNamesFile()
+	{
+		Poco::TemporaryFile tmp;
+		{
+			std::ofstream out(tmp.path());
+			out << "route./ws = \n";
+		}
+		try
+		{
+			HostConfig::fromFile(tmp.path());
+			CPPUNIT_FAIL("expected ConfigError");
+		}
+		catch (const ConfigError& e)
+		{
+			const std::string what = e.what();
+			CPPUNIT_ASSERT(what.find(tmp.path()) == 0);
+			CPPUNIT_ASSERT(what.find("route./ws") != std::string::npos);
+		}
+	}
+};
+
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(ConfigTest, "core");
