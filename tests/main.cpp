@@ -8,9 +8,26 @@
 #include <cppunit/TestResultCollector.h>
 #include <cppunit/TestRunner.h>
 #include <cppunit/extensions/TestFactoryRegistry.h>
+#include <cppunit/TestSuite.h>
 #include <csignal>
 #include <iostream>
 #include <string>
+#include <vector>
+
+namespace {
+
+/// Collects the leaf tests whose full name contains `filter`.
+void collect(CppUnit::Test* test, const std::string& filter, std::vector<CppUnit::Test*>& out)
+{
+	if (test->getChildTestCount() == 0)
+	{
+		if (test->getName().find(filter) != std::string::npos) out.push_back(test);
+		return;
+	}
+	for (int i = 0; i < test->getChildTestCount(); ++i) collect(test->getChildTestAt(i), filter, out);
+}
+
+} // namespace
 
 int main(int argc, char** argv)
 {
@@ -18,15 +35,30 @@ int main(int argc, char** argv)
 	std::string group = argc > 1 ? argv[1] : "";
 	std::string filter = argc > 2 ? argv[2] : "";
 
-	CppUnit::TestRunner runner;
+	auto* all = new CppUnit::TestSuite("all");
 	if (group.empty() || group == "all")
 	{
 		for (const char* name : {"core", "plugins", "host", "client", "gui"})
-			runner.addTest(CppUnit::TestFactoryRegistry::getRegistry(name).makeTest());
+			all->addTest(CppUnit::TestFactoryRegistry::getRegistry(name).makeTest());
 	}
 	else
 	{
-		runner.addTest(CppUnit::TestFactoryRegistry::getRegistry(group).makeTest());
+		all->addTest(CppUnit::TestFactoryRegistry::getRegistry(group).makeTest());
+	}
+	CppUnit::TestRunner runner;
+	if (filter.empty())
+	{
+		runner.addTest(all);
+	}
+	else
+	{
+		// The matching tests move into their own suite; the rest of the tree is left unrun (and
+		// not deleted, since the new suite owns the matches now).
+		std::vector<CppUnit::Test*> matches;
+		collect(all, filter, matches);
+		auto* selected = new CppUnit::TestSuite("selected");
+		for (auto* test : matches) selected->addTest(test);
+		runner.addTest(selected);
 	}
 
 	CppUnit::TestResult controller;
@@ -36,7 +68,7 @@ int main(int argc, char** argv)
 	controller.addListener(&progress);
 	try
 	{
-		runner.run(controller, filter);
+		runner.run(controller);
 	}
 	catch (const std::exception& e)
 	{

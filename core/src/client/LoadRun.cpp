@@ -1,0 +1,703 @@
+//
+// LoadRun.cpp — one non-blocking epoll loop on the calling thread drives every connection:
+// replies are read and verified, freed window slots are refilled, and everything one turn
+// produced for a connection leaves in one send().
+//
+#include "parley/client/LoadRun.h"
+#include "ClientHandshake.h"
+#include "ClientSocket.h"
+#include "LatencyHistogram.h"
+#include "MaskGenerator.h"
+#include "parley/client/Url.h"
+#include "parley/codec/FrameDecoder.h"
+#include "parley/codec/FrameEncoder.h"
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace parley {
+namespace client {
+
+bool LoadSummary::ok(std::uint64_t requested) const
+{
+	return error.empty() && !cancelled && mismatched == 0 && missing == 0 && sent == requested
+		&& received == requested && verified == requested;
+}
+
+std::string LoadSummary::line() const
+{
+	char buffer[512];
+	std::snprintf(buffer, sizeof(buffer),
+		"sent=%llu received=%llu verified=%llu mismatched=%llu missing=%llu elapsed=%.3fs rate=%.0f msg/s "
+		"p50=%.0fus p99=%.0fus max=%.0fus",
+		static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received),
+		static_cast<unsigned long long>(verified), static_cast<unsigned long long>(mismatched),
+		static_cast<unsigned long long>(missing), elapsedSeconds, messagesPerSecond, p50Micros, p99Micros,
+		maxMicros);
+	std::string out(buffer);
+	if (cancelled)
+		out += " (cancelled)";
+	return out;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t nowNanos() noexcept
+{
+	return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+/// Stops the run: what() is the summary's error line.
+class RunError : public std::runtime_error
+{
+public:
+	using std::runtime_error::runtime_error;
+};
+
+/// Shows a payload for an error line: printable ASCII as is, the rest escaped, cut at 80 bytes.
+std::string show(std::string_view data)
+{
+	static const char hex[] = "0123456789abcdef";
+	std::string out = "'";
+	std::size_t limit = std::min<std::size_t>(data.size(), 80);
+	for (std::size_t i = 0; i < limit; ++i)
+	{
+		unsigned char c = static_cast<unsigned char>(data[i]);
+		if (c >= 0x20 && c < 0x7F && c != '\\' && c != '\'')
+			out += static_cast<char>(c);
+		else
+		{
+			out += "\\x";
+			out += hex[c >> 4];
+			out += hex[c & 0xF];
+		}
+	}
+	out += "'";
+	if (data.size() > limit)
+		out += "... (" + std::to_string(data.size()) + " bytes)";
+	return out;
+}
+
+struct Connection
+{
+	Connection(unsigned i, std::uint64_t q, unsigned window, std::uint64_t maxMessageSize) :
+		index(i), quota(q), decoder(codec::Role::Client, maxMessageSize), sentAt(window, 0)
+	{
+	}
+
+	unsigned index;
+	std::uint64_t quota;       // messages this connection sends
+	ClientSocket socket;
+	bool tcpConnected = false;
+	bool open = false;         // handshake done
+	bool writable = false;     // last send did not hit EAGAIN (edge-triggered epoll)
+	bool closeSent = false;
+	bool finished = false;     // close handshake done or connection gone (closing phase)
+	std::unique_ptr<ClientHandshake> handshake;
+	codec::FrameDecoder decoder;
+	MaskGenerator masks;
+	std::string out;
+	std::size_t outOffset = 0;
+	std::uint64_t nextSend = 0;     // sequence number of the next message to send
+	std::uint64_t nextExpect = 0;   // sequence number the next reply answers
+	std::vector<std::int64_t> sentAt;  // send time by seq % window
+	std::int64_t lastActivity = 0;  // last reply, or first send into an empty window
+
+	std::uint64_t inFlight() const noexcept { return nextSend - nextExpect; }
+	bool done() const noexcept { return nextExpect >= quota; }
+};
+
+class Runner
+{
+public:
+	Runner(const LoadOptions& options, std::atomic<bool>& cancel) : _o(options), _cancel(cancel) {}
+	~Runner()
+	{
+		if (_epoll >= 0)
+			::close(_epoll);
+	}
+
+	LoadSummary run(const std::function<void(const LoadProgress&)>& progress, unsigned progressIntervalMs);
+
+private:
+	void setUp();
+	void onEvent(Connection& c, std::uint32_t events);
+	void readAll(Connection& c, std::uint32_t events);
+	void processFrames(Connection& c, char* data, std::size_t size);
+	void onReply(Connection& c, codec::FrameDecoder::EventType type, std::string_view payload);
+	void mismatch(Connection& c, std::uint64_t seq, const std::string& what);
+	void fill(Connection& c);
+	void flush(Connection& c);
+	void closeAll();
+	std::size_t messageId(char* dst, unsigned conn, std::uint64_t seq) const noexcept;
+	std::string expectedText(unsigned conn, std::uint64_t seq) const;
+	void checkTimeouts(std::int64_t now);
+
+	const LoadOptions& _o;
+	std::atomic<bool>& _cancel;
+	Url _url;
+	int _epoll = -1;
+	std::vector<std::unique_ptr<Connection>> _conns;
+	std::vector<char> _readBuffer;
+	std::string _padding;       // the filler after "<conn>:<seq>" up to `size`
+	std::string _message;       // scratch for the message being sent
+	codec::Opcode _opcode = codec::Opcode::Text;
+	bool _exchanging = false;
+	bool _closing = false;
+	std::int64_t _now = 0;
+	std::int64_t _start = 0;
+	LoadSummary _s;
+	LatencyHistogram _latency;
+	double _recentSum = 0;
+	std::uint64_t _recentCount = 0;
+};
+
+std::size_t Runner::messageId(char* dst, unsigned conn, std::uint64_t seq) const noexcept
+{
+	char* p = std::to_chars(dst, dst + 12, conn).ptr;
+	*p++ = ':';
+	p = std::to_chars(p, p + 21, seq).ptr;
+	return static_cast<std::size_t>(p - dst);
+}
+
+std::string Runner::expectedText(unsigned conn, std::uint64_t seq) const
+{
+	char id[40];
+	std::size_t n = messageId(id, conn, seq);
+	std::string m(id, n);
+	if (_o.size > n)
+		m.append(_padding, 0, _o.size - n);
+	return m;
+}
+
+void Runner::setUp()
+{
+	if (_o.window == 0)
+		throw RunError("window must be at least 1");
+	if (_o.conns == 0)
+		throw RunError("conns must be at least 1");
+	if (_o.expect == Expect::RandomSuffix && _o.min > _o.max)
+		throw RunError("min (" + std::to_string(_o.min) + ") is greater than max (" + std::to_string(_o.max) + ")");
+	try
+	{
+		_url = Url::parse(_o.url);
+	}
+	catch (const std::exception& e)
+	{
+		throw RunError(e.what());
+	}
+	_opcode = _o.binary ? codec::Opcode::Binary : codec::Opcode::Text;
+	static const char pattern[] = "abcdefghijklmnopqrstuvwxyz";
+	_padding.resize(_o.size);
+	for (std::size_t i = 0; i < _o.size; ++i)
+		_padding[i] = pattern[i % 26];
+	_readBuffer.resize(256 * 1024);
+
+	_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+	if (_epoll < 0)
+		throw RunError("epoll_create1: " + ClientSocket::errorText(errno));
+
+	unsigned conns = _o.conns;
+	if (_o.count > 0 && conns > _o.count)
+		conns = static_cast<unsigned>(_o.count);
+	std::random_device seeds;
+	for (unsigned i = 0; i < conns; ++i)
+	{
+		std::uint64_t quota = _o.count / conns + (i < _o.count % conns ? 1 : 0);
+		auto c = std::make_unique<Connection>(i, quota, _o.window, _o.maxMessageSize);
+		c->masks.reseed((static_cast<std::uint64_t>(seeds()) << 32) ^ seeds());
+		try
+		{
+			c->handshake = std::make_unique<ClientHandshake>(_url);
+			c->socket = ClientSocket::startConnect(_url.host, _url.port, _url.str());
+		}
+		catch (const std::exception& e)
+		{
+			throw RunError(e.what());
+		}
+		epoll_event ev;
+		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+		ev.data.u64 = i;
+		if (::epoll_ctl(_epoll, EPOLL_CTL_ADD, c->socket.fd(), &ev) != 0)
+			throw RunError("epoll_ctl: " + ClientSocket::errorText(errno));
+		_conns.push_back(std::move(c));
+	}
+}
+
+LoadSummary Runner::run(const std::function<void(const LoadProgress&)>& progress, unsigned progressIntervalMs)
+{
+	const std::int64_t interval = std::int64_t(std::max(1u, progressIntervalMs)) * 1000000;
+	try
+	{
+		setUp();
+		_now = nowNanos();
+		const std::int64_t connectDeadline = _now + std::int64_t(_o.connectTimeoutMs) * 1000000;
+		std::int64_t nextProgress = 0;
+		std::int64_t nextTimeoutCheck = 0;
+		std::int64_t closeDeadline = 0;
+		epoll_event events[256];
+		for (;;)
+		{
+			if (!_closing && _cancel.load(std::memory_order_relaxed))
+			{
+				_s.cancelled = true;
+				break;
+			}
+			int waitMs = 50;
+			if (!_exchanging && !_closing)
+				waitMs = static_cast<int>(std::max<std::int64_t>(0, std::min<std::int64_t>(50, (connectDeadline - _now) / 1000000 + 1)));
+			int n = ::epoll_wait(_epoll, events, 256, waitMs);
+			if (n < 0 && errno != EINTR)
+				throw RunError("epoll_wait: " + ClientSocket::errorText(errno));
+			_now = nowNanos();
+			for (int i = 0; i < n; ++i)
+				onEvent(*_conns[events[i].data.u64], events[i].events);
+
+			if (_closing)
+			{
+				bool all = true;
+				for (auto& c : _conns)
+					all = all && c->finished;
+				if (all || _now >= closeDeadline)
+					break;
+				continue;
+			}
+
+			if (!_exchanging)
+			{
+				bool all = true;
+				for (auto& c : _conns)
+					all = all && c->open;
+				if (all)
+				{
+					_exchanging = true;
+					_start = _now;
+					nextProgress = _now + interval;
+					nextTimeoutCheck = _now;
+				}
+				else if (_now >= connectDeadline)
+				{
+					bool tcp = true;
+					for (auto& c : _conns)
+						tcp = tcp && c->tcpConnected;
+					throw RunError(tcp ? "no handshake response from " + _url.str() + " within " + std::to_string(_o.connectTimeoutMs) + " ms"
+									   : "cannot connect to " + _url.str() + ": timed out after " + std::to_string(_o.connectTimeoutMs) + " ms");
+				}
+			}
+			if (_exchanging)
+			{
+				bool allDone = true;
+				for (auto& c : _conns)
+				{
+					fill(*c);
+					allDone = allDone && c->done();
+				}
+				if (allDone)
+				{
+					_s.elapsedSeconds = double(_now - _start) / 1e9;
+					_exchanging = false;
+					_closing = true;
+					closeDeadline = _now + 1000000000;
+					closeAll();
+					continue;
+				}
+				if (_now >= nextTimeoutCheck)
+				{
+					checkTimeouts(_now);
+					nextTimeoutCheck = _now + 50000000;
+				}
+				if (progress && _now >= nextProgress)
+				{
+					LoadProgress p;
+					p.sent = _s.sent;
+					p.received = _s.received;
+					p.verified = _s.verified;
+					p.mismatched = _s.mismatched;
+					p.elapsedSeconds = double(_now - _start) / 1e9;
+					p.recentRttMicros = _recentCount ? _recentSum / double(_recentCount) / 1000.0 : 0;
+					_recentSum = 0;
+					_recentCount = 0;
+					progress(p);
+					nextProgress = _now + interval;
+				}
+			}
+		}
+	}
+	catch (const RunError& e)
+	{
+		_s.error = e.what();
+	}
+	catch (const std::exception& e)
+	{
+		_s.error = std::string("internal error: ") + e.what();
+	}
+	if (_start != 0 && _s.elapsedSeconds == 0)
+		_s.elapsedSeconds = double(nowNanos() - _start) / 1e9;
+	for (auto& c : _conns)
+		c->socket.close();
+	_s.missing = _s.sent - _s.received;
+	_s.messagesPerSecond = _s.elapsedSeconds > 0 ? double(_s.received) / _s.elapsedSeconds : 0;
+	_s.p50Micros = double(_latency.quantile(0.50)) / 1000.0;
+	_s.p99Micros = double(_latency.quantile(0.99)) / 1000.0;
+	_s.maxMicros = double(_latency.max()) / 1000.0;
+	return _s;
+}
+
+void Runner::onEvent(Connection& c, std::uint32_t events)
+{
+	if (!c.socket.valid())
+		return;
+	if (!c.tcpConnected)
+	{
+		int err = c.socket.connectError();
+		if (err != 0)
+			throw RunError("cannot connect to " + _url.str() + ": " + ClientSocket::errorText(err));
+		if (!(events & (EPOLLOUT | EPOLLIN)))
+			return;
+		c.tcpConnected = true;
+		c.writable = true;
+		c.out = c.handshake->request();
+		c.outOffset = 0;
+		flush(c);
+	}
+	if (events & EPOLLOUT)
+	{
+		c.writable = true;
+		flush(c);
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		readAll(c, events);
+}
+
+void Runner::readAll(Connection& c, std::uint32_t events)
+{
+	while (c.socket.valid())
+	{
+		ssize_t n = ::recv(c.socket.fd(), _readBuffer.data(), _readBuffer.size(), 0);
+		if (n > 0)
+		{
+			_now = nowNanos();
+			char* data = _readBuffer.data();
+			std::size_t size = static_cast<std::size_t>(n);
+			if (!c.open)
+			{
+				std::size_t consumed = 0;
+				ClientHandshake::Result r = c.handshake->feed(data, size, consumed);
+				if (r == ClientHandshake::Result::Failed)
+					throw RunError(c.handshake->error() + " (" + _url.str() + ")");
+				if (r == ClientHandshake::Result::NeedMore)
+					continue;
+				c.open = true;
+				c.handshake.reset();
+				data += consumed;
+				size -= consumed;
+			}
+			if (size > 0)
+				processFrames(c, data, size);
+			// A short read drained the socket: anything arriving later raises a new edge. Only
+			// an end of stream reported with this event needs one more recv to be seen.
+			if (static_cast<std::size_t>(n) < _readBuffer.size() && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+				return;
+			continue;
+		}
+		if (n == 0)
+		{
+			if (_closing)
+			{
+				c.finished = true;
+				c.socket.close();
+				return;
+			}
+			if (!c.open)
+				throw RunError("handshake failed: " + _url.str() + " closed the connection before answering");
+			throw RunError("server closed connection " + std::to_string(c.index) + " without a close frame after "
+				+ std::to_string(c.nextExpect) + " replies");
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		int err = errno;
+		if (_closing)
+		{
+			c.finished = true;
+			c.socket.close();
+			return;
+		}
+		if (!c.open)
+			throw RunError("handshake failed: " + _url.str() + ": " + ClientSocket::errorText(err));
+		throw RunError("connection " + std::to_string(c.index) + " lost after " + std::to_string(c.nextExpect)
+			+ " replies: " + ClientSocket::errorText(err));
+	}
+}
+
+void Runner::processFrames(Connection& c, char* data, std::size_t size)
+{
+	using codec::FrameDecoder;
+	FrameDecoder::Event event;
+	for (;;)
+	{
+		std::size_t used = c.decoder.decode(data, size, event);
+		data += used;
+		size -= used;
+		switch (event.type)
+		{
+		case FrameDecoder::EventType::NeedMore:
+			if (c.outOffset < c.out.size())
+				flush(c);
+			return;
+		case FrameDecoder::EventType::Text:
+		case FrameDecoder::EventType::Binary:
+			onReply(c, event.type, event.payload);
+			break;
+		case FrameDecoder::EventType::Ping:
+		{
+			std::uint8_t key[4];
+			codec::FrameEncoder::appendFrame(c.out, codec::Opcode::Pong, event.payload, true, c.masks.next(key));
+			break;
+		}
+		case FrameDecoder::EventType::Pong:
+			break;
+		case FrameDecoder::EventType::Close:
+		{
+			if (_closing)
+			{
+				c.finished = true;
+				c.socket.close();
+				return;
+			}
+			std::string what = "server closed connection " + std::to_string(c.index) + " with "
+				+ std::to_string(event.closeCode);
+			if (!event.payload.empty())
+				what += " (" + std::string(event.payload) + ")";
+			what += " after " + std::to_string(c.nextExpect) + " replies";
+			throw RunError(what);
+		}
+		case FrameDecoder::EventType::Error:
+			if (_closing)
+			{
+				c.finished = true;
+				c.socket.close();
+				return;
+			}
+			throw RunError("protocol error from the server on connection " + std::to_string(c.index) + ": "
+				+ event.error + " (close code " + std::to_string(event.closeCode) + ") after "
+				+ std::to_string(c.nextExpect) + " replies");
+		}
+	}
+}
+
+void Runner::onReply(Connection& c, codec::FrameDecoder::EventType type, std::string_view payload)
+{
+	if (_closing)
+		return;
+	if (c.nextExpect >= c.nextSend)
+	{
+		// A reply to nothing: wrong, but it must not hide a missing reply, so it is not "received".
+		++_s.mismatched;
+		if (_s.firstMismatch.empty())
+			_s.firstMismatch = "connection " + std::to_string(c.index) + ": unexpected reply " + show(payload)
+				+ " with no message in flight";
+		return;
+	}
+	++_s.received;
+	const std::uint64_t seq = c.nextExpect++;
+	const std::int64_t latency = _now - c.sentAt[seq % c.sentAt.size()];
+	_latency.record(latency);
+	_recentSum += double(latency);
+	++_recentCount;
+	c.lastActivity = _now;
+
+	const bool wantBinary = _o.binary;
+	const bool isBinary = type == codec::FrameDecoder::EventType::Binary;
+	if (wantBinary != isBinary)
+	{
+		mismatch(c, seq, std::string("expected a ") + (wantBinary ? "binary" : "text") + " reply, got "
+			+ (isBinary ? "binary " : "text ") + show(payload));
+		return;
+	}
+
+	char id[40];
+	const std::size_t idLength = messageId(id, c.index, seq);
+	const std::size_t length = std::max(idLength, _o.size);
+	const bool prefixOk = payload.size() >= length && std::memcmp(payload.data(), id, idLength) == 0
+		&& std::memcmp(payload.data() + idLength, _padding.data(), length - idLength) == 0;
+	bool ok = prefixOk;
+	if (ok)
+	{
+		switch (_o.expect)
+		{
+		case Expect::Prefix:
+			break;
+		case Expect::Echo:
+			ok = payload.size() == length;
+			break;
+		case Expect::RandomSuffix:
+		{
+			const std::string& sep = _o.separator;
+			std::string_view rest = payload.substr(length);
+			ok = rest.size() > sep.size() && rest.compare(0, sep.size(), sep) == 0;
+			if (ok)
+			{
+				rest.remove_prefix(sep.size());
+				std::int64_t value = 0;
+				auto r = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+				ok = r.ec == std::errc() && r.ptr == rest.data() + rest.size() && value >= _o.min && value <= _o.max;
+			}
+			break;
+		}
+		}
+	}
+	if (ok)
+	{
+		++_s.verified;
+		return;
+	}
+	std::string expected = show(expectedText(c.index, seq));
+	switch (_o.expect)
+	{
+	case Expect::Prefix:
+		expected = "a reply starting with " + expected;
+		break;
+	case Expect::Echo:
+		break;
+	case Expect::RandomSuffix:
+		expected += " + " + show(_o.separator) + " + an integer in [" + std::to_string(_o.min) + ", "
+			+ std::to_string(_o.max) + "]";
+		break;
+	}
+	mismatch(c, seq, "expected " + expected + ", got " + show(payload));
+}
+
+void Runner::mismatch(Connection& c, std::uint64_t seq, const std::string& what)
+{
+	++_s.mismatched;
+	if (_s.firstMismatch.empty())
+		_s.firstMismatch = "connection " + std::to_string(c.index) + " message " + std::to_string(seq) + ": " + what;
+}
+
+void Runner::fill(Connection& c)
+{
+	if (!c.open || !c.socket.valid())
+		return;
+	if (c.nextSend < c.quota && c.inFlight() < _o.window)
+	{
+		if (c.inFlight() == 0)
+			c.lastActivity = _now;
+		char id[40];
+		const std::size_t window = c.sentAt.size();
+		do
+		{
+			const std::uint64_t seq = c.nextSend++;
+			const std::size_t idLength = messageId(id, c.index, seq);
+			std::uint8_t key[4];
+			c.masks.next(key);
+			if (_o.size > idLength)
+			{
+				_message.assign(id, idLength);
+				_message.append(_padding, 0, _o.size - idLength);
+				codec::FrameEncoder::appendFrame(c.out, _opcode, _message, true, key);
+			}
+			else
+			{
+				codec::FrameEncoder::appendFrame(c.out, _opcode, std::string_view(id, idLength), true, key);
+			}
+			c.sentAt[seq % window] = _now;
+			++_s.sent;
+		} while (c.nextSend < c.quota && c.inFlight() < _o.window);
+	}
+	if (c.writable && c.outOffset < c.out.size())
+		flush(c);
+}
+
+void Runner::flush(Connection& c)
+{
+	while (c.writable && c.outOffset < c.out.size())
+	{
+		ssize_t n = ::send(c.socket.fd(), c.out.data() + c.outOffset, c.out.size() - c.outOffset, MSG_NOSIGNAL);
+		if (n > 0)
+		{
+			c.outOffset += static_cast<std::size_t>(n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		{
+			c.writable = false;
+			break;
+		}
+		int err = n < 0 ? errno : EPIPE;
+		if (_closing)
+		{
+			c.finished = true;
+			c.socket.close();
+			return;
+		}
+		throw RunError("connection " + std::to_string(c.index) + " lost after " + std::to_string(c.nextExpect)
+			+ " replies: " + ClientSocket::errorText(err));
+	}
+	if (c.outOffset == c.out.size())
+	{
+		c.out.clear();
+		c.outOffset = 0;
+	}
+	else if (c.outOffset > 64 * 1024 && c.outOffset > c.out.size() / 2)
+	{
+		c.out.erase(0, c.outOffset);
+		c.outOffset = 0;
+	}
+}
+
+void Runner::closeAll()
+{
+	for (auto& c : _conns)
+	{
+		if (!c->socket.valid())
+		{
+			c->finished = true;
+			continue;
+		}
+		std::uint8_t key[4];
+		codec::FrameEncoder::appendClose(c->out, codec::CloseCode::Normal, {}, c->masks.next(key));
+		c->closeSent = true;
+		flush(*c);
+	}
+}
+
+void Runner::checkTimeouts(std::int64_t now)
+{
+	const std::int64_t limit = std::int64_t(_o.replyTimeoutMs) * 1000000;
+	for (auto& c : _conns)
+	{
+		if (c->inFlight() > 0 && now - c->lastActivity > limit)
+			throw RunError("no reply on connection " + std::to_string(c->index) + " for " + std::to_string(_o.replyTimeoutMs)
+				+ " ms (" + std::to_string(c->inFlight()) + " in flight, after " + std::to_string(c->nextExpect) + " replies)");
+	}
+}
+
+} // namespace
+
+LoadRun::LoadRun(LoadOptions options) : _options(std::move(options))
+{
+}
+
+LoadSummary LoadRun::run(const std::function<void(const LoadProgress&)>& progress, unsigned progressIntervalMs)
+{
+	Runner runner(_options, _cancel);
+	return runner.run(progress, progressIntervalMs);
+}
+
+} // namespace client
+} // namespace parley
