@@ -30,17 +30,19 @@ public:
 	{
 		test::LogCapture log;
 		PluginRegistry registry(log.logger());
-		CPPUNIT_ASSERT_EQUAL(std::size_t(2), registry.loadDirectory(test::pluginDir()));
-		CPPUNIT_ASSERT(registry.has("echo"));
-		CPPUNIT_ASSERT(registry.has("random-suffix"));
+		const std::vector<std::string> expected{"broadcast", "echo", "json-stamp", "random-suffix", "rate-limit", "ticker", "uppercase"};
+		CPPUNIT_ASSERT_EQUAL(expected.size(), registry.loadDirectory(test::pluginDir()));
 		auto plugins = registry.plugins();
-		CPPUNIT_ASSERT_EQUAL(std::size_t(2), plugins.size());
-		CPPUNIT_ASSERT_EQUAL(std::string("echo"), plugins[0].name);
-		CPPUNIT_ASSERT_EQUAL(std::string("1.0.0"), plugins[0].version);
-		CPPUNIT_ASSERT(!plugins[0].description.empty());
-		CPPUNIT_ASSERT_EQUAL(std::string("random-suffix"), plugins[1].name);
-		CPPUNIT_ASSERT_EQUAL(std::size_t(3), plugins[1].settings.size());
-		CPPUNIT_ASSERT_EQUAL(std::string("separator"), plugins[1].settings[0].first);
+		CPPUNIT_ASSERT_EQUAL(expected.size(), plugins.size());
+		for (std::size_t i = 0; i < expected.size(); ++i)
+		{
+			CPPUNIT_ASSERT(registry.has(expected[i]));
+			CPPUNIT_ASSERT_EQUAL(expected[i], plugins[i].name);
+			CPPUNIT_ASSERT_EQUAL(std::string("1.0.0"), plugins[i].version);
+			CPPUNIT_ASSERT(!plugins[i].description.empty());
+		}
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), plugins[3].settings.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("separator"), plugins[3].settings[0].first);
 		CPPUNIT_ASSERT(log.contains("plugin echo 1.0.0 loaded from"));
 	}
 
