@@ -8,18 +8,6 @@
 namespace parley {
 namespace client {
 
-// Values below Sub get one bucket each; above, a value with its top bit at position b (b >= SubBits)
-// falls into group (b - SubBits + 1) and sub-bucket given by the SubBits bits below the top bit.
-unsigned LatencyHistogram::indexOf(std::uint64_t v) noexcept
-{
-	if (v < Sub)
-		return static_cast<unsigned>(v);
-	unsigned top = 63u - static_cast<unsigned>(__builtin_clzll(v));
-	unsigned group = top - SubBits + 1;
-	unsigned sub = static_cast<unsigned>((v >> (top - SubBits)) & (Sub - 1));
-	return group * Sub + sub;
-}
-
 std::uint64_t LatencyHistogram::upperEdge(unsigned index) noexcept
 {
 	unsigned group = index / Sub;
@@ -29,15 +17,6 @@ std::uint64_t LatencyHistogram::upperEdge(unsigned index) noexcept
 	unsigned shift = group - 1;
 	std::uint64_t base = (static_cast<std::uint64_t>(Sub) + sub) << shift;
 	return base + ((std::uint64_t(1) << shift) - 1);
-}
-
-void LatencyHistogram::record(std::int64_t nanos) noexcept
-{
-	std::uint64_t v = nanos > 0 ? static_cast<std::uint64_t>(nanos) : 0;
-	++_buckets[indexOf(v)];
-	++_count;
-	if (static_cast<std::int64_t>(v) > _max)
-		_max = static_cast<std::int64_t>(v);
 }
 
 std::int64_t LatencyHistogram::quantile(double q) const noexcept

@@ -15,7 +15,14 @@ class LatencyHistogram
 {
 public:
 	/// Adds one latency (negative values count as 0).
-	void record(std::int64_t nanos) noexcept;
+	void record(std::int64_t nanos) noexcept
+	{
+		std::uint64_t v = nanos > 0 ? static_cast<std::uint64_t>(nanos) : 0;
+		++_buckets[indexOf(v)];
+		++_count;
+		if (static_cast<std::int64_t>(v) > _max)
+			_max = static_cast<std::int64_t>(v);
+	}
 
 	/// Returns the latency at quantile q (0..1) in nanoseconds (upper edge of its bucket, never
 	/// above max()); 0 when empty.
@@ -30,7 +37,17 @@ private:
 	static constexpr unsigned Sub = 1u << SubBits;
 	static constexpr unsigned Buckets = (64 - SubBits + 1) * Sub;
 
-	static unsigned indexOf(std::uint64_t v) noexcept;
+	// Values below Sub get one bucket each; above, a value with its top bit at position b
+	// (b >= SubBits) falls into group b - SubBits + 1, sub-bucket = the SubBits bits below the top bit.
+	static unsigned indexOf(std::uint64_t v) noexcept
+	{
+		if (v < Sub)
+			return static_cast<unsigned>(v);
+		const unsigned top = 63u - static_cast<unsigned>(__builtin_clzll(v));
+		const unsigned group = top - SubBits + 1;
+		const unsigned sub = static_cast<unsigned>((v >> (top - SubBits)) & (Sub - 1));
+		return group * Sub + sub;
+	}
 	static std::uint64_t upperEdge(unsigned index) noexcept;
 
 	std::array<std::uint64_t, Buckets> _buckets{};

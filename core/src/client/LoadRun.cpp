@@ -8,6 +8,8 @@
 #include "ClientSocket.h"
 #include "LatencyHistogram.h"
 #include "MaskGenerator.h"
+#include "MessageId.h"
+#include "OutputBuffer.h"
 #include "parley/client/Url.h"
 #include "parley/codec/FrameDecoder.h"
 #include "parley/codec/FrameEncoder.h"
@@ -89,10 +91,39 @@ std::string show(std::string_view data)
 	return out;
 }
 
+/// Masks a payload in place (mask offset 0), eight bytes at a time.
+inline void maskPayload(char* data, std::size_t size, const std::uint8_t* key) noexcept
+{
+	std::uint32_t k32;
+	std::memcpy(&k32, key, 4);
+	const std::uint64_t k64 = (std::uint64_t(k32) << 32) | k32;
+	std::size_t i = 0;
+	for (; i + 8 <= size; i += 8)
+	{
+		std::uint64_t v;
+		std::memcpy(&v, data + i, 8);
+		v ^= k64;
+		std::memcpy(data + i, &v, 8);
+	}
+	for (; i < size; ++i)
+		data[i] = static_cast<char>(data[i] ^ key[i & 3]);
+}
+
+/// Compares short byte strings without a library call.
+inline bool sameBytes(const char* a, const char* b, std::size_t n) noexcept
+{
+	if (n > 32)
+		return std::memcmp(a, b, n) == 0;
+	for (std::size_t i = 0; i < n; ++i)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 struct Connection
 {
 	Connection(unsigned i, std::uint64_t q, unsigned window, std::uint64_t maxMessageSize) :
-		index(i), quota(q), decoder(codec::Role::Client, maxMessageSize), sentAt(window, 0)
+		index(i), quota(q), decoder(codec::Role::Client, maxMessageSize), sentAt(window, 0), sendId(i), expectId(i)
 	{
 	}
 
@@ -107,11 +138,12 @@ struct Connection
 	std::unique_ptr<ClientHandshake> handshake;
 	codec::FrameDecoder decoder;
 	MaskGenerator masks;
-	std::string out;
-	std::size_t outOffset = 0;
+	OutputBuffer out;
 	std::uint64_t nextSend = 0;     // sequence number of the next message to send
 	std::uint64_t nextExpect = 0;   // sequence number the next reply answers
 	std::vector<std::int64_t> sentAt;  // send time by seq % window
+	MessageId sendId;               // "<index>:<nextSend>"
+	MessageId expectId;             // "<index>:<nextExpect>"
 	std::int64_t lastActivity = 0;  // last reply, or first send into an empty window
 
 	std::uint64_t inFlight() const noexcept { return nextSend - nextExpect; }
@@ -151,7 +183,7 @@ private:
 	std::vector<std::unique_ptr<Connection>> _conns;
 	std::vector<char> _readBuffer;
 	std::string _padding;       // the filler after "<conn>:<seq>" up to `size`
-	std::string _message;       // scratch for the message being sent
+	std::string _scratch;       // for pongs and close frames
 	codec::Opcode _opcode = codec::Opcode::Text;
 	bool _exchanging = false;
 	bool _closing = false;
@@ -367,8 +399,8 @@ void Runner::onEvent(Connection& c, std::uint32_t events)
 			return;
 		c.tcpConnected = true;
 		c.writable = true;
-		c.out = c.handshake->request();
-		c.outOffset = 0;
+		c.out.clear();
+		c.out.append(c.handshake->request());
 		flush(c);
 	}
 	if (events & EPOLLOUT)
@@ -454,7 +486,7 @@ void Runner::processFrames(Connection& c, char* data, std::size_t size)
 		switch (event.type)
 		{
 		case FrameDecoder::EventType::NeedMore:
-			if (c.outOffset < c.out.size())
+			if (!c.out.empty())
 				flush(c);
 			return;
 		case FrameDecoder::EventType::Text:
@@ -464,7 +496,9 @@ void Runner::processFrames(Connection& c, char* data, std::size_t size)
 		case FrameDecoder::EventType::Ping:
 		{
 			std::uint8_t key[4];
-			codec::FrameEncoder::appendFrame(c.out, codec::Opcode::Pong, event.payload, true, c.masks.next(key));
+			_scratch.clear();
+			codec::FrameEncoder::appendFrame(_scratch, codec::Opcode::Pong, event.payload, true, c.masks.next(key));
+			c.out.append(_scratch);
 			break;
 		}
 		case FrameDecoder::EventType::Pong:
@@ -519,6 +553,12 @@ void Runner::onReply(Connection& c, codec::FrameDecoder::EventType type, std::st
 	++_recentCount;
 	c.lastActivity = _now;
 
+	const std::size_t idLength = c.expectId.size();
+	const std::size_t length = std::max(idLength, _o.size);
+	const bool prefixOk = payload.size() >= length && sameBytes(payload.data(), c.expectId.data(), idLength)
+		&& (length == idLength || std::memcmp(payload.data() + idLength, _padding.data(), length - idLength) == 0);
+	c.expectId.increment();
+
 	const bool wantBinary = _o.binary;
 	const bool isBinary = type == codec::FrameDecoder::EventType::Binary;
 	if (wantBinary != isBinary)
@@ -527,12 +567,6 @@ void Runner::onReply(Connection& c, codec::FrameDecoder::EventType type, std::st
 			+ (isBinary ? "binary " : "text ") + show(payload));
 		return;
 	}
-
-	char id[40];
-	const std::size_t idLength = messageId(id, c.index, seq);
-	const std::size_t length = std::max(idLength, _o.size);
-	const bool prefixOk = payload.size() >= length && std::memcmp(payload.data(), id, idLength) == 0
-		&& std::memcmp(payload.data() + idLength, _padding.data(), length - idLength) == 0;
 	bool ok = prefixOk;
 	if (ok)
 	{
@@ -595,40 +629,55 @@ void Runner::fill(Connection& c)
 	{
 		if (c.inFlight() == 0)
 			c.lastActivity = _now;
-		char id[40];
+		const std::uint64_t k = std::min<std::uint64_t>(c.quota - c.nextSend, _o.window - c.inFlight());
+		const std::size_t longest = std::max(MessageId::MaxSize, _o.size);
+		// + Copy: the id is copied as a fixed-size block (no library call), which may write past
+		// the last frame's end.
+		char* const begin = c.out.reserve(static_cast<std::size_t>(k) * (codec::FrameEncoder::MaxHeaderSize + longest)
+			+ MessageId::Copy);
+		char* p = begin;
 		const std::size_t window = c.sentAt.size();
-		do
+		for (std::uint64_t i = 0; i < k; ++i)
 		{
-			const std::uint64_t seq = c.nextSend++;
-			const std::size_t idLength = messageId(id, c.index, seq);
+			const std::size_t idLength = c.sendId.size();
+			const std::size_t length = std::max(idLength, _o.size);
 			std::uint8_t key[4];
 			c.masks.next(key);
-			if (_o.size > idLength)
+			std::size_t header;
+			if (length < 126)
 			{
-				_message.assign(id, idLength);
-				_message.append(_padding, 0, _o.size - idLength);
-				codec::FrameEncoder::appendFrame(c.out, _opcode, _message, true, key);
+				p[0] = static_cast<char>(0x80u | static_cast<unsigned>(_opcode));
+				p[1] = static_cast<char>(0x80u | length);
+				std::memcpy(p + 2, key, 4);
+				header = 6;
 			}
 			else
-			{
-				codec::FrameEncoder::appendFrame(c.out, _opcode, std::string_view(id, idLength), true, key);
-			}
-			c.sentAt[seq % window] = _now;
-			++_s.sent;
-		} while (c.nextSend < c.quota && c.inFlight() < _o.window);
+				header = codec::FrameEncoder::writeHeader(p, _opcode, true, length, key);
+			char* payload = p + header;
+			std::memcpy(payload, c.sendId.data(), MessageId::Copy);
+			if (length > idLength)
+				std::memcpy(payload + idLength, _padding.data(), length - idLength);
+			maskPayload(payload, length, key);
+			p = payload + length;
+			c.sentAt[c.nextSend % window] = _now;
+			++c.nextSend;
+			c.sendId.increment();
+		}
+		c.out.commit(static_cast<std::size_t>(p - begin));
+		_s.sent += k;
 	}
-	if (c.writable && c.outOffset < c.out.size())
+	if (c.writable && !c.out.empty())
 		flush(c);
 }
 
 void Runner::flush(Connection& c)
 {
-	while (c.writable && c.outOffset < c.out.size())
+	while (c.writable && !c.out.empty())
 	{
-		ssize_t n = ::send(c.socket.fd(), c.out.data() + c.outOffset, c.out.size() - c.outOffset, MSG_NOSIGNAL);
+		ssize_t n = ::send(c.socket.fd(), c.out.pending(), c.out.pendingSize(), MSG_NOSIGNAL);
 		if (n > 0)
 		{
-			c.outOffset += static_cast<std::size_t>(n);
+			c.out.consume(static_cast<std::size_t>(n));
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -648,16 +697,6 @@ void Runner::flush(Connection& c)
 		throw RunError("connection " + std::to_string(c.index) + " lost after " + std::to_string(c.nextExpect)
 			+ " replies: " + ClientSocket::errorText(err));
 	}
-	if (c.outOffset == c.out.size())
-	{
-		c.out.clear();
-		c.outOffset = 0;
-	}
-	else if (c.outOffset > 64 * 1024 && c.outOffset > c.out.size() / 2)
-	{
-		c.out.erase(0, c.outOffset);
-		c.outOffset = 0;
-	}
 }
 
 void Runner::closeAll()
@@ -670,7 +709,9 @@ void Runner::closeAll()
 			continue;
 		}
 		std::uint8_t key[4];
-		codec::FrameEncoder::appendClose(c->out, codec::CloseCode::Normal, {}, c->masks.next(key));
+		_scratch.clear();
+		codec::FrameEncoder::appendClose(_scratch, codec::CloseCode::Normal, {}, c->masks.next(key));
+		c->out.append(_scratch);
 		c->closeSent = true;
 		flush(*c);
 	}

@@ -1,0 +1,182 @@
+//
+// ClientApp.cpp
+//
+#include "ClientApp.h"
+#include "ClientSettings.h"
+#include "InteractiveShell.h"
+#include "ProgressBar.h"
+#include "parley/client/LoadRun.h"
+#include "parley/client/Url.h"
+#include <Poco/Exception.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+
+using Poco::Util::Option;
+using Poco::Util::OptionSet;
+
+namespace parley {
+namespace clientapp {
+
+ClientApp::ClientApp()
+{
+	setUnixOptions(true);
+}
+
+bool ClientApp::parse(int argc, char** argv)
+{
+	try
+	{
+		init(argc, argv);
+		return true;
+	}
+	catch (const Poco::Exception& e)
+	{
+		std::fprintf(stderr, "parley-client: %s (try --help)\n", e.displayText().c_str());
+	}
+	catch (const std::exception& e)
+	{
+		std::fprintf(stderr, "parley-client: %s (try --help)\n", e.what());
+	}
+	return false;
+}
+
+void ClientApp::defineOptions(OptionSet& options)
+{
+	Application::defineOptions(options);
+	options.addOption(Option("help", "h", "show this help and exit"));
+	options.addOption(Option("url", "u", "WebSocket URL (default ws://127.0.0.1:8080/ws)").argument("URL"));
+	options.addOption(Option("count", "n", "messages in all, spread over the connections (default 10000)").argument("N"));
+	options.addOption(Option("window", "w", "messages in flight per connection, 1 = request/reply (default 64)").argument("N"));
+	options.addOption(Option("conns", "c", "parallel connections (default 1)").argument("N"));
+	options.addOption(Option("size", "s", "payload bytes per message, 0 = just \"<conn>:<seq>\" (default 0)").argument("BYTES"));
+	options.addOption(Option("binary", "b", "send binary messages instead of text"));
+	options.addOption(Option("expect", "e", "reply check: prefix (default), echo, random-suffix").argument("MODE"));
+	options.addOption(Option("separator", "", "random-suffix separator (default one space)").argument("TEXT"));
+	options.addOption(Option("min", "", "random-suffix smallest integer (default 0)").argument("N"));
+	options.addOption(Option("max", "", "random-suffix largest integer (default 999999)").argument("N"));
+	options.addOption(Option("timeout-ms", "t", "give up when no reply arrives for this long (default 10000)").argument("MS"));
+	options.addOption(Option("config", "f", "read client.* keys from a .properties file; options given here win").argument("PATH"));
+	options.addOption(Option("quiet", "q", "no progress bar and no summary; the exit code tells"));
+	options.addOption(Option("interactive", "i", "send each stdin line as a text message, print replies (like wscat)"));
+}
+
+void ClientApp::handleOption(const std::string& name, const std::string& value)
+{
+	Application::handleOption(name, value);
+	if (name == "help")
+	{
+		_help = true;
+		stopOptionsProcessing();
+	}
+	else if (name == "binary")
+		_overrides.emplace_back("binary", "true");
+	else if (name == "quiet")
+		_quiet = true;
+	else if (name == "interactive")
+		_interactive = true;
+	else if (name == "config")
+		_configFile = value;
+	else if (name == "timeout-ms")
+		_overrides.emplace_back("timeout_ms", value);
+	else
+		_overrides.emplace_back(name, value);
+}
+
+void ClientApp::printHelp()
+{
+	Poco::Util::HelpFormatter help(options());
+	help.setCommand("parley-client");
+	help.setUsage("[OPTIONS]");
+	help.setHeader("Sends --count messages to a Parley host (or any WebSocket server), at most --window in flight "
+				   "per connection, verifies every reply and prints one summary line. Exit code 0 only when every "
+				   "message was verified; 1 when the run failed; 2 for bad usage.");
+	help.setFooter(std::string(InteractiveShell::help())
+		+ "Config keys (client.*): url count window conns size binary expect separator min max timeout_ms.");
+	help.setUnixStyle(true);
+	help.format(std::cout);
+}
+
+int ClientApp::main(const std::vector<std::string>& args)
+{
+	if (_help)
+	{
+		printHelp();
+		return ExitOk;
+	}
+	if (!args.empty())
+	{
+		std::fprintf(stderr, "parley-client: unexpected argument '%s' (try --help)\n", args.front().c_str());
+		return ExitUsage;
+	}
+	if (_interactive)
+	{
+		ClientSettings settings;
+		try
+		{
+			if (!_configFile.empty())
+				settings.loadFile(_configFile);
+			for (const auto& o : _overrides)
+				settings.set(o.first, o.second, "--" + (o.first == "timeout_ms" ? std::string("timeout-ms") : o.first));
+			client::Url::parse(settings.options().url);
+		}
+		catch (const std::exception& e)
+		{
+			std::fprintf(stderr, "parley-client: %s\n", e.what());
+			return ExitUsage;
+		}
+		client::ConnectOptions connect;
+		connect.url = settings.options().url;
+		connect.connectTimeoutMs = settings.options().connectTimeoutMs;
+		connect.maxMessageSize = settings.options().maxMessageSize;
+		InteractiveShell shell(_quiet);
+		return shell.run(connect);
+	}
+	return runLoad();
+}
+
+int ClientApp::runLoad()
+{
+	ClientSettings settings;
+	try
+	{
+		if (!_configFile.empty())
+			settings.loadFile(_configFile);
+		for (const auto& o : _overrides)
+			settings.set(o.first, o.second, "--" + (o.first == "timeout_ms" ? std::string("timeout-ms") : o.first));
+		client::Url::parse(settings.options().url);
+		const client::LoadOptions& o = settings.options();
+		if (o.expect == client::Expect::RandomSuffix && o.min > o.max)
+			throw std::invalid_argument("--min " + std::to_string(o.min) + " is greater than --max " + std::to_string(o.max));
+	}
+	catch (const std::exception& e)
+	{
+		std::fprintf(stderr, "parley-client: %s\n", e.what());
+		return ExitUsage;
+	}
+
+	const client::LoadOptions options = settings.options();
+	client::LoadRun run(options);
+	ProgressBar bar(options.count, !_quiet && ProgressBar::stderrIsTerminal());
+	client::LoadSummary summary = run.run([&bar](const client::LoadProgress& p) { bar.update(p); }, 200);
+	bar.clear();
+
+	const bool ok = summary.ok(options.count);
+	if (!_quiet && (summary.sent > 0 || summary.error.empty()))
+		std::printf("parley-client: %s\n", summary.line().c_str());
+	if (!summary.firstMismatch.empty())
+		std::printf("parley-client: first mismatch: %s\n", summary.firstMismatch.c_str());
+	std::fflush(stdout);
+	if (!summary.error.empty())
+		std::fprintf(stderr, "parley-client: %s\n", summary.error.c_str());
+	else if (!ok)
+		std::fprintf(stderr, "parley-client: %llu of %llu messages verified\n",
+			static_cast<unsigned long long>(summary.verified), static_cast<unsigned long long>(options.count));
+	return ok ? ExitOk : ExitFailed;
+}
+
+} // namespace clientapp
+} // namespace parley

@@ -1,0 +1,160 @@
+//
+// ClientSettings.cpp
+//
+#include "ClientSettings.h"
+#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
+#include <Poco/File.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+#include <cctype>
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <stdexcept>
+
+namespace parley {
+namespace clientapp {
+
+const char* const ClientSettings::Keys[] = {"url", "count", "window", "conns", "size", "binary", "expect",
+	"separator", "min", "max", "timeout_ms", nullptr};
+
+namespace {
+
+std::string trim(const std::string& s)
+{
+	std::size_t b = s.find_first_not_of(" \t\r\n");
+	if (b == std::string::npos)
+		return {};
+	std::size_t e = s.find_last_not_of(" \t\r\n");
+	return s.substr(b, e - b + 1);
+}
+
+[[noreturn]] void bad(const std::string& source, const std::string& value, const std::string& expected)
+{
+	throw std::invalid_argument("bad value '" + value + "' for " + source + ": expected " + expected);
+}
+
+std::uint64_t toUnsigned(const std::string& source, const std::string& text, std::uint64_t low, std::uint64_t high)
+{
+	std::string value = trim(text);
+	std::uint64_t n = 0;
+	auto r = std::from_chars(value.data(), value.data() + value.size(), n);
+	if (value.empty() || r.ec != std::errc() || r.ptr != value.data() + value.size() || n < low || n > high)
+		bad(source, text, "an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "]");
+	return n;
+}
+
+std::int64_t toSigned(const std::string& source, const std::string& text)
+{
+	std::string value = trim(text);
+	std::int64_t n = 0;
+	auto r = std::from_chars(value.data(), value.data() + value.size(), n);
+	if (value.empty() || r.ec != std::errc() || r.ptr != value.data() + value.size())
+		bad(source, text, "an integer");
+	return n;
+}
+
+} // namespace
+
+client::Expect ClientSettings::parseExpect(const std::string& text)
+{
+	std::string v = trim(text);
+	for (char& c : v)
+		c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+	if (v == "prefix")
+		return client::Expect::Prefix;
+	if (v == "echo")
+		return client::Expect::Echo;
+	if (v == "random-suffix" || v == "random_suffix" || v == "randomsuffix")
+		return client::Expect::RandomSuffix;
+	throw std::invalid_argument("prefix, echo or random-suffix");
+}
+
+void ClientSettings::set(const std::string& key, const std::string& value, const std::string& source)
+{
+	const std::uint64_t maxCount = std::numeric_limits<std::uint64_t>::max() / 2;
+	if (key == "url")
+		_options.url = trim(value);
+	else if (key == "count")
+		_options.count = toUnsigned(source, value, 0, maxCount);
+	else if (key == "window")
+		_options.window = static_cast<unsigned>(toUnsigned(source, value, 1, 1u << 20));
+	else if (key == "conns")
+		_options.conns = static_cast<unsigned>(toUnsigned(source, value, 1, 100000));
+	else if (key == "size")
+		_options.size = static_cast<std::size_t>(toUnsigned(source, value, 0, 1u << 30));
+	else if (key == "binary")
+	{
+		std::string v = trim(value);
+		if (v == "true" || v == "1" || v == "yes" || v == "on" || v.empty())
+			_options.binary = true;
+		else if (v == "false" || v == "0" || v == "no" || v == "off")
+			_options.binary = false;
+		else
+			bad(source, value, "true or false");
+	}
+	else if (key == "expect")
+	{
+		try
+		{
+			_options.expect = parseExpect(value);
+		}
+		catch (const std::invalid_argument& e)
+		{
+			bad(source, value, e.what());
+		}
+	}
+	else if (key == "separator")
+	{
+		// Values are trimmed by the properties reader, so a separator with spaces is quoted.
+		std::string v = value;
+		if (v.size() >= 2 && ((v.front() == '"' && v.back() == '"') || (v.front() == '\'' && v.back() == '\'')))
+			v = v.substr(1, v.size() - 2);
+		if (v.find_first_of("\r\n") != std::string::npos)
+			bad(source, value, "a separator without line breaks");
+		_options.separator = v;
+	}
+	else if (key == "min")
+		_options.min = toSigned(source, value);
+	else if (key == "max")
+		_options.max = toSigned(source, value);
+	else if (key == "timeout_ms")
+	{
+		_options.replyTimeoutMs = static_cast<unsigned>(toUnsigned(source, value, 1, 3600u * 1000u));
+	}
+	else
+		throw std::invalid_argument("unknown setting " + source);
+}
+
+void ClientSettings::loadFile(const std::string& path)
+{
+	Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> config;
+	try
+	{
+		Poco::File file(path);
+		if (!file.exists())
+			throw std::invalid_argument("configuration file '" + path + "' does not exist");
+		if (!file.isFile() || !file.canRead())
+			throw std::invalid_argument("configuration file '" + path + "' is not a readable file");
+		config = new Poco::Util::PropertyFileConfiguration(path);
+	}
+	catch (const Poco::Exception& e)
+	{
+		throw std::invalid_argument("cannot read configuration file '" + path + "': " + e.displayText());
+	}
+	Poco::Util::AbstractConfiguration::Keys keys;
+	config->keys("client", keys);
+	for (const std::string& key : keys)
+	{
+		bool known = false;
+		for (const char* const* k = Keys; *k; ++k)
+			known = known || key == *k;
+		const std::string source = "client." + key + " in " + path;
+		if (!known)
+			throw std::invalid_argument("unknown key " + source);
+		set(key, config->getRawString("client." + key), source);
+	}
+}
+
+} // namespace clientapp
+} // namespace parley
