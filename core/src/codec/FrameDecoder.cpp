@@ -45,37 +45,42 @@ bool FrameDecoder::fail(std::uint16_t code, const char* what) noexcept
 
 std::size_t FrameDecoder::startHeader(unsigned b0, unsigned b1) noexcept
 {
-	if (b0 & 0x70)
-		return fail(CloseCode::ProtocolError, "reserved bits set without an extension"), 0;
-	const bool masked = (b1 & 0x80) != 0;
-	if (masked != (_role == Role::Server))
-		return fail(CloseCode::ProtocolError, masked ? "masked server frame" : "unmasked client frame"), 0;
 	const bool fin = (b0 & 0x80) != 0;
+	const bool masked = (b1 & 0x80) != 0;
 	const unsigned op = b0 & 0x0F;
 	const unsigned len7 = b1 & 0x7F;
-	switch (op)
+	const char* error = nullptr;
+	if (b0 & 0x70)
+		error = "reserved bits set without an extension";
+	else if (masked != (_role == Role::Server))
+		error = masked ? "masked server frame" : "unmasked client frame";
+	else if (op == 0x0)
 	{
-	case 0x0:
 		if (!inMessage())
-			return fail(CloseCode::ProtocolError, "continuation frame without a message"), 0;
-		break;
-	case 0x1:
-	case 0x2:
+			error = "continuation frame without a message";
+	}
+	else if (op == 0x1 || op == 0x2)
+	{
 		if (inMessage())
-			return fail(CloseCode::ProtocolError, "new data frame inside a fragmented message"), 0;
-		break;
-	case 0x8:
-	case 0x9:
-	case 0xA:
+			error = "new data frame inside a fragmented message";
+	}
+	else if (op == 0x8 || op == 0x9 || op == 0xA)
+	{
 		if (!fin)
-			return fail(CloseCode::ProtocolError, "fragmented control frame"), 0;
-		if (len7 > 125)
-			return fail(CloseCode::ProtocolError, "control frame payload over 125 bytes"), 0;
-		if (op == 0x8 && len7 == 1)
-			return fail(CloseCode::ProtocolError, "close frame with a 1-byte payload"), 0;
-		break;
-	default:
-		return fail(CloseCode::ProtocolError, "unknown opcode"), 0;
+			error = "fragmented control frame";
+		else if (len7 > 125)
+			error = "control frame payload over 125 bytes";
+		else if (op == 0x8 && len7 == 1)
+			error = "close frame with a 1-byte payload";
+	}
+	else
+	{
+		error = "unknown opcode";
+	}
+	if (error)
+	{
+		fail(CloseCode::ProtocolError, error);
+		return 0;
 	}
 	_fin = fin;
 	_masked = masked;
@@ -159,10 +164,18 @@ bool FrameDecoder::completeFrame(std::string_view payload, Event& event) noexcep
 			const auto* p = reinterpret_cast<const unsigned char*>(payload.data());
 			const std::uint16_t code = static_cast<std::uint16_t>((p[0] << 8) | p[1]);
 			if (!CloseCode::isValidOnWire(code))
-				return fail(CloseCode::ProtocolError, "invalid close code"), event = _failure, true;
+			{
+				fail(CloseCode::ProtocolError, "invalid close code");
+				event = _failure;
+				return true;
+			}
 			payload.remove_prefix(2);
 			if (!Utf8Validator::isValid(payload))
-				return fail(CloseCode::InvalidPayload, "invalid UTF-8 in close reason"), event = _failure, true;
+			{
+				fail(CloseCode::InvalidPayload, "invalid UTF-8 in close reason");
+				event = _failure;
+				return true;
+			}
 			event.type = EventType::Close;
 			event.closeCode = code;
 			event.payload = payload;
@@ -175,7 +188,11 @@ bool FrameDecoder::completeFrame(std::string_view payload, Event& event) noexcep
 		if (textMessage())
 		{
 			if (!_utf8.complete())
-				return fail(CloseCode::InvalidPayload, "invalid UTF-8 in text message"), event = _failure, true;
+			{
+				fail(CloseCode::InvalidPayload, "invalid UTF-8 in text message");
+				event = _failure;
+				return true;
+			}
 			event.type = EventType::Text;
 		}
 		else
