@@ -96,9 +96,10 @@ public:
 	{
 		test::LogCapture log;
 		PluginRegistry registry(log.logger());
-		// test-plugins holds good ones (throwing, closer) and three bad files.
+		// test-plugins holds good ones (throwing, closer, sleepy) and three bad files.
 		const std::size_t loaded = registry.loadDirectory(test::testPluginDir());
-		CPPUNIT_ASSERT_EQUAL(std::size_t(2), loaded);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), loaded);
+		CPPUNIT_ASSERT(registry.has("sleepy"));
 		CPPUNIT_ASSERT(registry.has("throwing"));
 		CPPUNIT_ASSERT(registry.has("closer"));
 		CPPUNIT_ASSERT_EQUAL(3, log.count("refused"));
