@@ -1,0 +1,94 @@
+//
+// HostServer.h — the Parley host: Poco's HTTPServer for the HTTP part, epoll event loops for
+// the upgraded WebSocket connections.
+//
+#ifndef PARLEY_HOST_HOSTSERVER_INCLUDED
+#define PARLEY_HOST_HOSTSERVER_INCLUDED
+
+#include "parley/config/HostConfig.h"
+#include "parley/host/Metrics.h"
+#include <Poco/Logger.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace Poco {
+class ThreadPool;
+namespace Net {
+class HTTPServer;
+class ServerSocket;
+} // namespace Net
+} // namespace Poco
+
+namespace parley {
+
+class PluginRegistry;
+
+namespace host {
+
+class EventLoopPool;
+
+/// One host instance. Several may run in one process (each has its own threads and sockets).
+///
+/// The HTTP server answers upgrade requests on the configured route paths, GET /health and
+/// GET /metrics; each upgraded connection then belongs to one of engine.threads event loops
+/// for the rest of its life. Destroy the HostServer before the PluginRegistry.
+class HostServer
+{
+public:
+	/// Checks the routes against the registry and creates one pipeline per route and loop.
+	/// Throws ConfigError naming the route and plugin for a route without plugins or with a
+	/// plugin the registry does not have, or naming the plugin setting a responder refused.
+	HostServer(const HostConfig& config, PluginRegistry& registry, Poco::Logger& logger);
+
+	/// Stops the server if it is still running.
+	~HostServer();
+
+	HostServer(const HostServer&) = delete;
+	HostServer& operator=(const HostServer&) = delete;
+
+	/// Binds server.address:server.port (port 0 = any free port), starts the event loops and
+	/// the HTTP server. Throws ConfigError ("server.port: port 8080 on 127.0.0.1 is in use",
+	/// or naming server.address) if it cannot listen. Calling it twice throws std::logic_error.
+	void start();
+
+	/// Stops accepting, closes every WebSocket connection with 1001 (going away) and joins all
+	/// threads. Safe to call more than once, and before start().
+	void stop();
+
+	/// Returns the bound port (valid after start()).
+	std::uint16_t port() const;
+
+	/// Returns the number of event loops.
+	unsigned loopCount() const;
+
+	/// Returns the number of WebSocket connections open now.
+	std::size_t connectionCount() const;
+
+	/// Returns a snapshot of the counters (thread-safe; each loop publishes its counters at the
+	/// end of every loop turn, so a client may see a reply before its count).
+	Metrics metrics() const;
+
+	/// Returns the one-line description logged at start-up:
+	/// "parley-host listening on ws://ADDR:PORT (routes: /ws -> random-suffix; N loops)".
+	std::string describe() const;
+
+	/// Returns the configuration in use.
+	const HostConfig& config() const { return _config; }
+
+private:
+	HostConfig _config;
+	Poco::Logger& _logger;
+	std::vector<std::string> _routePaths;   // index = route id used by the loops
+	std::unique_ptr<EventLoopPool> _pool;
+	std::unique_ptr<Poco::ThreadPool> _threads;
+	std::unique_ptr<Poco::Net::HTTPServer> _http;
+	std::uint16_t _port = 0;
+	bool _started = false;
+	bool _stopped = false;
+};
+
+} // namespace host
+} // namespace parley
+
+#endif

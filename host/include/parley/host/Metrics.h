@@ -1,0 +1,49 @@
+//
+// Metrics.h — counters of a running host, summed over its event loops.
+//
+#ifndef PARLEY_HOST_METRICS_INCLUDED
+#define PARLEY_HOST_METRICS_INCLUDED
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace parley {
+namespace host {
+
+/// A snapshot of the host's counters (GET /metrics prints it). Counters only grow, except
+/// `connections`, which is the number of WebSocket connections open now.
+struct Metrics
+{
+	std::uint64_t connections = 0;          ///< WebSocket connections open now
+	std::uint64_t connectionsTotal = 0;     ///< connections upgraded since start
+	std::uint64_t connectionsRefused = 0;   ///< upgrades refused with 503 (engine.max_connections)
+	std::uint64_t handshakesRefused = 0;    ///< upgrade requests answered 400/405/426
+	std::uint64_t messagesIn = 0;           ///< whole data messages received
+	std::uint64_t messagesOut = 0;          ///< data messages sent
+	std::uint64_t bytesIn = 0;              ///< bytes read from WebSocket connections
+	std::uint64_t bytesOut = 0;             ///< bytes written to WebSocket connections
+	std::uint64_t pings = 0;                ///< pings received (each answered with a pong)
+	std::uint64_t protocolErrors = 0;       ///< connections closed 1002/1007/1009 by the decoder
+	std::uint64_t responderErrors = 0;      ///< connections closed 1011 because a responder threw
+	std::uint64_t ioErrors = 0;             ///< connections lost by a socket error
+	std::uint64_t backpressurePauses = 0;   ///< times reading stopped above engine.backpressure_high
+	std::uint64_t backpressureCloses = 0;   ///< connections closed 1008 above engine.backpressure_limit
+	std::uint64_t idleCloses = 0;           ///< connections closed 1001 by engine.idle_timeout_ms
+	std::uint64_t pingTimeouts = 0;         ///< connections closed 1001 for not answering a ping
+	std::uint64_t maxPendingOutput = 0;     ///< most unsent output one connection ever held (bytes)
+	/// Close frames sent, by code: 1000..1015 each (1005 = an empty close), 3000 = all of 3000-3999,
+	/// 4000 = all of 4000-4999, 0 = anything else.
+	std::map<std::uint16_t, std::uint64_t> closesSent;
+	/// Close frames received, keyed like closesSent.
+	std::map<std::uint16_t, std::uint64_t> closesReceived;
+
+	/// Returns the counters as plain text, one "name value" per line (closes as
+	/// `closes_sent{code="1000"} N`, with "3xxx", "4xxx" and "other" for the ranges).
+	std::string toText() const;
+};
+
+} // namespace host
+} // namespace parley
+
+#endif

@@ -1,0 +1,157 @@
+//
+// EventLoop.h — one epoll loop thread that owns WebSocket connections for their whole life.
+//
+#ifndef PARLEY_HOST_EVENTLOOP_INCLUDED
+#define PARLEY_HOST_EVENTLOOP_INCLUDED
+
+#include "Connection.h"
+#include "parley/Pipeline.h"
+#include "parley/config/HostConfig.h"
+#include "parley/host/Metrics.h"
+#include <Poco/Logger.h>
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace parley {
+
+class PluginRegistry;
+
+namespace host {
+
+/// An edge-triggered epoll loop with an eventfd wake-up. Each connection is registered once
+/// (in, out, read-hangup) and never modified; the loop reads until the socket is drained (or a
+/// fairness budget is used), decodes every frame of a read before reading again, runs the
+/// route's pipeline (one instance per loop and route) and writes all replies of one read with
+/// one send. Timers (idle, ping, close deadlines) are checked every TickMs by one scan.
+///
+/// Time limits: engine.idle_timeout_ms closes with 1001 a connection from which nothing was read
+/// for that long (pongs count as traffic). engine.ping_interval_ms sends a ping every interval;
+/// a connection that has not answered the previous ping by the next one is closed with 1001
+/// ("no pong to the last ping"). After our close frame the peer has CloseTimeoutMs to end TCP.
+///
+/// Backpressure: above engine.backpressure_high of unsent output the loop stops reading that
+/// connection until the output drains to engine.backpressure_low; if one read's replies push it
+/// above engine.backpressure_limit the connection is closed with 1008 (the replies already
+/// encoded are still sent first) and one warning is logged.
+class EventLoop
+{
+public:
+	/// How often the timers are checked (milliseconds).
+	static constexpr unsigned TickMs = 250;
+	/// How long a closing connection may take to take our close frame and end TCP (ms).
+	static constexpr unsigned CloseTimeoutMs = 5000;
+
+	/// Creates the loop's pipelines, one per route of `routePaths` (index = route id).
+	/// Throws ConfigError if a responder cannot be created or refuses its settings; throws
+	/// std::system_error if epoll or eventfd cannot be created.
+	EventLoop(unsigned id, const HostConfig& config, const std::vector<std::string>& routePaths,
+		PluginRegistry& registry, Poco::Logger& logger, std::atomic<std::size_t>& openConnections);
+
+	/// Stops the loop (if running) and closes what is left.
+	~EventLoop();
+
+	EventLoop(const EventLoop&) = delete;
+	EventLoop& operator=(const EventLoop&) = delete;
+
+	/// Starts the loop thread.
+	void start();
+
+	/// Closes every connection with 1001 (best effort: one write each), then joins the thread.
+	void stop();
+
+	/// Hands over an upgraded, non-blocking socket (thread-safe). `preread` holds bytes that
+	/// arrived with the upgrade request. The loop owns fd from now on, also if it is stopping
+	/// (then fd is closed at once).
+	void adopt(int fd, std::uint16_t route, std::string preread);
+
+	/// Returns the number of connections this loop owns (approximate while others adopt).
+	std::size_t load() const noexcept { return _load.load(std::memory_order_relaxed); }
+
+	/// Adds this loop's counters to `metrics` (thread-safe).
+	void collect(Metrics& metrics) const;
+
+private:
+	enum Counter : std::size_t
+	{
+		ConnectionsTotal, MessagesIn, MessagesOut, BytesIn, BytesOut, Pings, ProtocolErrors,
+		ResponderErrors, IoErrors, BackpressurePauses, BackpressureCloses, IdleCloses, PingTimeouts,
+		MaxPendingOutput, CounterCount
+	};
+	/// Close codes 1000..1015 one by one, then 3000-3999, 4000-4999 and anything else.
+	static constexpr std::size_t CloseBuckets = 19;
+	static constexpr std::size_t PublishedCount = CounterCount + 2 * CloseBuckets;
+
+	struct Adoption
+	{
+		int fd;
+		std::uint16_t route;
+		std::string preread;
+	};
+
+	void run();
+	void wake();
+	void adoptPending();
+	void handle(Connection& c, std::uint32_t events);
+	void readSocket(Connection& c);
+	void process(Connection& c, char* data, std::size_t size, OutputBuffer& out);
+	void sendShared(Connection& c);
+	void flush(Connection& c);
+	void afterWrite(Connection& c);
+	void resumeIfDrained(Connection& c);
+	void queueClose(Connection& c, OutputBuffer& out, std::uint16_t code, std::string_view reason);
+	void finishClose(Connection& c);
+	void drain(Connection& c);
+	void destroy(Connection& c);
+	void reap();
+	void tick();
+	void closeAll();
+	void publish();
+	std::uint64_t clockMs() const;
+
+	static std::size_t closeBucket(std::uint16_t code) noexcept;
+	static void appendFrame(OutputBuffer& out, std::uint8_t opcode, std::string_view payload);
+
+	unsigned _id;
+	const EngineConfig _engine;
+	const std::vector<std::string> _routePaths;
+	Poco::Logger& _logger;
+	std::atomic<std::size_t>& _open;
+	std::vector<std::unique_ptr<Pipeline>> _pipelines;   // by route id
+
+	int _epoll = -1;
+	int _wakeFd = -1;
+	std::thread _thread;
+	std::atomic<bool> _stopping{false};
+	std::atomic<std::size_t> _load{0};
+
+	std::mutex _adoptMutex;
+	std::vector<Adoption> _adoptions;
+	bool _adoptClosed = false;       // guarded by _adoptMutex: the loop no longer takes sockets
+
+	// Loop thread only.
+	std::unique_ptr<char[]> _in;          // shared read buffer
+	std::size_t _inSize;
+	OutputBuffer _shared;                 // shared output buffer for one read's replies
+	std::vector<Connection*> _connections;
+	std::vector<Connection*> _again;      // not drained within the read budget: read next turn
+	std::vector<Connection*> _graveyard;  // closed this turn, deleted at its end
+	std::uint64_t _now = 0;
+	std::uint64_t _connectionCount = 0;   // connections adopted so far (for connection ids)
+	std::uint64_t _nextTick = 0;
+	std::uint64_t _counters[CounterCount] = {};
+	std::uint64_t _closesSent[CloseBuckets] = {};
+	std::uint64_t _closesReceived[CloseBuckets] = {};
+
+	std::array<std::atomic<std::uint64_t>, PublishedCount> _published{};
+};
+
+} // namespace host
+} // namespace parley
+
+#endif

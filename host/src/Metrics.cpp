@@ -1,0 +1,50 @@
+//
+// Metrics.cpp
+//
+#include "parley/host/Metrics.h"
+
+namespace parley {
+namespace host {
+
+std::string Metrics::toText() const
+{
+	std::string text;
+	auto line = [&text](const char* name, std::uint64_t value) {
+		text += name;
+		text += ' ';
+		text += std::to_string(value);
+		text += '\n';
+	};
+	line("connections", connections);
+	line("connections_total", connectionsTotal);
+	line("connections_refused", connectionsRefused);
+	line("handshakes_refused", handshakesRefused);
+	line("messages_in", messagesIn);
+	line("messages_out", messagesOut);
+	line("bytes_in", bytesIn);
+	line("bytes_out", bytesOut);
+	line("pings", pings);
+	line("errors_protocol", protocolErrors);
+	line("errors_responder", responderErrors);
+	line("errors_io", ioErrors);
+	line("backpressure_pauses", backpressurePauses);
+	line("backpressure_closes", backpressureCloses);
+	line("idle_closes", idleCloses);
+	line("ping_timeouts", pingTimeouts);
+	line("max_pending_output_bytes", maxPendingOutput);
+	auto codes = [&text](const char* name, const std::map<std::uint16_t, std::uint64_t>& byCode) {
+		for (const auto& entry : byCode)
+		{
+			std::string code = entry.first == 3000 ? "3xxx" : entry.first == 4000 ? "4xxx"
+				: entry.first == 0 ? "other" : std::to_string(entry.first);
+			text += name;
+			text += "{code=\"" + code + "\"} " + std::to_string(entry.second) + "\n";
+		}
+	};
+	codes("closes_sent", closesSent);
+	codes("closes_received", closesReceived);
+	return text;
+}
+
+} // namespace host
+} // namespace parley

@@ -1,0 +1,193 @@
+//
+// main.cpp — parley-host, the Parley WebSocket message engine as a Poco ServerApplication.
+//
+#include "parley/PluginRegistry.h"
+#include "parley/config/HostConfig.h"
+#include "parley/host/HostServer.h"
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/Exception.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/NumberParser.h>
+#include <Poco/Path.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/IntValidator.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionCallback.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionSet.h>
+#include <Poco/Util/ServerApplication.h>
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+
+namespace {
+
+/// Routes every existing logger whose name starts with `name` ("" = all) to the console with
+/// the given pattern.
+void useConsoleLogging(const std::string& name, const std::string& pattern)
+{
+	Poco::AutoPtr<Poco::PatternFormatter> formatter(new Poco::PatternFormatter(pattern));
+	Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel);
+	Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(formatter, console));
+	Poco::Logger::setChannel(name, channel);
+}
+
+} // namespace
+
+/// The host application: options, configuration, plugin registry, HostServer, graceful stop
+/// on SIGTERM/SIGINT. Configuration problems print one line "parley-host: <what>" to stderr and
+/// exit with EXIT_CONFIG before anything is served.
+class ParleyHostApp : public Poco::Util::ServerApplication
+{
+protected:
+	void defineOptions(Poco::Util::OptionSet& options) override
+	{
+		ServerApplication::defineOptions(options);
+		options.addOption(Poco::Util::Option("help", "h", "print this help and exit")
+			.required(false)
+			.repeatable(false)
+			.callback(Poco::Util::OptionCallback<ParleyHostApp>(this, &ParleyHostApp::handleHelp)));
+		options.addOption(Poco::Util::Option("config", "c", "configuration file (default: the installed or source etc/parley-host.properties)")
+			.required(false)
+			.repeatable(false)
+			.argument("PATH")
+			.callback(Poco::Util::OptionCallback<ParleyHostApp>(this, &ParleyHostApp::handleConfig)));
+		options.addOption(Poco::Util::Option("port", "p", "TCP port to listen on (overrides server.port; 0 = any free port)")
+			.required(false)
+			.repeatable(false)
+			.argument("N")
+			.callback(Poco::Util::OptionCallback<ParleyHostApp>(this, &ParleyHostApp::handlePort)));
+	}
+
+	void initialize(Application& self) override
+	{
+		ServerApplication::initialize(self);
+		Poco::Logger::get("parley-host");
+		useConsoleLogging("", "%Y-%m-%d %H:%M:%S.%i [%p] %t");
+	}
+
+	int main(const ArgVec& args) override
+	{
+		if (_action == Action::Help)
+		{
+			displayHelp();
+			return EXIT_OK;
+		}
+		if (!args.empty())
+			return fail("unexpected argument '" + args.front() + "' (see --help)", EXIT_USAGE);
+
+		Poco::Logger& logger = Poco::Logger::get("parley-host");
+		const std::string exeDir = config().getString("application.dir", "");
+		parley::HostConfig hostConfig;
+		std::unique_ptr<parley::PluginRegistry> registry;
+		std::unique_ptr<parley::host::HostServer> server;
+		try
+		{
+			const std::string file = _configPath.empty() ? parley::HostConfig::defaultFile(exeDir) : _configPath;
+			hostConfig = parley::HostConfig::fromFile(file);
+			if (_port >= 0) hostConfig.port = static_cast<std::uint16_t>(_port);
+			std::string pluginDir = hostConfig.pluginDir;
+			if (pluginDir.empty())
+			{
+				Poco::Path dir(exeDir);
+				dir.makeDirectory().popDirectory().append(Poco::Path(std::string(PARLEY_PLUGIN_SUBDIR) + "/"));
+				pluginDir = dir.toString();
+			}
+			// Until the host serves, only problems are logged: a bad start is one clear line.
+			logger.setLevel(Poco::Message::PRIO_WARNING);
+			registry = std::make_unique<parley::PluginRegistry>(logger);
+			registry->loadDirectory(pluginDir);
+			server = std::make_unique<parley::host::HostServer>(hostConfig, *registry, logger);
+			server->start();
+			logger.setLevel(Poco::Message::PRIO_INFORMATION);
+		}
+		catch (const parley::ConfigError& e)
+		{
+			return fail(e.what(), EXIT_CONFIG);
+		}
+		catch (const std::runtime_error& e)
+		{
+			return fail(e.what(), EXIT_CONFIG);
+		}
+		catch (const Poco::Exception& e)
+		{
+			return fail(e.displayText(), EXIT_CONFIG);
+		}
+		std::string plugins;
+		for (const auto& plugin : registry->plugins())
+			plugins += (plugins.empty() ? "" : ", ") + plugin.name + " " + plugin.version;
+		logger.information("plugins loaded: %s", plugins);
+		logger.information(server->describe());
+		waitForTerminationRequest();
+		logger.information("parley-host stopping");
+		server->stop();
+		server.reset();
+		registry.reset();
+		return EXIT_OK;
+	}
+
+private:
+	enum class Action { Serve, Help };
+
+	void handleHelp(const std::string&, const std::string&)
+	{
+		_action = Action::Help;
+		stopOptionsProcessing();
+	}
+
+	void handleConfig(const std::string&, const std::string& value)
+	{
+		_configPath = value;
+	}
+
+	void handlePort(const std::string&, const std::string& value)
+	{
+		unsigned port = 0;
+		if (!Poco::NumberParser::tryParseUnsigned(value, port) || port > 65535)
+			throw Poco::Util::InvalidArgumentException("--port: '" + value + "' is not a port number (0..65535)");
+		_port = static_cast<int>(port);
+	}
+
+	void displayHelp()
+	{
+		Poco::Util::HelpFormatter help(options());
+		help.setCommand(commandName());
+		help.setUsage("[--config=PATH] [--port=N]");
+		help.setHeader("Parley WebSocket message engine: routes each message through responder plugins.");
+		help.setFooter("Configuration keys: see etc/parley-host.properties. SIGTERM or Ctrl-C stops the host.");
+		help.format(std::cout);
+	}
+
+	static int fail(const std::string& what, int code)
+	{
+		std::cerr << "parley-host: " << what << std::endl;
+		return code;
+	}
+
+	Action _action = Action::Serve;
+	std::string _configPath;
+	int _port = -1;
+};
+
+int main(int argc, char** argv)
+{
+	// Block the stop signals before any thread starts, so every thread inherits the mask and
+	// waitForTerminationRequest() (sigwait in the main thread) is the only one to take them.
+	sigset_t stopSignals;
+	sigemptyset(&stopSignals);
+	sigaddset(&stopSignals, SIGINT);
+	sigaddset(&stopSignals, SIGTERM);
+	sigaddset(&stopSignals, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+	std::signal(SIGPIPE, SIG_IGN);
+
+	ParleyHostApp app;
+	// Until initialize() sets the log format: option errors read "parley-host: <what>".
+	// (Application's constructor installs a plain console channel, so this comes after it.)
+	useConsoleLogging("", "parley-host: %t");
+	return app.run(argc, argv);
+}

@@ -1,0 +1,152 @@
+//
+// HostBinaryTest.cpp — the real parley-host binary: bad configurations fail with one clear line
+// and a non-zero exit before serving; a good one serves and stops gracefully on a signal.
+//
+#include "HostTestSupport.h"
+#include "ProcessRunner.h"
+#include <Poco/File.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Path.h>
+#include <Poco/Process.h>
+#include <cppunit/TestFixture.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace parley::test;
+
+class HostBinaryTest : public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(HostBinaryTest);
+	CPPUNIT_TEST(testMissingConfigFile);
+	CPPUNIT_TEST(testUnknownPluginInRoute);
+	CPPUNIT_TEST(testRouteWithoutPlugins);
+	CPPUNIT_TEST(testPortInUse);
+	CPPUNIT_TEST(testMissingPluginFolder);
+	CPPUNIT_TEST(testBadPortOption);
+	CPPUNIT_TEST(testServesAndStopsOnSignal);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void setUp() override
+	{
+		_dir = Poco::Path::temp() + "parley-host-test-" + std::to_string(Poco::Process::id()) + "/";
+		Poco::File(_dir).createDirectories();
+	}
+
+	void tearDown() override
+	{
+		try
+		{
+			Poco::File(_dir).remove(true);
+		}
+		catch (...)
+		{
+		}
+	}
+
+	void testMissingConfigFile()
+	{
+		const std::string missing = _dir + "missing.properties";
+		expectOneLineFailure({"--config=" + missing}, {missing, "does not exist"});
+	}
+
+	void testUnknownPluginInRoute()
+	{
+		const std::string file = writeConfig("route./ws = random-suffix\nroute./chat = echo, no-such-plugin\n");
+		expectOneLineFailure({"--config=" + file}, {"route./chat", "no-such-plugin"});
+	}
+
+	void testRouteWithoutPlugins()
+	{
+		const std::string file = writeConfig("route./ws =\n");
+		expectOneLineFailure({"--config=" + file}, {"route./ws", "no plugins"});
+	}
+
+	void testPortInUse()
+	{
+		Poco::Net::ServerSocket taken(Poco::Net::SocketAddress("127.0.0.1", 0));
+		const std::string port = std::to_string(taken.address().port());
+		const std::string file = writeConfig("route./ws = echo\nserver.port = " + port + "\n");
+		expectOneLineFailure({"--config=" + file}, {"server.port", port, "in use"});
+		// --port overrides the file and is checked the same way.
+		const std::string other = writeConfig("route./ws = echo\nserver.port = 0\n");
+		expectOneLineFailure({"--config=" + other, "--port=" + port}, {"server.port", port, "in use"});
+	}
+
+	void testMissingPluginFolder()
+	{
+		const std::string folder = _dir + "no-plugins-here";
+		const std::string file = writeConfig("route./ws = echo\nplugins.dir = " + folder + "\n", false);
+		expectOneLineFailure({"--config=" + file}, {"plugins.dir", folder});
+	}
+
+	void testBadPortOption()
+	{
+		const std::string file = writeConfig("route./ws = echo\n");
+		expectOneLineFailure({"--config=" + file, "--port=http"}, {"--port", "http"});
+	}
+
+	void testServesAndStopsOnSignal()
+	{
+		const std::string file = writeConfig("route./ws = random-suffix\nroute./echo = echo\nserver.port = 0\nengine.threads = 1\n");
+		ProcessRunner host(binary(), {"--config=" + file}, 60);
+		std::string line;
+		std::uint16_t port = 0;
+		while (port == 0 && host.readLine(line))
+		{
+			const std::string marker = "listening on ws://127.0.0.1:";
+			const std::size_t at = line.find(marker);
+			if (at != std::string::npos) port = static_cast<std::uint16_t>(std::stoi(line.substr(at + marker.size())));
+		}
+		CPPUNIT_ASSERT_MESSAGE(host.output(), port != 0);
+		CPPUNIT_ASSERT_MESSAGE(host.output(), line.find("/echo -> echo") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(host.output(), line.find("/ws -> random-suffix") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(host.output(), line.find("1 loop") != std::string::npos);
+		WsClient client(port, "/ws");
+		client.sendText("hello binary");
+		CPPUNIT_ASSERT(isRandomSuffixReply(client.readFrame().payload, "hello binary"));
+		host.requestTermination();
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(1001), client.readClose().closeCode());
+		const int code = host.wait();
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(host.output(), 0, code);
+		CPPUNIT_ASSERT(!host.killed());
+	}
+
+private:
+	static std::string binary() { return binDir() + "/parley-host"; }
+
+	/// Writes a configuration file (with plugins.dir pointing at the build's plugins unless
+	/// `withPluginDir` is false) and returns its path.
+	std::string writeConfig(const std::string& body, bool withPluginDir = true)
+	{
+		static int counter = 0;
+		const std::string path = _dir + "host-" + std::to_string(counter++) + ".properties";
+		std::ofstream out(path);
+		out << "server.address = 127.0.0.1\n";
+		if (withPluginDir) out << "plugins.dir = " << pluginDir() << "\n";
+		out << body;
+		return path;
+	}
+
+	/// Runs the binary and expects a non-zero exit with exactly one output line that starts with
+	/// "parley-host: " and contains every one of `parts`.
+	void expectOneLineFailure(const std::vector<std::string>& args, const std::vector<std::string>& parts)
+	{
+		ProcessRunner host(binary(), args, 60);
+		const int code = host.wait();
+		const std::string& out = host.output();
+		CPPUNIT_ASSERT_MESSAGE(out, !host.killed());
+		CPPUNIT_ASSERT_MESSAGE(out, code != 0);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(out, std::string("parley-host: "), out.substr(0, 13));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(out, out.size() - 1, out.find('\n'));
+		for (const auto& part : parts)
+			CPPUNIT_ASSERT_MESSAGE("'" + part + "' missing in: " + out, out.find(part) != std::string::npos);
+	}
+
+	std::string _dir;
+};
+
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(HostBinaryTest, "host");

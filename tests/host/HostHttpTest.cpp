@@ -1,0 +1,263 @@
+//
+// HostHttpTest.cpp — the HTTP side of the host: refusals, /health, /metrics, limits, instances.
+//
+#include "HostTestSupport.h"
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <cppunit/TestFixture.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <memory>
+#include <string>
+
+using namespace parley::test;
+
+class HostHttpTest : public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(HostHttpTest);
+	CPPUNIT_TEST(testUnknownPath404);
+	CPPUNIT_TEST(testPlainGetOnRoute426);
+	CPPUNIT_TEST(testBadKey400);
+	CPPUNIT_TEST(testVersion12Is426);
+	CPPUNIT_TEST(testPostOnRoute405);
+	CPPUNIT_TEST(testHttp10Upgrade400);
+	CPPUNIT_TEST(testHealth);
+	CPPUNIT_TEST(testMetrics);
+	CPPUNIT_TEST(testMaxConnections503);
+	CPPUNIT_TEST(testTwoInstancesInOneProcess);
+	CPPUNIT_TEST(testPortInUse);
+	CPPUNIT_TEST(testUnknownPluginInRoute);
+	CPPUNIT_TEST(testRouteWithoutPlugins);
+	CPPUNIT_TEST(testBadPluginSetting);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void setUp() override { _host = std::make_unique<TestHost>(); }
+	void tearDown() override { _host.reset(); }
+
+	void testUnknownPath404()
+	{
+		CPPUNIT_ASSERT_EQUAL(404, httpGet(_host->port(), "/nothing-here").status);
+		CPPUNIT_ASSERT_EQUAL(404, httpRequest(_host->port(), upgradeRequest("/wss")).status);
+		CPPUNIT_ASSERT_EQUAL(404, httpGet(_host->port(), "/").status);
+	}
+
+	void testPlainGetOnRoute426()
+	{
+		const HttpAnswer a = httpGet(_host->port(), "/ws");
+		CPPUNIT_ASSERT_EQUAL(426, a.status);
+		CPPUNIT_ASSERT_MESSAGE(a.head, a.hasHeader("Upgrade: websocket"));
+		CPPUNIT_ASSERT_MESSAGE(a.head, a.hasHeader("Sec-WebSocket-Version: 13"));
+		CPPUNIT_ASSERT(!a.body.empty());
+		CPPUNIT_ASSERT_EQUAL(426, httpGet(_host->port(), "/echo?x=1").status);
+	}
+
+	void testBadKey400()
+	{
+		for (const std::string key : {"short==", "", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZ!=="})
+		{
+			std::string request = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+				"Sec-WebSocket-Version: 13\r\n";
+			if (!key.empty()) request += "Sec-WebSocket-Key: " + key + "\r\n";
+			const HttpAnswer a = httpRequest(_host->port(), request + "\r\n");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(key, 400, a.status);
+			CPPUNIT_ASSERT_MESSAGE(a.head, a.hasHeader("Sec-WebSocket-Version: 13"));
+			CPPUNIT_ASSERT(!a.body.empty());
+		}
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), _host->server().metrics().handshakesRefused);
+	}
+
+	void testVersion12Is426()
+	{
+		const HttpAnswer a = httpRequest(_host->port(),
+			"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 12\r\n\r\n");
+		CPPUNIT_ASSERT_EQUAL(426, a.status);
+		CPPUNIT_ASSERT_MESSAGE(a.head, a.hasHeader("Sec-WebSocket-Version: 13"));
+	}
+
+	void testPostOnRoute405()
+	{
+		const HttpAnswer a = httpRequest(_host->port(),
+			"POST /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n");
+		CPPUNIT_ASSERT_EQUAL(405, a.status);
+		CPPUNIT_ASSERT_MESSAGE(a.head, a.hasHeader("Sec-WebSocket-Version: 13"));
+	}
+
+	void testHttp10Upgrade400()
+	{
+		const HttpAnswer a = httpRequest(_host->port(),
+			"GET /ws HTTP/1.0\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+		CPPUNIT_ASSERT_EQUAL(400, a.status);
+	}
+
+	void testHealth()
+	{
+		HttpAnswer a = httpGet(_host->port(), "/health");
+		CPPUNIT_ASSERT_EQUAL(200, a.status);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(a.body, std::string("{\"status\":\"ok\",\"connections\":0}\n"), a.body);
+		CPPUNIT_ASSERT(a.head.find("application/json") != std::string::npos);
+		WsClient c1(_host->port(), "/echo");
+		WsClient c2(_host->port(), "/ws");
+		c1.sendText("x");
+		c1.readFrame();
+		c2.sendText("y");
+		c2.readFrame();
+		a = httpGet(_host->port(), "/health");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(a.body, std::string("{\"status\":\"ok\",\"connections\":2}\n"), a.body);
+	}
+
+	void testMetrics()
+	{
+		{
+			WsClient c(_host->port(), "/echo");
+			for (int i = 0; i < 10; ++i)
+			{
+				c.sendText("0123456789");
+				c.readFrame();
+			}
+			c.send(closeFrame(1000));
+			c.readClose();
+			c.readEof();
+		}
+		{
+			WsClient c(_host->port(), "/echo");
+			c.send(frame(OpText, "x", true, false));
+			c.readClose();
+			c.readEof();
+		}
+		// The counters of a loop are published at the end of its turn: wait until both closes show.
+		HttpAnswer a;
+		for (int i = 0; i < 100; ++i)
+		{
+			a = httpGet(_host->port(), "/metrics");
+			if (a.body.find("closes_sent{code=\"1002\"} 1") != std::string::npos && ("\n" + a.body).find("\nconnections 0\n") != std::string::npos)
+				break;
+			::usleep(20000);
+		}
+		CPPUNIT_ASSERT_EQUAL(200, a.status);
+		CPPUNIT_ASSERT(a.head.find("text/plain") != std::string::npos);
+		for (const char* line : {"\nmessages_in 10\n", "\nmessages_out 10\n", "\nconnections_total 2\n", "\nerrors_protocol 1\n",
+				 "closes_sent{code=\"1000\"} 1", "closes_received{code=\"1000\"} 1", "closes_sent{code=\"1002\"} 1", "\nconnections 0\n"})
+			CPPUNIT_ASSERT_MESSAGE(std::string(line) + " missing in:\n" + a.body, ("\n" + a.body).find(line) != std::string::npos);
+		const parley::host::Metrics m = _host->server().metrics();
+		CPPUNIT_ASSERT(m.bytesIn >= 10 * 16);
+		CPPUNIT_ASSERT(m.bytesOut >= 10 * 12);
+	}
+
+	void testMaxConnections503()
+	{
+		_host = std::make_unique<TestHost>([](parley::HostConfig& config) { config.engine.maxConnections = 2; });
+		auto a = std::make_unique<WsClient>(_host->port(), "/echo");
+		WsClient b(_host->port(), "/echo");
+		const HttpAnswer refused = httpRequest(_host->port(), upgradeRequest("/echo"));
+		CPPUNIT_ASSERT_EQUAL(503, refused.status);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _host->server().metrics().connectionsRefused);
+		// A slot comes back when a connection ends.
+		a->send(closeFrame(1000));
+		a->readClose();
+		CPPUNIT_ASSERT(a->readEof());
+		a.reset();
+		bool upgraded = false;
+		for (int i = 0; i < 200 && !upgraded; ++i)
+		{
+			upgraded = httpRequest(_host->port(), upgradeRequest("/echo")).status == 101;
+			if (!upgraded) ::usleep(10000);
+		}
+		CPPUNIT_ASSERT(upgraded);
+		b.sendText("still here");
+		CPPUNIT_ASSERT_EQUAL(std::string("still here"), b.readFrame().payload);
+	}
+
+	void testTwoInstancesInOneProcess()
+	{
+		TestHost second;
+		CPPUNIT_ASSERT(second.port() != _host->port());
+		WsClient a(_host->port(), "/echo");
+		WsClient b(second.port(), "/ws");
+		a.sendText("first");
+		b.sendText("second");
+		CPPUNIT_ASSERT_EQUAL(std::string("first"), a.readFrame().payload);
+		CPPUNIT_ASSERT(isRandomSuffixReply(b.readFrame().payload, "second"));
+		second.server().stop();
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(1001), b.readClose().closeCode());
+		a.sendText("first again");
+		CPPUNIT_ASSERT_EQUAL(std::string("first again"), a.readFrame().payload);
+	}
+
+	void testPortInUse()
+	{
+		Poco::Net::ServerSocket taken(Poco::Net::SocketAddress("127.0.0.1", 0));
+		const std::uint16_t port = taken.address().port();
+		try
+		{
+			TestHost clash([port](parley::HostConfig& config) { config.port = port; });
+			CPPUNIT_FAIL("a second server started on a port in use");
+		}
+		catch (const parley::ConfigError& e)
+		{
+			const std::string what = e.what();
+			CPPUNIT_ASSERT_EQUAL(std::string("server.port: port " + std::to_string(port) + " on 127.0.0.1 is in use"), what);
+		}
+		// Also against another HostServer.
+		try
+		{
+			const std::uint16_t busy = _host->port();
+			TestHost clash([busy](parley::HostConfig& config) { config.port = busy; });
+			CPPUNIT_FAIL("a second server started on the first one's port");
+		}
+		catch (const parley::ConfigError& e)
+		{
+			CPPUNIT_ASSERT(std::string(e.what()).find("is in use") != std::string::npos);
+		}
+	}
+
+	void testUnknownPluginInRoute()
+	{
+		try
+		{
+			TestHost bad([](parley::HostConfig& config) { config.routes["/chat"] = {"echo", "no-such-plugin"}; });
+			CPPUNIT_FAIL("a route with an unknown plugin was accepted");
+		}
+		catch (const parley::ConfigError& e)
+		{
+			const std::string what = e.what();
+			CPPUNIT_ASSERT_MESSAGE(what, what.find("route./chat") == 0);
+			CPPUNIT_ASSERT_MESSAGE(what, what.find("'no-such-plugin'") != std::string::npos);
+		}
+	}
+
+	void testRouteWithoutPlugins()
+	{
+		try
+		{
+			TestHost bad([](parley::HostConfig& config) { config.routes["/empty"] = {}; });
+			CPPUNIT_FAIL("a route without plugins was accepted");
+		}
+		catch (const parley::ConfigError& e)
+		{
+			CPPUNIT_ASSERT_MESSAGE(e.what(), std::string(e.what()).find("route./empty") == 0);
+		}
+	}
+
+	void testBadPluginSetting()
+	{
+		try
+		{
+			TestHost bad([](parley::HostConfig& config) { config.pluginSettings["random-suffix"]["max"] = "lots"; });
+			CPPUNIT_FAIL("a bad plugin setting was accepted");
+		}
+		catch (const parley::ConfigError& e)
+		{
+			const std::string what = e.what();
+			CPPUNIT_ASSERT_MESSAGE(what, what.find("plugin.random-suffix") != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(what, what.find("max") != std::string::npos);
+		}
+	}
+
+private:
+	std::unique_ptr<TestHost> _host;
+};
+
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(HostHttpTest, "host");
