@@ -4,9 +4,13 @@
 #ifndef PARLEY_HOST_CONNECTION_INCLUDED
 #define PARLEY_HOST_CONNECTION_INCLUDED
 
+#include "Chain.h"
 #include "OutputBuffer.h"
 #include "parley/codec/FrameDecoder.h"
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
 
 namespace parley {
 namespace host {
@@ -51,6 +55,15 @@ struct Connection
 	bool hangup = false;             ///< epoll reported the peer's shutdown: read on to the EOF
 	bool dead = false;               ///< closed; deleted at the end of the loop turn
 	bool bigMessage = false;         ///< the decoder gathered a large message (release its buffer)
+	bool jobInFlight = false;        ///< a message of this connection is on the worker pool
+	bool closeDeferred = false;      ///< the peer's close waits for the replies of earlier messages
+	bool queuePaused = false;        ///< not reading: too many messages wait for the workers
+	bool resumeQueue = false;        ///< queuePaused just ended: read again after the flush
+	bool pushed = false;             ///< pushed output to flush at the end of the inbox
+	std::uint16_t deferredCode = 0;  ///< the close code to echo once the queue is empty
+	std::shared_ptr<Chain> chain;    ///< the responders this connection uses (null: none)
+	/// Messages waiting for the one in flight (only while jobInFlight), in arrival order.
+	std::deque<std::pair<PayloadKind, std::string>> queue;
 };
 
 } // namespace host

@@ -2,6 +2,7 @@
 // EventLoop.cpp
 //
 #include "EventLoop.h"
+#include "HostContext.h"
 #include "parley/PluginRegistry.h"
 #include "parley/codec/FrameEncoder.h"
 #include "parley/codec/Opcode.h"
@@ -33,6 +34,10 @@ constexpr std::size_t KeepOutputCapacity = 4096;
 /// A message gathered by the decoder larger than this makes the connection drop the
 /// decoder's buffers once it is between messages.
 constexpr std::size_t BigMessage = 64u * 1024u;
+/// Messages waiting for the workers on one connection above which the loop stops reading it,
+/// and below which it reads again.
+constexpr std::size_t QueueHigh = 1024;
+constexpr std::size_t QueueLow = 256;
 
 constexpr std::uint8_t OpText = static_cast<std::uint8_t>(codec::Opcode::Text);
 constexpr std::uint8_t OpBinary = static_cast<std::uint8_t>(codec::Opcode::Binary);
@@ -46,34 +51,39 @@ std::system_error systemError(const char* what)
 
 } // namespace
 
-EventLoop::EventLoop(unsigned id, const HostConfig& config, const std::vector<std::string>& routePaths,
-	PluginRegistry& registry, Poco::Logger& logger, std::atomic<std::size_t>& openConnections):
+EventLoop::EventLoop(unsigned id, HostContext& context, WorkerPool& workers, std::atomic<std::size_t>& openConnections):
 	_id(id),
-	_engine(config.engine),
-	_routePaths(routePaths),
-	_logger(logger),
+	_context(context),
+	_workers(workers),
+	_engine(context.config()->engine),
+	_logger(context.logger()),
 	_open(openConnections),
 	_in(new char[ReadBufferSize]),
 	_inSize(ReadBufferSize)
 {
-	for (const std::string& path : _routePaths)
+	_registryGeneration = _context.registry().generation();
+	_configGeneration = _context.configGeneration();
+	const auto config = _context.config();
+	const std::size_t routes = _context.routeCount();
+	for (std::size_t r = 0; r < routes; ++r)
 	{
-		auto route = config.routes.find(path);
-		if (route == config.routes.end() || route->second.empty())
-			throw ConfigError("route." + path + ": route has no plugins");
-		std::vector<Stage> stages;
-		for (const std::string& name : route->second)
+		const std::string path = _context.routePath(r);
+		_routePaths.push_back(path);
+		auto route = config->routes.find(path);
+		if (route == config->routes.end())
 		{
-			try
-			{
-				stages.push_back(Stage{name, registry.create(name, config.settingsFor(name))});
-			}
-			catch (const std::invalid_argument& e)
-			{
-				throw ConfigError(std::string(e.what()) + " (route." + path + ")");
-			}
+			_chains.push_back(nullptr);
+			continue;
 		}
-		_pipelines.push_back(std::make_unique<Pipeline>(std::move(stages)));
+		if (route->second.empty()) throw ConfigError("route." + path + ": route has no plugins");
+		try
+		{
+			_chains.push_back(Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size()));
+		}
+		catch (const std::invalid_argument& e)
+		{
+			throw ConfigError(std::string(e.what()) + " (route." + path + ")");
+		}
 	}
 
 	_epoll = ::epoll_create1(EPOLL_CLOEXEC);
@@ -123,6 +133,10 @@ void EventLoop::stop()
 	{
 		std::lock_guard<std::mutex> lock(_adoptMutex);
 		_adoptClosed = true;
+	}
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		_inboxClosed = true;
 	}
 	_stopping.store(true);
 	wake();
@@ -185,6 +199,7 @@ void EventLoop::run()
 			break;
 		}
 		_now = clockMs();
+		checkGenerations();
 		bool woken = false;
 		for (int i = 0; i < n; ++i)
 		{
@@ -201,6 +216,7 @@ void EventLoop::run()
 			}
 			if (_stopping.load()) break;
 			adoptPending();
+			takeInbox();
 		}
 		if (!_again.empty())
 		{
@@ -243,6 +259,13 @@ void EventLoop::adoptPending()
 		auto* c = new Connection(id, a.fd, a.route, _engine.maxMessageSize, _now);
 		c->index = static_cast<std::uint32_t>(_connections.size());
 		_connections.push_back(c);
+		_byId[id] = c;
+		{
+			std::lock_guard<std::mutex> lock(_inboxMutex);
+			_live[id] = a.route;
+		}
+		if (a.route >= _chains.size()) rebuild(); // a route added by a reload this very turn
+		if (a.route < _chains.size()) c->chain = _chains[a.route];
 		++_counters[ConnectionsTotal];
 		epoll_event ev{};
 		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -254,6 +277,14 @@ void EventLoop::adoptPending()
 			destroy(*c);
 			continue;
 		}
+		if (!c->chain)
+		{
+			// The route's plugin was removed (or a reload is racing this connection).
+			queueClose(*c, c->out, CloseCode::GoingAway, "route unavailable: plugin removed");
+			flush(*c);
+			continue;
+		}
+		if (!c->chain->blocking) c->chain->open(c->id, _logger);
 		if (!a.preread.empty())
 		{
 			// Frames that came in the same packets as the upgrade request: handle them before
@@ -294,6 +325,7 @@ void EventLoop::handle(Connection& c, std::uint32_t events)
 
 void EventLoop::readSocket(Connection& c)
 {
+	if (c.closeDeferred || c.queuePaused) return;
 	for (unsigned round = 0;; ++round)
 	{
 		if (round == ReadBudget)
@@ -322,7 +354,7 @@ void EventLoop::readSocket(Connection& c)
 				process(c, _in.get(), static_cast<std::size_t>(n), c.out);
 				flush(c);
 			}
-			if (c.dead || c.state != Connection::State::Open || c.readPaused) return;
+			if (c.dead || c.state != Connection::State::Open || c.readPaused || c.closeDeferred || c.queuePaused) return;
 			// A short read emptied the socket; with edge triggering the next data brings a new
 			// event. After a hang-up no event follows: read on to the EOF.
 			if (static_cast<std::size_t>(n) < _inSize && !c.hangup) return;
@@ -360,7 +392,6 @@ void EventLoop::readSocket(Connection& c)
 
 void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffer& out)
 {
-	Pipeline& pipeline = *_pipelines[c.route];
 	std::size_t pos = 0;
 	std::size_t lastEnd = static_cast<std::size_t>(-1);
 	FrameDecoder::Event ev;
@@ -385,38 +416,20 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 				c.bigMessage = true;
 			const Message message{ev.type == FrameDecoder::EventType::Text ? PayloadKind::Text : PayloadKind::Binary,
 				ev.payload, c.id};
-			const Reply* reply;
-			try
+			if (c.jobInFlight || c.chain->blocking)
 			{
-				reply = &pipeline.run(message);
-			}
-			catch (const ResponderError& e)
-			{
-				++_counters[ResponderErrors];
-				_logger.error("route %s: plugin '%s' failed, closing the connection with 1011: %s",
-					_routePaths[c.route], e.plugin(), std::string(e.what()));
-				queueClose(c, out, CloseCode::InternalError, "responder failed");
-				return;
-			}
-			catch (const std::exception& e)
-			{
-				++_counters[ResponderErrors];
-				_logger.error("route %s: pipeline failed, closing the connection with 1011: %s", _routePaths[c.route],
-					std::string(e.what()));
-				queueClose(c, out, CloseCode::InternalError, "responder failed");
-				return;
-			}
-			if (reply->action == Reply::Action::Send)
-			{
-				appendFrame(out, reply->kind == PayloadKind::Text ? OpText : OpBinary, reply->payload);
-				++_counters[MessagesOut];
-			}
-			else if (reply->action == Reply::Action::Close)
-			{
-				if (reply->closeCode == CloseCode::NoStatus || CloseCode::isValidOnWire(reply->closeCode))
-					queueClose(c, out, reply->closeCode, reply->payload);
+				if (c.jobInFlight)
+				{
+					c.queue.emplace_back(message.kind, std::string(message.payload));
+					if (c.queue.size() >= QueueHigh) c.queuePaused = true;
+				}
 				else
-					queueClose(c, out, CloseCode::InternalError, "responder gave an invalid close code");
+				{
+					submit(c, message.kind, std::string(message.payload));
+				}
+			}
+			else if (!runInline(c, message, out))
+			{
 				return;
 			}
 			lastEnd = pos;
@@ -433,6 +446,13 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 			break;
 		case FrameDecoder::EventType::Close:
 			++_closesReceived[closeBucket(ev.closeCode)];
+			if (c.jobInFlight)
+			{
+				// Answer every earlier message first: the close goes out when the queue is empty.
+				c.closeDeferred = true;
+				c.deferredCode = ev.closeCode;
+				return;
+			}
 			// Echo the peer's code (an empty close is answered with an empty close).
 			queueClose(c, out, ev.closeCode, std::string_view());
 			return;
@@ -622,6 +642,13 @@ void EventLoop::destroy(Connection& c)
 {
 	if (c.dead) return;
 	c.dead = true;
+	if (c.chain && !c.chain->blocking) c.chain->close(c.id, _logger);
+	_byId.erase(c.id);
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		_live.erase(c.id);
+	}
+	c.queue.clear();
 	::epoll_ctl(_epoll, EPOLL_CTL_DEL, c.fd, nullptr);
 	::close(c.fd);
 	c.fd = -1;
@@ -697,6 +724,12 @@ void EventLoop::tick()
 void EventLoop::closeAll()
 {
 	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		_inboxClosed = true;
+		_pushes.clear();
+		_results.clear();
+	}
+	{
 		std::lock_guard<std::mutex> lock(_adoptMutex);
 		_adoptClosed = true;
 		for (Adoption& a : _adoptions)
@@ -771,6 +804,283 @@ void EventLoop::collect(Metrics& m) const
 		if (sent) m.closesSent[codeOf(i)] += sent;
 		if (received) m.closesReceived[codeOf(i)] += received;
 	}
+}
+
+
+void EventLoop::checkGenerations()
+{
+	if (_context.registry().generation() != _registryGeneration || _context.configGeneration() != _configGeneration)
+		rebuild();
+}
+
+void EventLoop::rebuild()
+{
+	const std::uint64_t registryGeneration = _context.registry().generation();
+	const bool pluginsChanged = registryGeneration != _registryGeneration;
+	_registryGeneration = registryGeneration;
+	_configGeneration = _context.configGeneration();
+	const auto config = _context.config();
+	const std::size_t routes = _context.routeCount();
+	while (_routePaths.size() < routes) _routePaths.push_back(_context.routePath(_routePaths.size()));
+	_chains.resize(routes);
+	std::vector<bool> changed(routes, false);
+	for (std::size_t r = 0; r < routes; ++r)
+	{
+		auto route = config->routes.find(_routePaths[r]);
+		if (route == config->routes.end())
+		{
+			// Dropped by a reload: open connections keep their instances until they close.
+			if (_chains[r]) _chains[r].reset();
+			continue;
+		}
+		if (_chains[r] && !pluginsChanged && _chains[r]->sameAs(route->second, *config)) continue;
+		const bool had = _chains[r] != nullptr;
+		try
+		{
+			_chains[r] = Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size());
+			changed[r] = true;
+		}
+		catch (const std::exception& e)
+		{
+			if (had && _id == 0)
+				_logger.warning("route %s: %s; open connections keep the plugin they use, new ones are closed with 1001",
+					_routePaths[r], std::string(e.what()));
+			_chains[r].reset();
+		}
+	}
+	std::size_t moved = 0;
+	for (Connection* c : _connections)
+	{
+		if (c->dead || c->route >= routes || !changed[c->route]) continue;
+		const std::shared_ptr<Chain>& fresh = _chains[c->route];
+		if (!fresh || c->chain == fresh) continue;
+		if (c->chain && !c->chain->blocking) c->chain->close(c->id, _logger);
+		c->chain = fresh;   // the old chain goes when its last connection and job let go
+		if (!fresh->blocking) fresh->open(c->id, _logger);
+		++moved;
+	}
+	if (_logger.debug()) _logger.debug("event loop %u: chains rebuilt, %z connections moved", _id, moved);
+}
+
+bool EventLoop::push(ConnectionId connection, std::uint16_t route, PayloadKind kind, std::string_view payload)
+{
+	bool wakeNow = false;
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		if (_inboxClosed) return false;
+		auto it = _live.find(connection);
+		if (it == _live.end() || it->second != route) return false;
+		_pushes.push_back(Push{connection, route, kind, std::string(payload)});
+		wakeNow = !_wakePending;
+		_wakePending = true;
+	}
+	if (wakeNow) wake();
+	return true;
+}
+
+void EventLoop::broadcast(std::uint16_t route, PayloadKind kind, std::string_view payload)
+{
+	bool wakeNow = false;
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		if (_inboxClosed) return;
+		_pushes.push_back(Push{0, route, kind, std::string(payload)});
+		wakeNow = !_wakePending;
+		_wakePending = true;
+	}
+	if (wakeNow) wake();
+}
+
+void EventLoop::complete(Result result)
+{
+	bool wakeNow = false;
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		if (_inboxClosed) return;
+		_results.push_back(std::move(result));
+		wakeNow = !_wakePending;
+		_wakePending = true;
+	}
+	if (wakeNow) wake();
+}
+
+void EventLoop::takeInbox()
+{
+	std::vector<Push> pushes;
+	std::vector<Result> results;
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		_wakePending = false;
+		if (_pushes.empty() && _results.empty()) return;
+		pushes.swap(_pushes);
+		results.swap(_results);
+	}
+	// Results first: a reply that was computed before a push was queued leaves before it.
+	for (Result& r : results) applyResult(r);
+	for (Push& p : pushes) applyPush(p);
+	for (Connection* c : _touched)
+	{
+		c->pushed = false;
+		if (c->dead) continue;
+		flush(*c);
+		if (c->dead) continue;
+		resumeIfDrained(*c);
+		if (c->dead) continue;
+		if (c->resumeQueue)
+		{
+			c->resumeQueue = false;
+			if (c->state == Connection::State::Open && !c->readPaused) readSocket(*c);
+		}
+	}
+	_touched.clear();
+}
+
+void EventLoop::touch(Connection& c)
+{
+	if (c.pushed) return;
+	c.pushed = true;
+	_touched.push_back(&c);
+}
+
+void EventLoop::applyPush(Push& p)
+{
+	const std::uint8_t op = p.kind == PayloadKind::Text ? OpText : OpBinary;
+	if (p.connection != 0)
+	{
+		auto it = _byId.find(p.connection);
+		if (it == _byId.end()) return;
+		Connection& c = *it->second;
+		if (c.dead || c.state != Connection::State::Open || c.route != p.route) return;
+		appendFrame(c.out, op, p.payload);
+		++_counters[MessagesOut];
+		touch(c);
+		return;
+	}
+	for (Connection* c : _connections)
+	{
+		if (c->dead || c->state != Connection::State::Open || c->route != p.route) continue;
+		appendFrame(c->out, op, p.payload);
+		++_counters[MessagesOut];
+		touch(*c);
+	}
+}
+
+void EventLoop::applyResult(Result& r)
+{
+	auto it = _byId.find(r.connection);
+	if (it == _byId.end()) return; // the connection is gone: drop the result
+	Connection& c = *it->second;
+	if (c.dead) return;
+	c.jobInFlight = false;
+	touch(c);
+	if (c.state != Connection::State::Open)
+	{
+		c.queue.clear();
+		return;
+	}
+	if (!r.plugin.empty())
+	{
+		responderFailed(c, r.plugin, r.error, c.out);
+		c.queue.clear();
+		return;
+	}
+	if (!applyReply(c, r.reply, c.out))
+	{
+		c.queue.clear();
+		return;
+	}
+	pump(c);
+}
+
+void EventLoop::submit(Connection& c, PayloadKind kind, std::string payload)
+{
+	c.jobInFlight = true;
+	Job job;
+	job.connection = c.id;
+	job.chain = c.chain;
+	job.kind = kind;
+	job.payload = std::move(payload);
+	job.done = [this](ConnectionId id, const Reply& reply, const std::string& plugin, const std::string& error) {
+		complete(Result{id, reply, plugin, error});
+	};
+	_workers.submit(std::move(job));
+}
+
+void EventLoop::pump(Connection& c)
+{
+	while (!c.queue.empty() && !c.jobInFlight && c.state == Connection::State::Open)
+	{
+		std::pair<PayloadKind, std::string> item = std::move(c.queue.front());
+		c.queue.pop_front();
+		if (c.chain->blocking)
+		{
+			submit(c, item.first, std::move(item.second));
+		}
+		else
+		{
+			const Message message{item.first, item.second, c.id};
+			if (!runInline(c, message, c.out)) c.queue.clear();
+		}
+	}
+	if (c.queuePaused && c.queue.size() < QueueLow)
+	{
+		c.queuePaused = false;
+		c.resumeQueue = true;
+	}
+	if (c.closeDeferred && !c.jobInFlight && c.state == Connection::State::Open)
+	{
+		c.closeDeferred = false;
+		queueClose(c, c.out, c.deferredCode, std::string_view());
+	}
+}
+
+bool EventLoop::runInline(Connection& c, const Message& message, OutputBuffer& out)
+{
+	const Reply* reply;
+	try
+	{
+		reply = &c.chain->pipeline->run(message);
+	}
+	catch (const ResponderError& e)
+	{
+		responderFailed(c, e.plugin(), e.what(), out);
+		return false;
+	}
+	catch (const std::exception& e)
+	{
+		responderFailed(c, std::string(), e.what(), out);
+		return false;
+	}
+	return applyReply(c, *reply, out);
+}
+
+bool EventLoop::applyReply(Connection& c, const Reply& reply, OutputBuffer& out)
+{
+	if (reply.action == Reply::Action::Send)
+	{
+		appendFrame(out, reply.kind == PayloadKind::Text ? OpText : OpBinary, reply.payload);
+		++_counters[MessagesOut];
+	}
+	else if (reply.action == Reply::Action::Close)
+	{
+		if (reply.closeCode == CloseCode::NoStatus || CloseCode::isValidOnWire(reply.closeCode))
+			queueClose(c, out, reply.closeCode, reply.payload);
+		else
+			queueClose(c, out, CloseCode::InternalError, "responder gave an invalid close code");
+		return false;
+	}
+	return true;
+}
+
+void EventLoop::responderFailed(Connection& c, const std::string& plugin, const std::string& what, OutputBuffer& out)
+{
+	++_counters[ResponderErrors];
+	if (plugin.empty())
+		_logger.error("route %s: pipeline failed, closing the connection with 1011: %s", _routePaths[c.route], what);
+	else
+		_logger.error("route %s: plugin '%s' failed, closing the connection with 1011: %s", _routePaths[c.route], plugin,
+			what);
+	queueClose(c, out, CloseCode::InternalError, "responder failed");
 }
 
 } // namespace host

@@ -5,6 +5,7 @@
 #define PARLEY_HOST_EVENTLOOP_INCLUDED
 
 #include "Connection.h"
+#include "WorkerPool.h"
 #include "parley/Pipeline.h"
 #include "parley/config/HostConfig.h"
 #include "parley/host/Metrics.h"
@@ -16,13 +17,15 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace parley {
 
-class PluginRegistry;
-
 namespace host {
+
+class HostContext;
 
 /// An edge-triggered epoll loop with an eventfd wake-up. Each connection is registered once
 /// (in, out, read-hangup) and never modified; the loop reads until the socket is drained (or a
@@ -38,7 +41,18 @@ namespace host {
 /// Backpressure: above engine.backpressure_high of unsent output the loop stops reading that
 /// connection until the output drains to engine.backpressure_low; if one read's replies push it
 /// above engine.backpressure_limit the connection is closed with 1008 (the replies already
-/// encoded are still sent first) and one warning is logged.
+/// encoded are still sent first) and one warning is logged. Pushed messages (Outbox) go through
+/// the same output path and limits.
+///
+/// Plugins: every loop turn compares the registry's and the configuration's generation with the
+/// ones its chains were built for (two atomic loads) and rebuilds the chains that changed; open
+/// connections move to the new instances (onClose on the old ones, onOpen on the new ones). A
+/// route whose chain cannot be built any more (its plugin was removed) keeps its old instances
+/// for the connections already open; new connections on it are closed with 1001.
+///
+/// Blocking chains run on the WorkerPool: a connection has at most one job in flight and a FIFO
+/// of the messages that came after it, so replies leave in message order; a close from the peer
+/// is answered once every earlier message was.
 class EventLoop
 {
 public:
@@ -47,11 +61,10 @@ public:
 	/// How long a closing connection may take to take our close frame and end TCP (ms).
 	static constexpr unsigned CloseTimeoutMs = 5000;
 
-	/// Creates the loop's pipelines, one per route of `routePaths` (index = route id).
+	/// Creates the loop's chains, one per route of the context's configuration.
 	/// Throws ConfigError if a responder cannot be created or refuses its settings; throws
 	/// std::system_error if epoll or eventfd cannot be created.
-	EventLoop(unsigned id, const HostConfig& config, const std::vector<std::string>& routePaths,
-		PluginRegistry& registry, Poco::Logger& logger, std::atomic<std::size_t>& openConnections);
+	EventLoop(unsigned id, HostContext& context, WorkerPool& workers, std::atomic<std::size_t>& openConnections);
 
 	/// Stops the loop (if running) and closes what is left.
 	~EventLoop();
@@ -69,6 +82,16 @@ public:
 	/// arrived with the upgrade request. The loop owns fd from now on, also if it is stopping
 	/// (then fd is closed at once).
 	void adopt(int fd, std::uint16_t route, std::string preread);
+
+	/// Queues a message for a connection of this loop on `route` (thread-safe). Returns false if
+	/// the loop does not know that connection (closed, or on another route) or is stopping.
+	bool push(ConnectionId connection, std::uint16_t route, PayloadKind kind, std::string_view payload);
+
+	/// Queues a message for every open connection of this loop on `route` (thread-safe).
+	void broadcast(std::uint16_t route, PayloadKind kind, std::string_view payload);
+
+	/// Wakes the loop so that it looks at the generations now.
+	void poke() { wake(); }
 
 	/// Returns the number of connections this loop owns (approximate while others adopt).
 	std::size_t load() const noexcept { return _load.load(std::memory_order_relaxed); }
@@ -94,8 +117,35 @@ private:
 		std::string preread;
 	};
 
+	struct Push
+	{
+		ConnectionId connection;      // 0 = broadcast
+		std::uint16_t route;
+		PayloadKind kind;
+		std::string payload;
+	};
+	struct Result
+	{
+		ConnectionId connection;
+		Reply reply;
+		std::string plugin;           // non-empty: the responder threw
+		std::string error;
+	};
+
 	void run();
 	void wake();
+	void checkGenerations();
+	void rebuild();
+	void takeInbox();
+	void complete(Result result);
+	void touch(Connection& c);
+	void applyPush(Push& push);
+	void applyResult(Result& result);
+	void submit(Connection& c, PayloadKind kind, std::string payload);
+	void pump(Connection& c);
+	bool runInline(Connection& c, const Message& message, OutputBuffer& out);
+	bool applyReply(Connection& c, const Reply& reply, OutputBuffer& out);
+	void responderFailed(Connection& c, const std::string& plugin, const std::string& what, OutputBuffer& out);
 	void adoptPending();
 	void handle(Connection& c, std::uint32_t events);
 	void readSocket(Connection& c);
@@ -118,11 +168,25 @@ private:
 	static void appendFrame(OutputBuffer& out, std::uint8_t opcode, std::string_view payload);
 
 	unsigned _id;
+	HostContext& _context;
+	WorkerPool& _workers;
 	const EngineConfig _engine;
-	const std::vector<std::string> _routePaths;
+	std::vector<std::string> _routePaths;                // by route id (loop thread)
 	Poco::Logger& _logger;
 	std::atomic<std::size_t>& _open;
-	std::vector<std::unique_ptr<Pipeline>> _pipelines;   // by route id
+	std::vector<std::shared_ptr<Chain>> _chains;         // by route id; null: cannot be built now
+	std::uint64_t _registryGeneration = 0;               // the generations _chains were built for
+	std::uint64_t _configGeneration = 0;
+
+	std::mutex _inboxMutex;          // guards the four below
+	std::vector<Push> _pushes;
+	std::vector<Result> _results;
+	std::unordered_map<ConnectionId, std::uint16_t> _live;   // open connections → route (for push)
+	bool _inboxClosed = false;
+	bool _wakePending = false;
+
+	std::unordered_map<ConnectionId, Connection*> _byId;    // loop thread
+	std::vector<Connection*> _touched;                      // pushed to in this turn
 
 	int _epoll = -1;
 	int _wakeFd = -1;

@@ -2,21 +2,24 @@
 // EventLoopPool.cpp
 //
 #include "EventLoopPool.h"
+#include "HostContext.h"
 
 namespace parley {
 namespace host {
 
-EventLoopPool::EventLoopPool(unsigned loops, const HostConfig& config, const std::vector<std::string>& routePaths,
-	PluginRegistry& registry, Poco::Logger& logger):
-	_max(config.engine.maxConnections)
+EventLoopPool::EventLoopPool(unsigned loops, HostContext& context):
+	_max(context.config()->engine.maxConnections),
+	_workers(context.config()->pluginWorkers)
 {
-	for (unsigned i = 0; i < loops; ++i)
-		_loops.push_back(std::make_unique<EventLoop>(i, config, routePaths, registry, logger, _open));
+	for (unsigned i = 0; i < loops; ++i) _loops.push_back(std::make_unique<EventLoop>(i, context, _workers, _open));
 }
 
 EventLoopPool::~EventLoopPool()
 {
 	stop();
+	// The loop threads and the workers are joined; now the loops (and their chains) may go.
+	_workers.stop();
+	_loops.clear();
 }
 
 void EventLoopPool::start()
@@ -27,6 +30,23 @@ void EventLoopPool::start()
 void EventLoopPool::stop()
 {
 	for (auto& loop : _loops) loop->stop();
+	_workers.stop();
+}
+
+bool EventLoopPool::push(ConnectionId connection, std::uint16_t route, PayloadKind kind, std::string_view payload)
+{
+	const std::size_t loop = static_cast<std::size_t>(connection & 0xFF);
+	return loop < _loops.size() && _loops[loop]->push(connection, route, kind, payload);
+}
+
+void EventLoopPool::broadcast(std::uint16_t route, PayloadKind kind, std::string_view payload)
+{
+	for (auto& loop : _loops) loop->broadcast(route, kind, payload);
+}
+
+void EventLoopPool::poke()
+{
+	for (auto& loop : _loops) loop->poke();
 }
 
 bool EventLoopPool::tryReserve()

@@ -5,6 +5,7 @@
 #define PARLEY_HOST_EVENTLOOPPOOL_INCLUDED
 
 #include "EventLoop.h"
+#include "WorkerPool.h"
 #include "parley/config/HostConfig.h"
 #include "parley/host/Metrics.h"
 #include <Poco/Logger.h>
@@ -15,18 +16,18 @@
 
 namespace parley {
 
-class PluginRegistry;
-
 namespace host {
+
+class HostContext;
 
 /// Owns engine.threads event loops. The HTTP threads reserve a connection slot (at most
 /// engine.max_connections), then hand the upgraded socket to the least loaded loop.
 class EventLoopPool
 {
 public:
-	/// Creates `loops` loops (each with its own pipelines). Throws ConfigError as EventLoop does.
-	EventLoopPool(unsigned loops, const HostConfig& config, const std::vector<std::string>& routePaths,
-		PluginRegistry& registry, Poco::Logger& logger);
+	/// Creates plugins.workers worker threads and `loops` loops (each with its own chains).
+	/// Throws ConfigError as EventLoop does.
+	EventLoopPool(unsigned loops, HostContext& context);
 
 	/// Stops the loops.
 	~EventLoopPool();
@@ -59,6 +60,16 @@ public:
 	/// Returns the counters of all loops.
 	Metrics metrics() const;
 
+	/// Queues a pushed message for one connection (its loop is in the id's low byte); returns
+	/// false if that loop does not know the connection on that route.
+	bool push(ConnectionId connection, std::uint16_t route, PayloadKind kind, std::string_view payload);
+
+	/// Queues a pushed message for every connection of `route` on every loop.
+	void broadcast(std::uint16_t route, PayloadKind kind, std::string_view payload);
+
+	/// Wakes every loop (after a reload, so that idle loops rebuild their chains now).
+	void poke();
+
 	/// Returns the number of loops.
 	unsigned size() const { return static_cast<unsigned>(_loops.size()); }
 
@@ -67,6 +78,7 @@ private:
 	std::atomic<std::uint64_t> _refused{0};
 	std::atomic<std::uint64_t> _handshakesRefused{0};
 	const std::size_t _max;
+	WorkerPool _workers;                          // outlives the loops' jobs: stopped after them
 	std::vector<std::unique_ptr<EventLoop>> _loops;
 };
 

@@ -3,8 +3,11 @@
 //
 #include "parley/host/HostServer.h"
 #include "EventLoopPool.h"
+#include "HostContext.h"
 #include "RequestHandlerFactory.h"
 #include "parley/PluginRegistry.h"
+#include "parley/PluginWatcher.h"
+#include "parley/host/PluginCatalog.h"
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -13,6 +16,7 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <sched.h>
 #include <stdexcept>
@@ -44,30 +48,114 @@ constexpr int ListenBacklog = 1024;
 
 HostServer::HostServer(const HostConfig& config, PluginRegistry& registry, Poco::Logger& logger):
 	_config(config),
+	_registry(registry),
 	_logger(logger)
 {
-	if (_config.routes.empty()) throw ConfigError("route.*: no route configured (expected e.g. route./ws = random-suffix)");
-	if (_config.routes.size() > 65535) throw ConfigError("route.*: too many routes");
-	for (const auto& route : _config.routes)
+	checkRoutes(_config);
+	const unsigned loops = _config.engine.threads ? _config.engine.threads : std::min(usableCores(), 256u);
+	if (loops > 256) throw ConfigError("engine.threads: " + std::to_string(loops) + " is out of range (0..256)");
+	_registry.setSettings(_config.pluginSettings);
+	_context = std::make_unique<HostContext>(_config, registry, logger);
+	_pool = std::make_unique<EventLoopPool>(loops, *_context);
+	_context->setPool(_pool.get());
+}
+
+void HostServer::checkRoutes(const HostConfig& config) const
+{
+	if (config.routes.empty()) throw ConfigError("route.*: no route configured (expected e.g. route./ws = random-suffix)");
+	if (config.routes.size() > 65535) throw ConfigError("route.*: too many routes");
+	for (const auto& route : config.routes)
 	{
 		const std::string key = "route." + route.first;
 		if (route.first.empty() || route.first[0] != '/') throw ConfigError(key + ": a route path must start with '/'");
 		if (route.second.empty()) throw ConfigError(key + ": route has no plugins (expected e.g. " + key + " = echo)");
 		for (const std::string& plugin : route.second)
 		{
-			if (!registry.has(plugin))
+			if (!_registry.has(plugin))
 			{
 				std::string loaded;
-				for (const auto& description : registry.plugins())
+				for (const auto& description : _registry.plugins())
 					loaded += (loaded.empty() ? "" : ", ") + description.name;
 				throw ConfigError(key + ": unknown plugin '" + plugin + "' (loaded: " + (loaded.empty() ? "none" : loaded) + ")");
 			}
 		}
-		_routePaths.push_back(route.first);
 	}
-	const unsigned loops = _config.engine.threads ? _config.engine.threads : std::min(usableCores(), 256u);
-	if (loops > 256) throw ConfigError("engine.threads: " + std::to_string(loops) + " is out of range (0..256)");
-	_pool = std::make_unique<EventLoopPool>(loops, _config, _routePaths, registry, _logger);
+}
+
+namespace {
+
+bool sameEngine(const EngineConfig& a, const EngineConfig& b)
+{
+	return a.threads == b.threads && a.maxMessageSize == b.maxMessageSize && a.backpressureHigh == b.backpressureHigh &&
+		a.backpressureLow == b.backpressureLow && a.backpressureLimit == b.backpressureLimit &&
+		a.maxConnections == b.maxConnections && a.handshakeTimeoutMs == b.handshakeTimeoutMs &&
+		a.idleTimeoutMs == b.idleTimeoutMs && a.pingIntervalMs == b.pingIntervalMs;
+}
+
+std::string describeRoutes(const std::map<std::string, std::vector<std::string>>& routes)
+{
+	std::string out;
+	for (const auto& route : routes)
+	{
+		if (!out.empty()) out += ", ";
+		out += route.first + " -> ";
+		for (std::size_t i = 0; i < route.second.size(); ++i) out += (i ? " + " : "") + route.second[i];
+	}
+	return out;
+}
+
+} // namespace
+
+bool HostServer::reload(const HostConfig& config, std::string* why)
+{
+	try
+	{
+		checkRoutes(config);
+		// A trial instance of every routed plugin with its new settings: refuse what would throw.
+		for (const auto& route : config.routes)
+		{
+			for (const std::string& name : route.second)
+			{
+				try
+				{
+					_registry.create(name, config.settingsFor(name));
+				}
+				catch (const std::exception& e)
+				{
+					throw ConfigError("route." + route.first + ": " + e.what());
+				}
+			}
+		}
+	}
+	catch (const std::exception& e)
+	{
+		_logger.error("configuration reload refused, the running one stays: %s", std::string(e.what()));
+		if (why) *why = e.what();
+		return false;
+	}
+	const auto running = _context->config();
+	if (config.address != running->address || config.port != running->port || config.httpThreads != running->httpThreads ||
+		config.pluginDir != running->pluginDir || config.pluginWatch != running->pluginWatch ||
+		config.pluginWatchDebounceMs != running->pluginWatchDebounceMs || config.pluginWorkers != running->pluginWorkers ||
+		!sameEngine(config.engine, running->engine))
+	{
+		_logger.warning("configuration reload: server.*, plugins.dir/watch/workers and engine.* changes need a restart; "
+			"the running values stay");
+	}
+	// Only routes and plugin settings change; the rest stays as the host started.
+	HostConfig next = *running;
+	next.routes = config.routes;
+	next.pluginSettings = config.pluginSettings;
+	_registry.setSettings(next.pluginSettings);
+	_context->setConfig(next);
+	if (_pool) _pool->poke();
+	_logger.information("configuration reloaded: routes: %s", describeRoutes(next.routes));
+	return true;
+}
+
+std::string HostServer::pluginsJson() const
+{
+	return PluginCatalog::toJson(_registry.plugins(), _context->config()->routes);
 }
 
 HostServer::~HostServer()
@@ -112,9 +200,6 @@ void HostServer::start()
 	}
 	_port = socket.address().port();
 
-	std::map<std::string, std::uint16_t> routes;
-	for (std::size_t i = 0; i < _routePaths.size(); ++i) routes[_routePaths[i]] = static_cast<std::uint16_t>(i);
-
 	const int httpThreads = static_cast<int>(_config.httpThreads ? _config.httpThreads : 1);
 	Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
 	params->setMaxThreads(httpThreads);
@@ -128,8 +213,20 @@ void HostServer::start()
 	params->setSoftwareVersion("parley-host");
 
 	_threads = std::make_unique<Poco::ThreadPool>("parley-http", 1, httpThreads + 1);
+	if (_config.pluginWatch && !_config.pluginDir.empty())
+	{
+		try
+		{
+			_watcher = std::make_unique<PluginWatcher>(_registry, _config.pluginDir, _logger,
+				std::chrono::milliseconds(_config.pluginWatchDebounceMs));
+		}
+		catch (const Poco::Exception& e)
+		{
+			throw ConfigError("plugins.watch: cannot watch " + _config.pluginDir + " (" + e.displayText() + ")");
+		}
+	}
 	_pool->start();
-	_http = std::make_unique<Poco::Net::HTTPServer>(new RequestHandlerFactory(*_pool, std::move(routes)), *_threads,
+	_http = std::make_unique<Poco::Net::HTTPServer>(new RequestHandlerFactory(*_pool, *_context), *_threads,
 		socket, params);
 	_http->start();
 	_started = true;
@@ -139,6 +236,7 @@ void HostServer::stop()
 {
 	if (_stopped) return;
 	_stopped = true;
+	_watcher.reset();
 	if (_http)
 	{
 		// Stop accepting, abort keep-alive HTTP connections, and wait for handlers in flight
@@ -147,6 +245,7 @@ void HostServer::stop()
 		_threads->joinAll();
 	}
 	if (_pool) _pool->stop();
+	if (_context) _context->setPool(nullptr);
 	_http.reset();
 	_threads.reset();
 }
@@ -173,13 +272,7 @@ Metrics HostServer::metrics() const
 
 std::string HostServer::describe() const
 {
-	std::string routes;
-	for (const auto& route : _config.routes)
-	{
-		if (!routes.empty()) routes += ", ";
-		routes += route.first + " -> ";
-		for (std::size_t i = 0; i < route.second.size(); ++i) routes += (i ? " + " : "") + route.second[i];
-	}
+	const std::string routes = describeRoutes(_config.routes);
 	const unsigned loops = _pool->size();
 	return "parley-host listening on ws://" + _config.address + ":" + std::to_string(_port) + " (routes: " + routes +
 		"; " + std::to_string(loops) + (loops == 1 ? " loop)" : " loops)");

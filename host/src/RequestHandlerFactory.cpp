@@ -3,6 +3,9 @@
 //
 #include "RequestHandlerFactory.h"
 #include "EventLoopPool.h"
+#include "HostContext.h"
+#include "parley/PluginRegistry.h"
+#include "parley/host/PluginCatalog.h"
 #include "StatusHandler.h"
 #include "UpgradeHandler.h"
 #include <Poco/Net/HTTPServerRequest.h>
@@ -11,9 +14,9 @@
 namespace parley {
 namespace host {
 
-RequestHandlerFactory::RequestHandlerFactory(EventLoopPool& pool, std::map<std::string, std::uint16_t> routes):
+RequestHandlerFactory::RequestHandlerFactory(EventLoopPool& pool, HostContext& context):
 	_pool(pool),
-	_routes(std::move(routes))
+	_context(context)
 {
 }
 
@@ -21,8 +24,8 @@ Poco::Net::HTTPRequestHandler* RequestHandlerFactory::createRequestHandler(const
 {
 	const std::string& uri = request.getURI();
 	const std::string path = uri.substr(0, uri.find_first_of("?#"));
-	auto route = _routes.find(path);
-	if (route != _routes.end()) return new UpgradeHandler(_pool, route->second);
+	const int route = _context.activeRoute(path);
+	if (route >= 0) return new UpgradeHandler(_pool, static_cast<std::uint16_t>(route));
 
 	const bool get = request.getMethod() == Poco::Net::HTTPRequest::HTTP_GET;
 	if (path == "/health" && get)
@@ -32,6 +35,11 @@ Poco::Net::HTTPRequestHandler* RequestHandlerFactory::createRequestHandler(const
 	}
 	if (path == "/metrics" && get)
 		return new StatusHandler(Poco::Net::HTTPResponse::HTTP_OK, "text/plain; charset=utf-8", _pool.metrics().toText());
+	if (path == "/plugins" && get)
+	{
+		return new StatusHandler(Poco::Net::HTTPResponse::HTTP_OK, "application/json",
+			PluginCatalog::toJson(_context.registry().plugins(), _context.config()->routes));
+	}
 	return new StatusHandler(Poco::Net::HTTPResponse::HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found: " + path + "\n");
 }
 

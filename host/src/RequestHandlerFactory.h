@@ -12,21 +12,22 @@ namespace parley {
 namespace host {
 
 class EventLoopPool;
+class HostContext;
 
 /// Creates the handler for each request: a route path → UpgradeHandler (which answers the
-/// handshake or refuses it with 400/405/426/503); GET /health and GET /metrics; 404 otherwise.
+/// handshake or refuses it with 400/405/426/503); GET /health, GET /metrics and GET /plugins;
+/// 404 otherwise. Routes are looked up in the configuration in force (reloads change them).
 class RequestHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory
 {
 public:
-	/// `routes` maps a route path to its route id.
-	RequestHandlerFactory(EventLoopPool& pool, std::map<std::string, std::uint16_t> routes);
+	RequestHandlerFactory(EventLoopPool& pool, HostContext& context);
 
 	/// Returns a new handler for the request (never null).
 	Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override;
 
 private:
 	EventLoopPool& _pool;
-	std::map<std::string, std::uint16_t> _routes;
+	HostContext& _context;
 };
 
 } // namespace host

@@ -4,6 +4,7 @@
 #include "parley/PluginRegistry.h"
 #include "parley/config/HostConfig.h"
 #include "parley/host/HostServer.h"
+#include "parley/host/PluginCatalog.h"
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
 #include <Poco/Exception.h>
@@ -56,6 +57,10 @@ protected:
 			.repeatable(false)
 			.argument("PATH")
 			.callback(Poco::Util::OptionCallback<ParleyHostApp>(this, &ParleyHostApp::handleConfig)));
+		options.addOption(Poco::Util::Option("list-plugins", "l", "print every plugin of the plugin folder (name, version, description, settings) and exit")
+			.required(false)
+			.repeatable(false)
+			.callback(Poco::Util::OptionCallback<ParleyHostApp>(this, &ParleyHostApp::handleListPlugins)));
 		options.addOption(Poco::Util::Option("port", "p", "TCP port to listen on (overrides server.port; 0 = any free port)")
 			.required(false)
 			.repeatable(false)
@@ -82,24 +87,23 @@ protected:
 
 		Poco::Logger& logger = Poco::Logger::get("parley-host");
 		const std::string exeDir = config().getString("application.dir", "");
+		if (_action == Action::ListPlugins) return listPlugins(exeDir, logger);
 		parley::HostConfig hostConfig;
 		std::unique_ptr<parley::PluginRegistry> registry;
 		std::unique_ptr<parley::host::HostServer> server;
+		std::string file;
+		std::string pluginDir;
 		try
 		{
-			const std::string file = _configPath.empty() ? parley::HostConfig::defaultFile(exeDir) : _configPath;
+			file = _configPath.empty() ? parley::HostConfig::defaultFile(exeDir) : _configPath;
 			hostConfig = parley::HostConfig::fromFile(file);
 			if (_port >= 0) hostConfig.port = static_cast<std::uint16_t>(_port);
-			std::string pluginDir = hostConfig.pluginDir;
-			if (pluginDir.empty())
-			{
-				Poco::Path dir(exeDir);
-				dir.makeDirectory().popDirectory().append(Poco::Path(std::string(PARLEY_PLUGIN_SUBDIR) + "/"));
-				pluginDir = dir.toString();
-			}
+			pluginDir = resolvePluginDir(hostConfig, exeDir);
+			hostConfig.pluginDir = pluginDir;
 			// Until the host serves, only problems are logged: a bad start is one clear line.
 			logger.setLevel(Poco::Message::PRIO_WARNING);
 			registry = std::make_unique<parley::PluginRegistry>(logger);
+			registry->setSettings(hostConfig.pluginSettings);
 			registry->loadDirectory(pluginDir);
 			server = std::make_unique<parley::host::HostServer>(hostConfig, *registry, logger);
 			server->start();
@@ -122,7 +126,32 @@ protected:
 			plugins += (plugins.empty() ? "" : ", ") + plugin.name + " " + plugin.version;
 		logger.information("plugins loaded: %s", plugins);
 		logger.information(server->describe());
-		waitForTerminationRequest();
+		if (hostConfig.pluginWatch) logger.information("watching %s for plugins (copy, then rename into it)", pluginDir);
+		// SIGHUP reloads routes and plugin settings; SIGINT/SIGTERM/SIGQUIT stop (all blocked in main()).
+		sigset_t signals;
+		sigemptyset(&signals);
+		sigaddset(&signals, SIGINT);
+		sigaddset(&signals, SIGTERM);
+		sigaddset(&signals, SIGQUIT);
+		sigaddset(&signals, SIGHUP);
+		for (;;)
+		{
+			int signal = 0;
+			if (sigwait(&signals, &signal) != 0) break;
+			if (signal != SIGHUP) break;
+			logger.information("SIGHUP: reloading routes and plugin settings from %s", file);
+			try
+			{
+				parley::HostConfig next = parley::HostConfig::fromFile(file);
+				if (_port >= 0) next.port = static_cast<std::uint16_t>(_port);
+				next.pluginDir = resolvePluginDir(next, exeDir);
+				server->reload(next);
+			}
+			catch (const std::exception& e)
+			{
+				logger.error("configuration reload refused, the running one stays: %s", std::string(e.what()));
+			}
+		}
 		logger.information("parley-host stopping");
 		server->stop();
 		server.reset();
@@ -131,7 +160,52 @@ protected:
 	}
 
 private:
-	enum class Action { Serve, Help };
+	enum class Action { Serve, Help, ListPlugins };
+
+	/// plugins.dir, or <bin>/../PARLEY_PLUGIN_SUBDIR if it is empty.
+	static std::string resolvePluginDir(const parley::HostConfig& config, const std::string& exeDir)
+	{
+		if (!config.pluginDir.empty()) return config.pluginDir;
+		Poco::Path dir(exeDir);
+		dir.makeDirectory().popDirectory().append(Poco::Path(std::string(PARLEY_PLUGIN_SUBDIR) + "/"));
+		return dir.toString();
+	}
+
+	/// --list-plugins: loads the plugin folder (of --config, else of the default configuration,
+	/// else the default folder) and prints what each plugin declares.
+	int listPlugins(const std::string& exeDir, Poco::Logger& logger)
+	{
+		parley::HostConfig hostConfig;
+		const std::string file = _configPath.empty() ? parley::HostConfig::defaultFile(exeDir) : _configPath;
+		try
+		{
+			if (!file.empty() || !_configPath.empty()) hostConfig = parley::HostConfig::fromFile(file);
+		}
+		catch (const parley::ConfigError& e)
+		{
+			if (!_configPath.empty()) return fail(e.what(), EXIT_CONFIG);
+		}
+		try
+		{
+			logger.setLevel(Poco::Message::PRIO_WARNING);
+			parley::PluginRegistry registry(logger);
+			registry.setSettings(hostConfig.pluginSettings);
+			const std::string dir = resolvePluginDir(hostConfig, exeDir);
+			registry.loadDirectory(dir);
+			std::cout << "plugins in " << dir << ":\n" << parley::host::PluginCatalog::toText(registry.plugins());
+			std::cout.flush();
+		}
+		catch (const std::exception& e)
+		{
+			return fail(e.what(), EXIT_CONFIG);
+		}
+		return EXIT_OK;
+	}
+
+	void handleListPlugins(const std::string&, const std::string&)
+	{
+		_action = Action::ListPlugins;
+	}
 
 	void handleHelp(const std::string&, const std::string&)
 	{
@@ -156,9 +230,10 @@ private:
 	{
 		Poco::Util::HelpFormatter help(options());
 		help.setCommand(commandName());
-		help.setUsage("[--config=PATH] [--port=N]");
+		help.setUsage("[--config=PATH] [--port=N] [--list-plugins]");
 		help.setHeader("Parley WebSocket message engine: routes each message through responder plugins.");
-		help.setFooter("Configuration keys: see etc/parley-host.properties. SIGTERM or Ctrl-C stops the host.");
+		help.setFooter("Configuration keys: see etc/parley-host.properties. SIGHUP reloads routes and plugin settings; "
+			"SIGTERM or Ctrl-C stops the host.");
 		help.format(std::cout);
 	}
 
@@ -182,6 +257,7 @@ int main(int argc, char** argv)
 	sigaddset(&stopSignals, SIGINT);
 	sigaddset(&stopSignals, SIGTERM);
 	sigaddset(&stopSignals, SIGQUIT);
+	sigaddset(&stopSignals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 	std::signal(SIGPIPE, SIG_IGN);
 

@@ -79,6 +79,9 @@ public:
 	/// Asks the process to stop (SIGINT).
 	void requestTermination() { Poco::Process::requestTermination(_handle.id()); }
 
+	/// The process id (for signals such as SIGHUP).
+	int pid() const { return static_cast<int>(_handle.id()); }
+
 	/// Everything read so far.
 	const std::string& output() const { return _all; }
 

@@ -51,6 +51,16 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 	result.port = static_cast<std::uint16_t>(readUnsigned(config, "server.port", result.port, 0, 65535));
 	result.httpThreads = static_cast<unsigned>(readUnsigned(config, "server.http_threads", result.httpThreads, 1, 1024));
 	result.pluginDir = Poco::trim(config.getString("plugins.dir", ""));
+	try
+	{
+		result.pluginWatch = config.getBool("plugins.watch", result.pluginWatch);
+	}
+	catch (const Poco::Exception&)
+	{
+		throw ConfigError("plugins.watch: '" + config.getString("plugins.watch", "") + "' is not a boolean (true/false)");
+	}
+	result.pluginWatchDebounceMs = static_cast<unsigned>(readUnsigned(config, "plugins.watch_debounce_ms", result.pluginWatchDebounceMs, 0, 600000));
+	result.pluginWorkers = static_cast<unsigned>(readUnsigned(config, "plugins.workers", result.pluginWorkers, 1, 256));
 
 	EngineConfig& e = result.engine;
 	e.threads = static_cast<unsigned>(readUnsigned(config, "engine.threads", e.threads, 0, 256));

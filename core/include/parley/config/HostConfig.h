@@ -42,6 +42,9 @@ struct HostConfig
 	std::uint16_t port = 8080;                     ///< server.port (0 = any free port)
 	unsigned httpThreads = 4;                      ///< server.http_threads: handshake/HTTP threads
 	std::string pluginDir;                         ///< plugins.dir ("" = the folder beside the binary)
+	bool pluginWatch = true;                       ///< plugins.watch: hot drop-in of the plugin folder
+	unsigned pluginWatchDebounceMs = 300;          ///< plugins.watch_debounce_ms: a file must rest this long
+	unsigned pluginWorkers = 4;                    ///< plugins.workers: threads for blocking() plugins
 	std::map<std::string, std::vector<std::string>> routes;  ///< route.<path> = a, b
 	std::map<std::string, Settings> pluginSettings;           ///< plugin.<name>.<key> = value
 	EngineConfig engine;

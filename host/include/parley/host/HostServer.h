@@ -23,16 +23,21 @@ class ServerSocket;
 namespace parley {
 
 class PluginRegistry;
+class PluginWatcher;
 
 namespace host {
 
 class EventLoopPool;
+class HostContext;
 
 /// One host instance. Several may run in one process (each has its own threads and sockets).
 ///
 /// The HTTP server answers upgrade requests on the configured route paths, GET /health and
-/// GET /metrics; each upgraded connection then belongs to one of engine.threads event loops
-/// for the rest of its life. Destroy the HostServer before the PluginRegistry.
+/// GET /metrics and GET /plugins; each upgraded connection then belongs to one of engine.threads
+/// event loops for the rest of its life. Destroy the HostServer before the PluginRegistry.
+///
+/// With plugins.watch and a non-empty plugins.dir it watches that folder (hot drop-in); the
+/// loops pick up every change of the registry. reload() swaps routes and plugin settings.
 class HostServer
 {
 public:
@@ -73,14 +78,29 @@ public:
 	/// "parley-host listening on ws://ADDR:PORT (routes: /ws -> random-suffix; N loops)".
 	std::string describe() const;
 
-	/// Returns the configuration in use.
+	/// Returns the configuration the server was started with (reload() does not change it).
 	const HostConfig& config() const { return _config; }
 
+	/// Checks `config` (routes name loaded plugins; every routed plugin accepts its new settings)
+	/// and makes its routes and plugin settings the ones in force: open connections move to the
+	/// new chains, removed routes answer 404 to new requests. server.*, engine.* and plugins.*
+	/// keys need a restart: if they differ one warning says so. Returns false and puts one line
+	/// in *why (if given) if the configuration is refused; the running one then stays. Never throws.
+	bool reload(const HostConfig& config, std::string* why = nullptr);
+
+	/// Returns the JSON served at GET /plugins.
+	std::string pluginsJson() const;
+
 private:
+	/// Throws ConfigError if a route is not usable with the registry's plugins.
+	void checkRoutes(const HostConfig& config) const;
+
 	HostConfig _config;
+	PluginRegistry& _registry;
 	Poco::Logger& _logger;
-	std::vector<std::string> _routePaths;   // index = route id used by the loops
+	std::unique_ptr<HostContext> _context;   // before _pool: the loops and outboxes use it
 	std::unique_ptr<EventLoopPool> _pool;
+	std::unique_ptr<PluginWatcher> _watcher;
 	std::unique_ptr<Poco::ThreadPool> _threads;
 	std::unique_ptr<Poco::Net::HTTPServer> _http;
 	std::uint16_t _port = 0;

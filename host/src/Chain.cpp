@@ -1,0 +1,101 @@
+//
+// Chain.cpp
+//
+#include "Chain.h"
+#include "parley/PluginRegistry.h"
+#include <exception>
+
+namespace parley {
+namespace host {
+
+namespace {
+
+std::unique_ptr<Pipeline> makePipeline(const std::vector<std::string>& names, const HostConfig& config,
+	const PluginRegistry& registry, Outbox& outbox, std::vector<Responder*>* raw, bool* blocking)
+{
+	std::vector<Stage> stages;
+	for (const std::string& name : names)
+	{
+		std::unique_ptr<Responder> responder = registry.create(name, config.settingsFor(name));
+		responder->attach(outbox);
+		if (blocking && responder->blocking()) *blocking = true;
+		if (raw) raw->push_back(responder.get());
+		stages.push_back(Stage{name, std::move(responder)});
+	}
+	return std::make_unique<Pipeline>(std::move(stages));
+}
+
+} // namespace
+
+std::shared_ptr<Chain> Chain::build(const std::vector<std::string>& names, const HostConfig& config,
+	const PluginRegistry& registry, Outbox& outbox, unsigned workers)
+{
+	auto chain = std::make_shared<Chain>();
+	chain->names = names;
+	for (const std::string& name : names) chain->settings.push_back(config.settingsFor(name));
+	bool blocking = false;
+	std::vector<Responder*> raw;
+	std::unique_ptr<Pipeline> first = makePipeline(names, config, registry, outbox, &raw, &blocking);
+	if (!blocking)
+	{
+		chain->pipeline = std::move(first);
+		chain->stages = std::move(raw);
+		return chain;
+	}
+	chain->blocking = true;
+	chain->workerPipelines.push_back(std::move(first));
+	for (unsigned i = 1; i < workers; ++i)
+		chain->workerPipelines.push_back(makePipeline(names, config, registry, outbox, nullptr, nullptr));
+	return chain;
+}
+
+bool Chain::sameAs(const std::vector<std::string>& otherNames, const HostConfig& config) const
+{
+	if (otherNames != names) return false;
+	for (std::size_t i = 0; i < names.size(); ++i)
+	{
+		if (config.settingsFor(names[i]) != settings[i]) return false;
+	}
+	return true;
+}
+
+void Chain::open(ConnectionId connection, Poco::Logger& logger) const
+{
+	for (std::size_t i = 0; i < stages.size(); ++i)
+	{
+		try
+		{
+			stages[i]->onOpen(connection);
+		}
+		catch (const std::exception& e)
+		{
+			logger.error("plugin '%s': onOpen failed: %s", names[i], std::string(e.what()));
+		}
+		catch (...)
+		{
+			logger.error("plugin '%s': onOpen failed", names[i]);
+		}
+	}
+}
+
+void Chain::close(ConnectionId connection, Poco::Logger& logger) const
+{
+	for (std::size_t i = 0; i < stages.size(); ++i)
+	{
+		try
+		{
+			stages[i]->onClose(connection);
+		}
+		catch (const std::exception& e)
+		{
+			logger.error("plugin '%s': onClose failed: %s", names[i], std::string(e.what()));
+		}
+		catch (...)
+		{
+			logger.error("plugin '%s': onClose failed", names[i]);
+		}
+	}
+}
+
+} // namespace host
+} // namespace parley

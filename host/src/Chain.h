@@ -1,0 +1,50 @@
+//
+// Chain.h — the responder instances of one route on one event loop (and, for a route with a
+// blocking() stage, one pipeline per worker thread).
+//
+#ifndef PARLEY_HOST_CHAIN_INCLUDED
+#define PARLEY_HOST_CHAIN_INCLUDED
+
+#include "parley/Pipeline.h"
+#include "parley/Responder.h"
+#include "parley/config/HostConfig.h"
+#include <Poco/Logger.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace parley {
+
+class PluginRegistry;
+
+namespace host {
+
+/// Shared by the connections that use it (and by worker jobs in flight), so a replaced chain
+/// is destroyed, and its plugin libraries may unload, once the last of them lets go.
+struct Chain
+{
+	std::vector<std::string> names;              ///< plugin names, in order
+	std::vector<Settings> settings;              ///< the settings each stage was configured with
+	std::unique_ptr<Pipeline> pipeline;          ///< the loop's instance (null if blocking)
+	std::vector<Responder*> stages;              ///< responders of `pipeline` (for onOpen/onClose)
+	std::vector<std::unique_ptr<Pipeline>> workerPipelines; ///< blocking: one per worker, by worker index
+	bool blocking = false;                       ///< some stage said blocking(): run on the workers
+
+	/// Creates, configures and attaches the responders of `names` (settings from `config`).
+	/// If a stage is blocking(), makes `workers` pipelines instead of the loop's one.
+	/// Throws std::invalid_argument (from PluginRegistry::create) naming the plugin.
+	static std::shared_ptr<Chain> build(const std::vector<std::string>& names, const HostConfig& config,
+		const PluginRegistry& registry, Outbox& outbox, unsigned workers);
+
+	/// True if `names` and their settings in `config` are what this chain was built with.
+	bool sameAs(const std::vector<std::string>& otherNames, const HostConfig& config) const;
+
+	/// Calls onOpen / onClose on every stage (not for a blocking chain); logs what they throw.
+	void open(ConnectionId connection, Poco::Logger& logger) const;
+	void close(ConnectionId connection, Poco::Logger& logger) const;
+};
+
+} // namespace host
+} // namespace parley
+
+#endif

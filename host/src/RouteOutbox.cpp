@@ -1,0 +1,23 @@
+//
+// RouteOutbox.cpp
+//
+#include "RouteOutbox.h"
+#include "EventLoopPool.h"
+#include "HostContext.h"
+
+namespace parley {
+namespace host {
+
+bool RouteOutbox::send(ConnectionId connection, PayloadKind kind, std::string_view payload)
+{
+	EventLoopPool* pool = _context.pool();
+	return pool && pool->push(connection, _route, kind, payload);
+}
+
+void RouteOutbox::broadcast(PayloadKind kind, std::string_view payload)
+{
+	if (EventLoopPool* pool = _context.pool()) pool->broadcast(_route, kind, payload);
+}
+
+} // namespace host
+} // namespace parley

@@ -1,0 +1,79 @@
+//
+// WorkerPool.cpp
+//
+#include "WorkerPool.h"
+#include <exception>
+
+namespace parley {
+namespace host {
+
+WorkerPool::WorkerPool(unsigned workers)
+{
+	if (workers == 0) workers = 1;
+	for (unsigned i = 0; i < workers; ++i) _threads.emplace_back([this, i] { run(i); });
+}
+
+WorkerPool::~WorkerPool()
+{
+	stop();
+}
+
+bool WorkerPool::submit(Job job)
+{
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_stopping) return false;
+		_jobs.push_back(std::move(job));
+	}
+	_ready.notify_one();
+	return true;
+}
+
+void WorkerPool::stop()
+{
+	std::deque<Job> dropped;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_stopping = true;
+		dropped.swap(_jobs);
+	}
+	_ready.notify_all();
+	for (auto& t : _threads)
+	{
+		if (t.joinable()) t.join();
+	}
+}
+
+void WorkerPool::run(unsigned index)
+{
+	Reply failed;
+	for (;;)
+	{
+		Job job;
+		{
+			std::unique_lock<std::mutex> lock(_mutex);
+			_ready.wait(lock, [this] { return _stopping || !_jobs.empty(); });
+			if (_stopping) return;
+			job = std::move(_jobs.front());
+			_jobs.pop_front();
+		}
+		Pipeline& pipeline = *job.chain->workerPipelines.at(index);
+		const Message message{job.kind, job.payload, job.connection};
+		try
+		{
+			const Reply& reply = pipeline.run(message);
+			job.done(job.connection, reply, std::string(), std::string());
+		}
+		catch (const ResponderError& e)
+		{
+			job.done(job.connection, failed, e.plugin(), e.what());
+		}
+		catch (const std::exception& e)
+		{
+			job.done(job.connection, failed, "?", e.what());
+		}
+	}
+}
+
+} // namespace host
+} // namespace parley
