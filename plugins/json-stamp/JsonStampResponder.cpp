@@ -5,6 +5,7 @@
 // connection stays open.
 //
 #include "parley/Responder.h"
+#include "../common/IsoTime.h"
 #include <Poco/ClassLibrary.h>
 #include <cctype>
 #include <chrono>
@@ -164,19 +165,6 @@ private:
 	const char* _why = "";
 };
 
-std::string serverTime()
-{
-	const auto t = std::chrono::system_clock::now();
-	const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-	const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-	std::tm utc{};
-	gmtime_r(&seconds, &utc);
-	char text[32];
-	const std::size_t n = std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
-	char out[40];
-	std::snprintf(out, sizeof(out), "%.*s.%03dZ", static_cast<int>(n), text, static_cast<int>(ms));
-	return out;
-}
 
 void appendEscaped(std::string& out, std::string_view text)
 {
@@ -217,7 +205,7 @@ public:
 			head.remove_suffix(1);
 		std::string& out = reply.send(head);
 		if (out.back() != '{') out.push_back(',');
-		out.append("\"server_time\":\"").append(serverTime()).append("\",\"seq\":").append(std::to_string(seq)).append("}");
+		out.append("\"server_time\":\"").append(parley::plugins::isoTimeUtc()).append("\",\"seq\":").append(std::to_string(seq)).append("}");
 	}
 
 private:

@@ -4,6 +4,7 @@
 // Each instance (one per event loop) ticks for the connections of its own loop.
 //
 #include "parley/Responder.h"
+#include "../common/IsoTime.h"
 #include <Poco/ClassLibrary.h>
 #include <charconv>
 #include <chrono>
@@ -21,19 +22,6 @@ const parley::SettingInfo kSettings[] = {
 	{"interval_ms", "1000", "milliseconds between two ticks"},
 };
 
-std::string now()
-{
-	const auto t = std::chrono::system_clock::now();
-	const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-	const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-	std::tm utc{};
-	gmtime_r(&seconds, &utc);
-	char text[32];
-	const std::size_t n = std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
-	char out[40];
-	std::snprintf(out, sizeof(out), "%.*s.%03dZ", static_cast<int>(n), text, static_cast<int>(ms));
-	return out;
-}
 
 } // namespace
 
@@ -93,7 +81,7 @@ private:
 			next += _interval;
 			const std::vector<parley::ConnectionId> targets(_connections.begin(), _connections.end());
 			lock.unlock();
-			const std::string tick = now();
+			const std::string tick = parley::plugins::isoTimeUtc();
 			for (auto connection : targets) _outbox->send(connection, parley::PayloadKind::Text, tick);
 			lock.lock();
 		}

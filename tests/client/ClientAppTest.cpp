@@ -10,6 +10,7 @@
 #include <Poco/Process.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/TemporaryFile.h>
+#include "support/Ports.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <arpa/inet.h>
 #include <fstream>
@@ -54,18 +55,7 @@ std::size_t lines(const std::string& s)
 	return n;
 }
 
-std::uint16_t closedPort()
-{
-	int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-	sockaddr_in a{};
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-	socklen_t len = sizeof(a);
-	::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-	::close(fd);
-	return ntohs(a.sin_port);
-}
+using parley::test::closedPort;
 
 } // namespace
 

@@ -5,6 +5,7 @@
 #include "client/ClientTestHost.h"
 #include "client/FakeServer.h"
 #include "parley/client/LoadRun.h"
+#include "support/Ports.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,19 +18,7 @@ using namespace parley::client;
 
 namespace {
 
-/// A port with nothing listening: bound once, then released.
-std::uint16_t closedPort()
-{
-	int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-	sockaddr_in a{};
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-	socklen_t len = sizeof(a);
-	::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-	::close(fd);
-	return ntohs(a.sin_port);
-}
+using parley::test::closedPort;
 
 LoadOptions optionsFor(const std::string& url, std::uint64_t count, unsigned window, Expect expect)
 {

@@ -4,6 +4,7 @@
 #include "client/ClientTestHost.h"
 #include "client/FakeServer.h"
 #include "parley/client/Session.h"
+#include "support/Ports.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <arpa/inet.h>
 #include <condition_variable>
@@ -81,18 +82,7 @@ public:
 	std::vector<std::chrono::microseconds> rtts;
 };
 
-std::uint16_t closedPort()
-{
-	int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-	sockaddr_in a{};
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-	socklen_t len = sizeof(a);
-	::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-	::close(fd);
-	return ntohs(a.sin_port);
-}
+using parley::test::closedPort;
 
 ConnectOptions to(const std::string& url)
 {

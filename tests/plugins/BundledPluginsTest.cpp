@@ -3,8 +3,7 @@
 // build and driven directly (host-level behaviour is in the host suite).
 //
 #include "parley/PluginRegistry.h"
-#include "support/LogCapture.h"
-#include "support/TestEnv.h"
+#include "support/LoadedRegistry.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <chrono>
 #include <condition_variable>
@@ -81,18 +80,8 @@ class BundledPluginsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE_END();
 
 public:
-	void setUp() override
-	{
-		_log.reset(new test::LogCapture);
-		_registry.reset(new PluginRegistry(_log->logger()));
-		_registry->loadDirectory(test::pluginDir());
-	}
-
-	void tearDown() override
-	{
-		_registry.reset();
-		_log.reset();
-	}
+	void setUp() override { _registry.reset(new test::LoadedRegistry); }
+	void tearDown() override { _registry.reset(); }
 
 	void testUppercase()
 	{
@@ -201,8 +190,7 @@ public:
 	}
 
 private:
-	std::unique_ptr<test::LogCapture> _log;
-	std::unique_ptr<PluginRegistry> _registry;
+	std::unique_ptr<test::LoadedRegistry> _registry;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(BundledPluginsTest, "plugins");

@@ -2,8 +2,7 @@
 // RandomSuffixTest.cpp — the real random-suffix and echo plugins loaded from the build.
 //
 #include "parley/PluginRegistry.h"
-#include "support/LogCapture.h"
-#include "support/TestEnv.h"
+#include "support/LoadedRegistry.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <charconv>
 #include <set>
@@ -40,18 +39,8 @@ class RandomSuffixTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE_END();
 
 public:
-	void setUp() override
-	{
-		_log.reset(new test::LogCapture);
-		_registry.reset(new PluginRegistry(_log->logger()));
-		_registry->loadDirectory(test::pluginDir());
-	}
-
-	void tearDown() override
-	{
-		_registry.reset();
-		_log.reset();
-	}
+	void setUp() override { _registry.reset(new test::LoadedRegistry); }
+	void tearDown() override { _registry.reset(); }
 
 	void testDefaultFormatAndRange()
 	{
@@ -159,8 +148,7 @@ public:
 	}
 
 private:
-	std::unique_ptr<test::LogCapture> _log;
-	std::unique_ptr<PluginRegistry> _registry;
+	std::unique_ptr<test::LoadedRegistry> _registry;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(RandomSuffixTest, "plugins");
