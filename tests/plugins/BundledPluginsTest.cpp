@@ -80,8 +80,12 @@ class BundledPluginsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE_END();
 
 public:
-	void setUp() override { _registry.reset(new test::LoadedRegistry); }
-	void tearDown() override { _registry.reset(); }
+	void setUp() override
+	{
+		_plugins.reset(new test::LoadedRegistry);
+		_registry = &_plugins->registry();
+	}
+	void tearDown() override { _plugins.reset(); }
 
 	void testUppercase()
 	{
@@ -190,7 +194,8 @@ public:
 	}
 
 private:
-	std::unique_ptr<test::LoadedRegistry> _registry;
+	std::unique_ptr<test::LoadedRegistry> _plugins;
+	PluginRegistry* _registry = nullptr;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(BundledPluginsTest, "plugins");

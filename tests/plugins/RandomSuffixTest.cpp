@@ -39,8 +39,12 @@ class RandomSuffixTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE_END();
 
 public:
-	void setUp() override { _registry.reset(new test::LoadedRegistry); }
-	void tearDown() override { _registry.reset(); }
+	void setUp() override
+	{
+		_plugins.reset(new test::LoadedRegistry);
+		_registry = &_plugins->registry();
+	}
+	void tearDown() override { _plugins.reset(); }
 
 	void testDefaultFormatAndRange()
 	{
@@ -148,7 +152,8 @@ public:
 	}
 
 private:
-	std::unique_ptr<test::LoadedRegistry> _registry;
+	std::unique_ptr<test::LoadedRegistry> _plugins;
+	PluginRegistry* _registry = nullptr;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(RandomSuffixTest, "plugins");

@@ -15,7 +15,7 @@ class LoadedRegistry
 {
 public:
 	LoadedRegistry(): _registry(_log.logger()) { _registry.loadDirectory(pluginDir()); }
-	PluginRegistry* operator->() { return &_registry; }
+	PluginRegistry& registry() { return _registry; }
 	LogCapture& log() { return _log; }
 
 private:
