@@ -111,12 +111,41 @@ void PluginWatcher::run()
 	while (!_stop)
 	{
 		if (_pending.empty())
-		{
-			_wake.wait(lock);
-			continue;
-		}
-		_wake.wait_for(lock, std::chrono::milliseconds(50));
+			_wake.wait_for(lock, RescanInterval);
+		else
+			_wake.wait_for(lock, std::chrono::milliseconds(50));
+		if (_stop) break;
 		const auto now = std::chrono::steady_clock::now();
+		if (now - _lastScan >= RescanInterval)
+		{
+			// inotify misses what happens before its watch is set up (and some file systems have no
+			// events at all): compare the folder with what is loaded now and then.
+			_lastScan = now;
+			lock.unlock();
+			std::map<std::string, FileState> present;
+			try
+			{
+				for (Poco::DirectoryIterator it(_dir), end; it != end; ++it)
+				{
+					FileState state;
+					if (isLibraryName(it->path()) && stateOf(it->path(), state)) present[it->path()] = state;
+				}
+			}
+			catch (const Poco::Exception&)
+			{
+			}
+			lock.lock();
+			for (const auto& file : present)
+			{
+				auto known = _loadedState.find(file.first);
+				if ((known == _loadedState.end() || known->second != file.second) && !_pending.count(file.first))
+					_pending[file.first].lastEvent = now - _debounce;
+			}
+			for (const auto& known : _loadedState)
+			{
+				if (!present.count(known.first) && !_pending.count(known.first)) _pending[known.first].lastEvent = now - _debounce;
+			}
+		}
 		for (auto it = _pending.begin(); it != _pending.end() && !_stop;)
 		{
 			const std::string path = it->first;

@@ -21,7 +21,8 @@ namespace parley {
 /// Watches a folder with Poco::DirectoryWatcher. A *.so file that appears or changes is loaded
 /// (or replaces the plugin loaded from it) once it has stayed unchanged for the debounce time; a
 /// removed file retires its plugin. Deploy by copying to a temporary name and renaming into the
-/// folder; a half-written file is refused (one log line) and tried again when it changes.
+/// folder; a half-written file is refused (one log line) and tried again when it changes. The
+/// folder is also compared with what is loaded once a second, for changes inotify did not report.
 class PluginWatcher
 {
 public:
@@ -71,6 +72,8 @@ private:
 	std::map<std::string, FileState> _loadedState;
 	std::uint64_t _processed = 0;
 	bool _stop = false;
+	std::chrono::steady_clock::time_point _lastScan = std::chrono::steady_clock::now();
+	static constexpr std::chrono::milliseconds RescanInterval{1000};
 	std::thread _worker;
 	std::unique_ptr<Poco::DirectoryWatcher> _watcher;
 };
