@@ -17,6 +17,29 @@ Pipeline::Pipeline(std::vector<Stage> stages): _stages(std::move(stages))
 
 const Reply& Pipeline::run(const Message& message)
 {
+	if (_stages.size() == 1)
+	{
+		// One stage (the common case): no hand-over between stages.
+		Reply& only = _replies[0];
+		only.action = Reply::Action::None;
+		only.kind = message.kind;
+		only.closeCode = 1000;
+		only.payload.clear();
+		Stage& stage = _stages.front();
+		try
+		{
+			stage.responder->respond(message, only);
+		}
+		catch (const std::exception& e)
+		{
+			throw ResponderError(stage.name, e.what());
+		}
+		catch (...)
+		{
+			throw ResponderError(stage.name, "unknown exception");
+		}
+		return only;
+	}
 	Message input = message;
 	Reply* reply = &_replies[0];
 	for (std::size_t i = 0; i < _stages.size(); ++i)

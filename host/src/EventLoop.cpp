@@ -469,6 +469,16 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 
 void EventLoop::appendFrame(OutputBuffer& out, std::uint8_t opcode, std::string_view payload)
 {
+	const std::size_t size = payload.size();
+	if (size < 126)
+	{
+		// Small frame (the common case): two header bytes, written here.
+		char* p = out.extend(2 + size);
+		p[0] = static_cast<char>(0x80 | opcode);
+		p[1] = static_cast<char>(size);
+		if (size != 0) std::memcpy(p + 2, payload.data(), size);
+		return;
+	}
 	const std::size_t header = FrameEncoder::headerSize(payload.size(), false);
 	char* p = out.extend(header + payload.size());
 	FrameEncoder::writeHeader(p, static_cast<codec::Opcode>(opcode), true, payload.size(), nullptr);

@@ -6,6 +6,7 @@
 #include <Poco/ClassLibrary.h>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <stdexcept>
 
@@ -60,12 +61,29 @@ public:
 	{
 		char digits[24];
 		auto result = std::to_chars(digits, digits + sizeof(digits), _distribution(_engine));
+		const std::size_t digitCount = static_cast<std::size_t>(result.ptr - digits);
+		const std::size_t total = message.payload.size() + _separator.size() + digitCount;
+		if (total <= SmallReply)
+		{
+			// Small reply: put it together on the stack and hand it over with one copy.
+			char buffer[SmallReply];
+			char* p = buffer;
+			if (!message.payload.empty()) std::memcpy(p, message.payload.data(), message.payload.size());
+			p += message.payload.size();
+			if (!_separator.empty()) std::memcpy(p, _separator.data(), _separator.size());
+			p += _separator.size();
+			std::memcpy(p, digits, digitCount);
+			reply.send(std::string_view(buffer, total), message.kind);
+			return;
+		}
 		std::string& out = reply.send(message.payload, message.kind);
 		out.append(_separator);
 		out.append(digits, result.ptr);
 	}
 
 private:
+	static constexpr std::size_t SmallReply = 256;
+
 	std::mt19937_64 _engine;
 	std::uniform_int_distribution<std::int64_t> _distribution;
 	std::string _separator = " ";
