@@ -62,8 +62,29 @@ struct Connection
 	bool pushed = false;             ///< pushed output to flush at the end of the inbox
 	std::uint16_t deferredCode = 0;  ///< the close code to echo once the queue is empty
 	std::shared_ptr<Chain> chain;    ///< the responders this connection uses (null: none)
+	/// A FIFO that allocates nothing until the first push (std::deque allocates ~600 bytes as soon
+	/// as it is constructed, which would triple the memory of an idle connection).
+	class LazyQueue
+	{
+	public:
+		using Item = std::pair<PayloadKind, std::string>;
+		bool empty() const { return !_items || _items->empty(); }
+		std::size_t size() const { return _items ? _items->size() : 0; }
+		void emplace_back(PayloadKind kind, std::string payload)
+		{
+			if (!_items) _items.reset(new std::deque<Item>);
+			_items->emplace_back(kind, std::move(payload));
+		}
+		Item& front() { return _items->front(); }
+		void pop_front() { _items->pop_front(); }
+		void clear() { _items.reset(); }
+
+	private:
+		std::unique_ptr<std::deque<Item>> _items;
+	};
+
 	/// Messages waiting for the one in flight (only while jobInFlight), in arrival order.
-	std::deque<std::pair<PayloadKind, std::string>> queue;
+	LazyQueue queue;
 };
 
 } // namespace host
