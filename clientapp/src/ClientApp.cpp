@@ -117,11 +117,7 @@ int ClientApp::main(const std::vector<std::string>& args)
 		ClientSettings settings;
 		try
 		{
-			if (!_configFile.empty())
-				settings.loadFile(_configFile);
-			for (const auto& o : _overrides)
-				settings.set(o.first, o.second, "--" + (o.first == "timeout_ms" ? std::string("timeout-ms") : o.first));
-			client::Url::parse(settings.options().url);
+			readSettings(settings);
 		}
 		catch (const std::exception& e)
 		{
@@ -138,16 +134,21 @@ int ClientApp::main(const std::vector<std::string>& args)
 	return runLoad();
 }
 
+void ClientApp::readSettings(ClientSettings& settings) const
+{
+	if (!_configFile.empty())
+		settings.loadFile(_configFile);
+	for (const auto& o : _overrides)
+		settings.set(o.first, o.second, "--" + (o.first == "timeout_ms" ? std::string("timeout-ms") : o.first));
+	client::Url::parse(settings.options().url);
+}
+
 int ClientApp::runLoad()
 {
 	ClientSettings settings;
 	try
 	{
-		if (!_configFile.empty())
-			settings.loadFile(_configFile);
-		for (const auto& o : _overrides)
-			settings.set(o.first, o.second, "--" + (o.first == "timeout_ms" ? std::string("timeout-ms") : o.first));
-		client::Url::parse(settings.options().url);
+		readSettings(settings);
 		const client::LoadOptions& o = settings.options();
 		if (o.expect == client::Expect::RandomSuffix && o.min > o.max)
 			throw std::invalid_argument("--min " + std::to_string(o.min) + " is greater than --max " + std::to_string(o.max));

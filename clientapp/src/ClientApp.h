@@ -12,6 +12,8 @@
 namespace parley {
 namespace clientapp {
 
+class ClientSettings;
+
 class ClientApp : public Poco::Util::Application
 {
 public:
@@ -33,6 +35,9 @@ protected:
 private:
 	void printHelp();
 	int runLoad();
+	/// Fills settings from --config and the command-line options; throws std::exception (one
+	/// line) for a bad value or URL.
+	void readSettings(ClientSettings& settings) const;
 
 	bool _help = false;
 	bool _interactive = false;

@@ -330,12 +330,7 @@ void EventLoop::readSocket(Connection& c)
 	{
 		if (round == ReadBudget)
 		{
-			// Fairness: let the other connections of this loop have their turn first.
-			if (!c.queued)
-			{
-				c.queued = true;
-				_again.push_back(&c);
-			}
+			readAgainLater(c);
 			return;
 		}
 		const ssize_t n = ::recv(c.fd, _in.get(), _inSize, 0);
@@ -622,17 +617,23 @@ void EventLoop::finishClose(Connection& c)
 	drain(c);
 }
 
+void EventLoop::readAgainLater(Connection& c)
+{
+	// Fairness: the other connections of this loop have their turn first.
+	if (!c.queued)
+	{
+		c.queued = true;
+		_again.push_back(&c);
+	}
+}
+
 void EventLoop::drain(Connection& c)
 {
 	for (unsigned round = 0;; ++round)
 	{
 		if (round == ReadBudget)
 		{
-			if (!c.queued)
-			{
-				c.queued = true;
-				_again.push_back(&c);
-			}
+			readAgainLater(c);
 			return;
 		}
 		const ssize_t n = ::recv(c.fd, _in.get(), _inSize, 0);

@@ -157,6 +157,8 @@ private:
 	void queueClose(Connection& c, OutputBuffer& out, std::uint16_t code, std::string_view reason);
 	void finishClose(Connection& c);
 	void drain(Connection& c);
+	/// Queues c to be read again after the other connections (its read budget is used up).
+	void readAgainLater(Connection& c);
 	void destroy(Connection& c);
 	void reap();
 	void tick();
