@@ -490,14 +490,12 @@ void EventLoop::queueClose(Connection& c, OutputBuffer& out, std::uint16_t code,
 	c.deadline = _now + CloseTimeoutMs;
 }
 
-void EventLoop::sendShared(Connection& c)
+std::size_t EventLoop::sendSome(Connection& c, const char* data, std::size_t size)
 {
-	if (c.dead) return;
-	const std::size_t size = _shared.size();
 	std::size_t sent = 0;
 	while (sent < size)
 	{
-		const ssize_t n = ::send(c.fd, _shared.data() + sent, size - sent, MSG_NOSIGNAL);
+		const ssize_t n = ::send(c.fd, data + sent, size - sent, MSG_NOSIGNAL);
 		if (n > 0)
 		{
 			sent += static_cast<std::size_t>(n);
@@ -516,9 +514,18 @@ void EventLoop::sendShared(Connection& c)
 		{
 			if (c.state == Connection::State::Open) ++_counters[IoErrors];
 			destroy(c);
-			return;
+			return SendFailed;
 		}
 	}
+	return sent;
+}
+
+void EventLoop::sendShared(Connection& c)
+{
+	if (c.dead) return;
+	const std::size_t size = _shared.size();
+	const std::size_t sent = sendSome(c, _shared.data(), size);
+	if (sent == SendFailed) return;
 	if (sent < size) c.out.append(std::string_view(_shared.data() + sent, size - sent));
 	afterWrite(c);
 }
@@ -526,31 +533,9 @@ void EventLoop::sendShared(Connection& c)
 void EventLoop::flush(Connection& c)
 {
 	if (c.dead) return;
-	while (c.outPos < c.out.size())
-	{
-		const std::size_t want = c.out.size() - c.outPos;
-		const ssize_t n = ::send(c.fd, c.out.data() + c.outPos, want, MSG_NOSIGNAL);
-		if (n > 0)
-		{
-			c.outPos += static_cast<std::size_t>(n);
-			_counters[BytesOut] += static_cast<std::uint64_t>(n);
-			if (static_cast<std::size_t>(n) < want) break;
-		}
-		else if (n < 0 && errno == EINTR)
-		{
-			continue;
-		}
-		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		{
-			break;
-		}
-		else
-		{
-			if (c.state == Connection::State::Open) ++_counters[IoErrors];
-			destroy(c);
-			return;
-		}
-	}
+	const std::size_t sent = sendSome(c, c.out.data() + c.outPos, c.out.size() - c.outPos);
+	if (sent == SendFailed) return;
+	c.outPos += sent;
 	if (c.outPos == c.out.size())
 	{
 		if (c.out.capacity() > KeepOutputCapacity)

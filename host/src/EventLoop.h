@@ -152,6 +152,10 @@ private:
 	void process(Connection& c, char* data, std::size_t size, OutputBuffer& out);
 	void sendShared(Connection& c);
 	void flush(Connection& c);
+	/// Sends as much of data as the socket takes; returns the bytes sent, or SendFailed after a
+	/// socket error (the connection is destroyed then).
+	std::size_t sendSome(Connection& c, const char* data, std::size_t size);
+	static constexpr std::size_t SendFailed = ~std::size_t(0);
 	void afterWrite(Connection& c);
 	void resumeIfDrained(Connection& c);
 	void queueClose(Connection& c, OutputBuffer& out, std::uint16_t code, std::string_view reason);
