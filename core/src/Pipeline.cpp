@@ -2,6 +2,7 @@
 // Pipeline.cpp
 //
 #include "parley/Pipeline.h"
+#include "parley/PluginRegistry.h"
 #include <exception>
 
 namespace parley {
@@ -13,39 +14,34 @@ Pipeline::Pipeline(std::vector<Stage> stages): _stages(std::move(stages))
 	{
 		if (!stage.responder) throw std::invalid_argument("pipeline stage '" + stage.name + "' has no responder");
 	}
+	if (_stages.size() == 1) _single = &PluginRegistry::target(*_stages.front().responder);
 }
 
-const Reply& Pipeline::run(const Message& message)
+void Pipeline::failed(const std::string& plugin)
 {
-	if (_stages.size() == 1)
+	try
 	{
-		// One stage (the common case): no hand-over between stages.
-		Reply& only = _replies[0];
-		only.action = Reply::Action::None;
-		only.kind = message.kind;
-		only.closeCode = 1000;
-		only.payload.clear();
-		Stage& stage = _stages.front();
-		try
-		{
-			stage.responder->respond(message, only);
-		}
-		catch (const std::exception& e)
-		{
-			throw ResponderError(stage.name, e.what());
-		}
-		catch (...)
-		{
-			throw ResponderError(stage.name, "unknown exception");
-		}
-		return only;
+		throw;
 	}
+	catch (const std::exception& e)
+	{
+		throw ResponderError(plugin, e.what());
+	}
+	catch (...)
+	{
+		throw ResponderError(plugin, "unknown exception");
+	}
+}
+
+const Reply& Pipeline::runChain(const Message& message)
+{
 	Message input = message;
 	Reply* reply = &_replies[0];
 	for (std::size_t i = 0; i < _stages.size(); ++i)
 	{
 		reply = &_replies[i & 1];
 		reply->action = Reply::Action::None;
+		reply->quotesMessage = false;
 		reply->kind = input.kind;
 		reply->closeCode = 1000;
 		reply->payload.clear();
@@ -53,19 +49,24 @@ const Reply& Pipeline::run(const Message& message)
 		{
 			_stages[i].responder->respond(input, *reply);
 		}
-		catch (const std::exception& e)
-		{
-			throw ResponderError(_stages[i].name, e.what());
-		}
 		catch (...)
 		{
-			throw ResponderError(_stages[i].name, "unknown exception");
+			failed(_stages[i].name);
 		}
 		if (reply->action != Reply::Action::Send) return *reply;
+		// `input` points at the other buffer (or at the message), never at this one.
+		if (reply->quotesMessage) settle(*reply, input.payload);
 		input.kind = reply->kind;
 		input.payload = reply->payload;
 	}
 	return *reply;
+}
+
+void settle(Reply& reply, std::string_view message)
+{
+	if (!reply.quotesMessage) return;
+	reply.payload.insert(0, message.data(), message.size());
+	reply.quotesMessage = false;
 }
 
 std::vector<std::string> Pipeline::names() const

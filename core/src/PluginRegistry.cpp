@@ -123,11 +123,22 @@ public:
 	void onClose(ConnectionId connection) override { _inner->onClose(connection); }
 	bool blocking() const override { return _inner->blocking(); }
 	void respond(const Message& message, Reply& reply) override { _inner->respond(message, reply); }
+	Responder& inner() noexcept { return *_inner; }
 
 private:
 	std::shared_ptr<PluginRegistry::Library> _library; // destroyed after _inner
 	std::unique_ptr<Responder> _inner;
 };
+
+} // namespace
+
+Responder& PluginRegistry::target(Responder& responder) noexcept
+{
+	if (auto* bound = dynamic_cast<BoundResponder*>(&responder)) return bound->inner();
+	return responder;
+}
+
+namespace {
 
 std::unique_ptr<Responder> instantiate(const std::shared_ptr<PluginRegistry::Library>& library)
 {

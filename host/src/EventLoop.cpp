@@ -385,6 +385,30 @@ void EventLoop::readSocket(Connection& c)
 	}
 }
 
+// Inlined into process(): this is the per-message path.
+__attribute__((always_inline)) inline bool EventLoop::runInline(Connection& c, const Message& message,
+	OutputBuffer& out)
+{
+	const Reply* reply;
+	try
+	{
+		reply = &c.chain->pipeline->run(message);
+	}
+	catch (...)
+	{
+		return pipelineFailed(c, out);
+	}
+	if (reply->action == Reply::Action::Send)
+	{
+		// The common case, kept inline: one frame, straight into the output.
+		out.appendFrame(reply->kind == PayloadKind::Text ? OpText : OpBinary,
+			reply->quotesMessage ? message.payload : std::string_view(), reply->payload);
+		++_counters[MessagesOut];
+		return true;
+	}
+	return applyReply(c, *reply, message.payload, out);
+}
+
 void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffer& out)
 {
 	std::size_t pos = 0;
@@ -432,7 +456,7 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 		}
 		case FrameDecoder::EventType::Ping:
 			++_counters[Pings];
-			appendFrame(out, OpPong, ev.payload);
+			out.appendFrame(OpPong, ev.payload);
 			lastEnd = pos;
 			break;
 		case FrameDecoder::EventType::Pong:
@@ -460,24 +484,6 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 			return;
 		}
 	}
-}
-
-void EventLoop::appendFrame(OutputBuffer& out, std::uint8_t opcode, std::string_view payload)
-{
-	const std::size_t size = payload.size();
-	if (size < 126)
-	{
-		// Small frame (the common case): two header bytes, written here.
-		char* p = out.extend(2 + size);
-		p[0] = static_cast<char>(0x80 | opcode);
-		p[1] = static_cast<char>(size);
-		if (size != 0) std::memcpy(p + 2, payload.data(), size);
-		return;
-	}
-	const std::size_t header = FrameEncoder::headerSize(payload.size(), false);
-	char* p = out.extend(header + payload.size());
-	FrameEncoder::writeHeader(p, static_cast<codec::Opcode>(opcode), true, payload.size(), nullptr);
-	if (!payload.empty()) std::memcpy(p + header, payload.data(), payload.size());
 }
 
 void EventLoop::queueClose(Connection& c, OutputBuffer& out, std::uint16_t code, std::string_view reason)
@@ -707,7 +713,7 @@ void EventLoop::tick()
 			}
 			else
 			{
-				appendFrame(c.out, OpPing, "parley");
+				c.out.appendFrame(OpPing, "parley");
 				c.awaitingPong = true;
 				c.lastPing = _now;
 			}
@@ -947,7 +953,7 @@ void EventLoop::applyPush(Push& p)
 		if (it == _byId.end()) return;
 		Connection& c = *it->second;
 		if (c.dead || c.state != Connection::State::Open || c.route != p.route) return;
-		appendFrame(c.out, op, p.payload);
+		c.out.appendFrame(op, p.payload);
 		++_counters[MessagesOut];
 		touch(c);
 		return;
@@ -955,7 +961,7 @@ void EventLoop::applyPush(Push& p)
 	for (Connection* c : _connections)
 	{
 		if (c->dead || c->state != Connection::State::Open || c->route != p.route) continue;
-		appendFrame(c->out, op, p.payload);
+		c->out.appendFrame(op, p.payload);
 		++_counters[MessagesOut];
 		touch(*c);
 	}
@@ -980,7 +986,7 @@ void EventLoop::applyResult(Result& r)
 		c.queue.clear();
 		return;
 	}
-	if (!applyReply(c, r.reply, c.out))
+	if (!applyReply(c, r.reply, std::string_view(), c.out)) // settled by the worker
 	{
 		c.queue.clear();
 		return;
@@ -1030,31 +1036,33 @@ void EventLoop::pump(Connection& c)
 	}
 }
 
-bool EventLoop::runInline(Connection& c, const Message& message, OutputBuffer& out)
+bool EventLoop::pipelineFailed(Connection& c, OutputBuffer& out)
 {
-	const Reply* reply;
 	try
 	{
-		reply = &c.chain->pipeline->run(message);
+		throw;
 	}
 	catch (const ResponderError& e)
 	{
 		responderFailed(c, e.plugin(), e.what(), out);
-		return false;
 	}
 	catch (const std::exception& e)
 	{
 		responderFailed(c, std::string(), e.what(), out);
-		return false;
 	}
-	return applyReply(c, *reply, out);
+	catch (...)
+	{
+		responderFailed(c, std::string(), "unknown exception", out);
+	}
+	return false;
 }
 
-bool EventLoop::applyReply(Connection& c, const Reply& reply, OutputBuffer& out)
+bool EventLoop::applyReply(Connection& c, const Reply& reply, std::string_view message, OutputBuffer& out)
 {
 	if (reply.action == Reply::Action::Send)
 	{
-		appendFrame(out, reply.kind == PayloadKind::Text ? OpText : OpBinary, reply.payload);
+		out.appendFrame(reply.kind == PayloadKind::Text ? OpText : OpBinary,
+			reply.quotesMessage ? message : std::string_view(), reply.payload);
 		++_counters[MessagesOut];
 	}
 	else if (reply.action == Reply::Action::Close)

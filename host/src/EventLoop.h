@@ -143,8 +143,13 @@ private:
 	void applyResult(Result& result);
 	void submit(Connection& c, PayloadKind kind, std::string payload);
 	void pump(Connection& c);
+	/// Runs the connection's (loop-side) pipeline on a message and queues its reply; false if
+	/// the connection is closing now (a close reply, or the responder threw).
 	bool runInline(Connection& c, const Message& message, OutputBuffer& out);
-	bool applyReply(Connection& c, const Reply& reply, OutputBuffer& out);
+	/// Called in a catch block of runInline: logs, closes with 1011; returns false.
+	bool pipelineFailed(Connection& c, OutputBuffer& out);
+	/// `message`: the bytes a reply with quotesMessage begins with.
+	bool applyReply(Connection& c, const Reply& reply, std::string_view message, OutputBuffer& out);
 	void responderFailed(Connection& c, const std::string& plugin, const std::string& what, OutputBuffer& out);
 	void adoptPending();
 	void handle(Connection& c, std::uint32_t events);
@@ -171,7 +176,6 @@ private:
 	std::uint64_t clockMs() const;
 
 	static std::size_t closeBucket(std::uint16_t code) noexcept;
-	static void appendFrame(OutputBuffer& out, std::uint8_t opcode, std::string_view payload);
 
 	unsigned _id;
 	HostContext& _context;

@@ -5,7 +5,9 @@
 #ifndef PARLEY_HOST_OUTPUTBUFFER_INCLUDED
 #define PARLEY_HOST_OUTPUTBUFFER_INCLUDED
 
+#include "parley/codec/FrameEncoder.h"
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -29,6 +31,30 @@ public:
 	void append(std::string_view bytes)
 	{
 		if (!bytes.empty()) std::memcpy(extend(bytes.size()), bytes.data(), bytes.size());
+	}
+
+	/// Appends one final, unmasked frame whose payload is `head` followed by `tail`.
+	void appendFrame(std::uint8_t opcode, std::string_view head, std::string_view tail = std::string_view())
+	{
+		const std::size_t size = head.size() + tail.size();
+		std::size_t header = 2;
+		char* p;
+		if (size < 126)
+		{
+			// Small frame (the common case): two header bytes, written here.
+			p = extend(2 + size);
+			p[0] = static_cast<char>(0x80 | opcode);
+			p[1] = static_cast<char>(size);
+		}
+		else
+		{
+			header = codec::FrameEncoder::headerSize(size, false);
+			p = extend(header + size);
+			codec::FrameEncoder::writeHeader(p, static_cast<codec::Opcode>(opcode), true, size, nullptr);
+		}
+		p += header;
+		if (!head.empty()) std::memcpy(p, head.data(), head.size());
+		if (!tail.empty()) std::memcpy(p + head.size(), tail.data(), tail.size());
 	}
 
 	/// Drops the first n bytes (n <= size()).

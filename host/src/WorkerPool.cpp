@@ -62,7 +62,17 @@ void WorkerPool::run(unsigned index)
 		try
 		{
 			const Reply& reply = pipeline.run(message);
-			job.done(job.connection, reply, std::string(), std::string());
+			if (!reply.quotesMessage)
+			{
+				job.done(job.connection, reply, std::string(), std::string());
+			}
+			else
+			{
+				// The reply goes to the event loop after the job's message is gone.
+				Reply settled = reply;
+				settle(settled, message.payload);
+				job.done(job.connection, settled, std::string(), std::string());
+			}
 		}
 		catch (const ResponderError& e)
 		{

@@ -9,7 +9,7 @@ class EchoResponder: public parley::Responder
 public:
 	void respond(const parley::Message& message, parley::Reply& reply) override
 	{
-		reply.send(message.payload, message.kind);
+		reply.echo(message);
 	}
 };
 

@@ -49,7 +49,7 @@ public:
 			reply.close(1008, "rate limit exceeded");
 			return;
 		}
-		reply.send(message.payload, message.kind);
+		reply.echo(message);
 	}
 
 private:

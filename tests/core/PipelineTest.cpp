@@ -54,6 +54,17 @@ public:
 	void respond(const Message& m, Reply& r) override { r.send(m.payload, PayloadKind::Binary); }
 };
 
+/// Quotes the message and appends a suffix (as random-suffix does).
+class QuoteAppend: public Responder
+{
+public:
+	explicit QuoteAppend(std::string suffix): _suffix(std::move(suffix)) {}
+	void respond(const Message& m, Reply& r) override { r.echo(m).append(_suffix); }
+
+private:
+	std::string _suffix;
+};
+
 std::vector<Stage> chain(std::vector<std::pair<std::string, Responder*>> items)
 {
 	std::vector<Stage> stages;
@@ -75,6 +86,9 @@ class PipelineTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testEmptyMessage);
 	CPPUNIT_TEST(testEmptyChainRefused);
 	CPPUNIT_TEST(testRepeatedRunsAreIndependent);
+	CPPUNIT_TEST(testSingleStageQuoteIsNotCopied);
+	CPPUNIT_TEST(testQuotesAreSettledBetweenStages);
+	CPPUNIT_TEST(testSettleMakesReplySelfContained);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -162,6 +176,57 @@ public:
 			const std::string in = "m" + std::to_string(i);
 			CPPUNIT_ASSERT_EQUAL(in + "123", p.run(Message{PayloadKind::Text, in}).payload);
 		}
+	}
+
+	void testSingleStageQuoteIsNotCopied()
+	{
+		Pipeline p(chain({{"q", new QuoteAppend(" 42")}}));
+		const Message m{PayloadKind::Binary, "hello"};
+		const Reply& r = p.run(m);
+		CPPUNIT_ASSERT(r.action == Reply::Action::Send);
+		CPPUNIT_ASSERT(r.kind == PayloadKind::Binary);
+		CPPUNIT_ASSERT(r.quotesMessage);
+		CPPUNIT_ASSERT_EQUAL(std::string(" 42"), r.payload);
+		CPPUNIT_ASSERT_EQUAL(std::string("hello 42"), r.bytes(m));
+		// The next run starts from a clean reply: a send after a quote quotes nothing.
+		Pipeline plain(chain({{"a", new Append("!")}}));
+		CPPUNIT_ASSERT(!plain.run(m).quotesMessage);
+	}
+
+	void testQuotesAreSettledBetweenStages()
+	{
+		// Quote, quote, copy, quote: every stage sees the whole previous reply, and the chain's
+		// reply is self-contained.
+		Pipeline p(chain({{"q1", new QuoteAppend("-1")}, {"q2", new QuoteAppend("-2")}, {"up", new Upper},
+			{"q3", new QuoteAppend("-3")}}));
+		for (int i = 0; i < 3; ++i)
+		{
+			const std::string in = "m" + std::string(static_cast<std::size_t>(i) * 40, 'x');
+			const Reply& r = p.run(Message{PayloadKind::Text, in});
+			CPPUNIT_ASSERT(!r.quotesMessage);
+			std::string upper = in + "-1-2";
+			for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+			CPPUNIT_ASSERT_EQUAL(upper + "-3", r.payload);
+		}
+		Pipeline two(chain({{"q1", new QuoteAppend("a")}, {"q2", new QuoteAppend("b")}}));
+		const Reply& r = two.run(Message{PayloadKind::Text, ""});
+		CPPUNIT_ASSERT(!r.quotesMessage);
+		CPPUNIT_ASSERT_EQUAL(std::string("ab"), r.payload);
+	}
+
+	void testSettleMakesReplySelfContained()
+	{
+		Reply r;
+		r.echo(Message{PayloadKind::Text, "abc"}).append("def");
+		std::string message = "abc";
+		settle(r, message);
+		message = "zzz"; // the message is gone; the reply is not affected
+		CPPUNIT_ASSERT(!r.quotesMessage);
+		CPPUNIT_ASSERT_EQUAL(std::string("abcdef"), r.payload);
+		settle(r, "ignored"); // settling twice changes nothing
+		CPPUNIT_ASSERT_EQUAL(std::string("abcdef"), r.payload);
+		r.send("plain");
+		CPPUNIT_ASSERT(!r.quotesMessage);
 	}
 };
 

@@ -20,8 +20,9 @@ namespace {
 std::string ask(Responder& responder, const std::string& text)
 {
 	Reply reply;
-	responder.respond(Message{PayloadKind::Text, text}, reply);
-	return reply.payload;
+	const Message message{PayloadKind::Text, text};
+	responder.respond(message, reply);
+	return reply.bytes(message);
 }
 
 /// Waits up to 10 s for a condition.

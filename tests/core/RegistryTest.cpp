@@ -53,10 +53,11 @@ public:
 		registry.loadDirectory(test::pluginDir());
 		auto echo = registry.create("echo", {});
 		Reply reply;
-		echo->respond(Message{PayloadKind::Binary, std::string_view("\0\1\2", 3)}, reply);
+		const Message message{PayloadKind::Binary, std::string_view("\0\1\2", 3)};
+		echo->respond(message, reply);
 		CPPUNIT_ASSERT(reply.action == Reply::Action::Send);
 		CPPUNIT_ASSERT(reply.kind == PayloadKind::Binary);
-		CPPUNIT_ASSERT_EQUAL(std::string("\0\1\2", 3), reply.payload);
+		CPPUNIT_ASSERT_EQUAL(std::string("\0\1\2", 3), reply.bytes(message));
 	}
 
 	void testWrongApiVersionRefused()

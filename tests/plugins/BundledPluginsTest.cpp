@@ -2,6 +2,7 @@
 // BundledPluginsTest.cpp — uppercase, json-stamp, rate-limit, ticker and broadcast, loaded from the
 // build and driven directly (host-level behaviour is in the host suite).
 //
+#include "parley/Pipeline.h"
 #include "parley/PluginRegistry.h"
 #include "support/LoadedRegistry.h"
 #include <cppunit/extensions/HelperMacros.h>
@@ -61,6 +62,7 @@ Reply ask(Responder& r, std::string_view text, ConnectionId connection = 1, Payl
 {
 	Reply reply;
 	r.respond(Message{kind, text, connection}, reply);
+	settle(reply, text); // the whole reply in `payload`, also where the plugin quoted the message
 	return reply;
 }
 

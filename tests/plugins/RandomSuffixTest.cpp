@@ -5,6 +5,10 @@
 #include "support/LoadedRegistry.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <charconv>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
 #include <set>
 
 using namespace parley;
@@ -36,6 +40,8 @@ class RandomSuffixTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testBinaryKeepsKind);
 	CPPUNIT_TEST(testInstancesIndependent);
 	CPPUNIT_TEST(testEchoUnchanged);
+	CPPUNIT_TEST(testNumbersWrittenExactly);
+	CPPUNIT_TEST(testFullRangeAndUniformity);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -56,10 +62,14 @@ public:
 		{
 			const std::string msg = "message " + std::to_string(i);
 			reply.none();
-			r->respond(Message{PayloadKind::Text, msg}, reply);
+			const Message message{PayloadKind::Text, msg};
+			r->respond(message, reply);
 			CPPUNIT_ASSERT(reply.action == Reply::Action::Send);
+			// The message itself is quoted, not copied: only the suffix is in the payload.
+			CPPUNIT_ASSERT(reply.quotesMessage);
 			long long n = -1;
-			CPPUNIT_ASSERT_MESSAGE(reply.payload, splitReply(reply.payload, msg, " ", n));
+			const std::string whole = reply.bytes(message);
+			CPPUNIT_ASSERT_MESSAGE(whole, splitReply(whole, msg, " ", n));
 			CPPUNIT_ASSERT(n >= 0 && n <= 999999);
 			seen.insert(n);
 			lo = std::min(lo, n);
@@ -78,9 +88,11 @@ public:
 		std::set<long long> seen;
 		for (int i = 0; i < 3000; ++i)
 		{
-			r->respond(Message{PayloadKind::Text, "x"}, reply);
+			const Message message{PayloadKind::Text, "x"};
+			r->respond(message, reply);
 			long long n = -1;
-			CPPUNIT_ASSERT_MESSAGE(reply.payload, splitReply(reply.payload, "x", " | ", n));
+			const std::string whole = reply.bytes(message);
+			CPPUNIT_ASSERT_MESSAGE(whole, splitReply(whole, "x", " | ", n));
 			CPPUNIT_ASSERT(n >= 10 && n <= 12);
 			seen.insert(n);
 		}
@@ -91,8 +103,9 @@ public:
 	{
 		auto r = _registry->create("random-suffix", Settings{{"separator", "#"}, {"min", "7"}, {"max", "7"}});
 		Reply reply;
-		r->respond(Message{PayloadKind::Text, ""}, reply);
-		CPPUNIT_ASSERT_EQUAL(std::string("#7"), reply.payload);
+		const Message message{PayloadKind::Text, ""};
+		r->respond(message, reply);
+		CPPUNIT_ASSERT_EQUAL(std::string("#7"), reply.bytes(message));
 	}
 
 	void testNegativeRange()
@@ -101,9 +114,10 @@ public:
 		Reply reply;
 		for (int i = 0; i < 500; ++i)
 		{
-			r->respond(Message{PayloadKind::Text, "n"}, reply);
+			const Message message{PayloadKind::Text, "n"};
+			r->respond(message, reply);
 			long long n = 0;
-			CPPUNIT_ASSERT(splitReply(reply.payload, "n", " ", n));
+			CPPUNIT_ASSERT(splitReply(reply.bytes(message), "n", " ", n));
 			CPPUNIT_ASSERT(n >= -5 && n <= -1);
 		}
 	}
@@ -119,9 +133,10 @@ public:
 	{
 		auto r = _registry->create("random-suffix", {});
 		Reply reply;
-		r->respond(Message{PayloadKind::Binary, std::string_view("\xff\x00", 2)}, reply);
+		const Message message{PayloadKind::Binary, std::string_view("\xff\x00", 2)};
+		r->respond(message, reply);
 		CPPUNIT_ASSERT(reply.kind == PayloadKind::Binary);
-		CPPUNIT_ASSERT_EQUAL(std::string("\xff\x00 ", 3), reply.payload.substr(0, 3));
+		CPPUNIT_ASSERT_EQUAL(std::string("\xff\x00 ", 3), reply.bytes(message).substr(0, 3));
 	}
 
 	void testInstancesIndependent()
@@ -145,10 +160,77 @@ public:
 		auto e = _registry->create("echo", {});
 		Reply reply;
 		const std::string big(100000, 'z');
-		e->respond(Message{PayloadKind::Text, big}, reply);
-		CPPUNIT_ASSERT(reply.payload == big);
-		e->respond(Message{PayloadKind::Text, ""}, reply);
-		CPPUNIT_ASSERT(reply.action == Reply::Action::Send && reply.payload.empty());
+		const Message message{PayloadKind::Text, big};
+		e->respond(message, reply);
+		// Echo quotes the message: nothing of it is copied into the reply.
+		CPPUNIT_ASSERT(reply.quotesMessage && reply.payload.empty());
+		CPPUNIT_ASSERT(reply.bytes(message) == big);
+		const Message empty{PayloadKind::Text, ""};
+		e->respond(empty, reply);
+		CPPUNIT_ASSERT(reply.action == Reply::Action::Send && reply.bytes(empty).empty());
+	}
+
+	void testNumbersWrittenExactly()
+	{
+		// A one-value range pins the number: every digit count, both signs, and both ends of the
+		// 64-bit range are written exactly as std::to_string writes them.
+		std::vector<std::int64_t> values{0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65535, 999999, 1000000,
+			4294967295LL, 4294967296LL, 999999999999LL, 1000000000000000000LL,
+			std::numeric_limits<std::int64_t>::max(), -1, -9, -10, -100, -999999,
+			std::numeric_limits<std::int64_t>::min() + 1, std::numeric_limits<std::int64_t>::min()};
+		for (std::int64_t p = 1, k = 0; k < 18; ++k, p *= 10)
+		{
+			values.push_back(p - 1);
+			values.push_back(p);
+			values.push_back(-p);
+		}
+		for (std::int64_t v : values)
+		{
+			const std::string text = std::to_string(v);
+			auto r = _registry->create("random-suffix", Settings{{"separator", "="}, {"min", text}, {"max", text}});
+			Reply reply;
+			const Message message{PayloadKind::Text, "v"};
+			r->respond(message, reply);
+			CPPUNIT_ASSERT_EQUAL("v=" + text, reply.bytes(message));
+		}
+	}
+
+	void testFullRangeAndUniformity()
+	{
+		// The whole 64-bit range: both signs come up about equally.
+		const std::string lo = std::to_string(std::numeric_limits<std::int64_t>::min());
+		const std::string hi = std::to_string(std::numeric_limits<std::int64_t>::max());
+		auto full = _registry->create("random-suffix", Settings{{"min", lo}, {"max", hi}});
+		int negative = 0;
+		Reply reply;
+		for (int i = 0; i < 4000; ++i)
+		{
+			const Message message{PayloadKind::Text, "f"};
+			full->respond(message, reply);
+			long long n = 0;
+			CPPUNIT_ASSERT(splitReply(reply.bytes(message), "f", " ", n));
+			if (n < 0) ++negative;
+		}
+		CPPUNIT_ASSERT(negative > 1700 && negative < 2300);
+
+		// Ten values, 100,000 draws: each within 5 % of 10,000 (the chance of a fair generator
+		// failing this is below one in a million). A range that does not divide 2^64 (3) too.
+		for (int top : {9, 2})
+		{
+			auto r = _registry->create("random-suffix", Settings{{"min", "0"}, {"max", std::to_string(top)}});
+			std::vector<int> counts(static_cast<std::size_t>(top) + 1, 0);
+			const int draws = 10000 * (top + 1);
+			for (int i = 0; i < draws; ++i)
+			{
+				const Message message{PayloadKind::Text, ""};
+				r->respond(message, reply);
+				long long n = -1;
+				CPPUNIT_ASSERT(splitReply(reply.bytes(message), "", " ", n));
+				CPPUNIT_ASSERT(n >= 0 && n <= top);
+				++counts[static_cast<std::size_t>(n)];
+			}
+			for (int count : counts) CPPUNIT_ASSERT_MESSAGE(std::to_string(count), count > 9500 && count < 10500);
+		}
 	}
 
 private:

@@ -15,7 +15,7 @@ public:
 		else if (message.payload == "drop")
 			reply.none();
 		else
-			reply.send(message.payload, message.kind);
+			reply.echo(message);
 	}
 };
 

@@ -26,7 +26,7 @@ public:
 	void respond(const parley::Message& message, parley::Reply& reply) override
 	{
 		std::this_thread::sleep_for(_sleep);
-		reply.send(message.payload, message.kind);
+		reply.echo(message);
 	}
 
 private:

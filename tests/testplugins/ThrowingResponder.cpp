@@ -11,7 +11,7 @@ public:
 	void respond(const parley::Message& message, parley::Reply& reply) override
 	{
 		if (message.payload == "boom") throw std::runtime_error("boom requested");
-		reply.send(message.payload, message.kind);
+		reply.echo(message);
 	}
 };
 

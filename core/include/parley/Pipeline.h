@@ -42,8 +42,29 @@ public:
 
 	/// Passes `message` through the chain. A stage that answers Action::None ends the chain with
 	/// no reply; Action::Close ends it with a close. Returns the last reply (valid until the next
-	/// run). Throws ResponderError if a responder throws.
-	const Reply& run(const Message& message);
+	/// run). A returned reply with quotesMessage begins with the bytes of `message` itself (only a
+	/// one-stage chain returns one; between stages the quoted bytes are put in place). Throws
+	/// ResponderError if a responder throws.
+	const Reply& run(const Message& message)
+	{
+		if (!_single) return runChain(message);
+		// One stage, the common case: inline, and straight to the plugin's object.
+		Reply& reply = _replies[0];
+		reply.action = Reply::Action::None;
+		reply.kind = message.kind;
+		reply.quotesMessage = false;
+		reply.closeCode = 1000;
+		reply.payload.clear();
+		try
+		{
+			_single->respond(message, reply);
+		}
+		catch (...)
+		{
+			failed(_stages.front().name);
+		}
+		return reply;
+	}
 
 	/// The plugin names of the chain, in order.
 	std::vector<std::string> names() const;
@@ -51,9 +72,18 @@ public:
 	std::size_t size() const noexcept { return _stages.size(); }
 
 private:
+	const Reply& runChain(const Message& message);
+	/// Rethrows the exception being handled as a ResponderError naming `plugin`.
+	[[noreturn]] static void failed(const std::string& plugin);
+
 	std::vector<Stage> _stages;
+	Responder* _single = nullptr;   ///< the one stage's target (PluginRegistry::target), if one stage
 	Reply _replies[2];
 };
+
+/// Makes a reply that quotes its message (Reply::echo) self-contained: puts `message` in front
+/// of the payload and clears quotesMessage. For a reply that must outlive the message.
+void settle(Reply& reply, std::string_view message);
 
 } // namespace parley
 

@@ -10,7 +10,7 @@
 #include <string_view>
 
 /// The version of this contract. The host refuses a plugin built against another one.
-#define PARLEY_API_VERSION 1
+#define PARLEY_API_VERSION 2
 #define PARLEY_PLUGIN_EXPORT __attribute__((visibility("default")))
 
 namespace parley {
@@ -30,21 +30,53 @@ struct Message
 
 /// A responder's answer: nothing (ends a chain), one message, or a close. Reused by the host,
 /// so filling `payload` allocates only while it grows.
+///
+/// Two ways to send: send() copies the bytes given; echo() answers with the message itself,
+/// which the host writes to the wire from where it already lies (no copy), followed by whatever
+/// is appended to the string echo() returns. "The message plus a suffix" costs only the suffix.
 struct Reply
 {
 	enum class Action : std::uint8_t { None, Send, Close };
 	Action action = Action::None;
 	PayloadKind kind = PayloadKind::Text;
-	std::string payload;           ///< the message (Send) or the close reason (Close)
+	/// Send only: the reply begins with the bytes of the message being answered (echo()), and
+	/// `payload` holds what follows them.
+	bool quotesMessage = false;
 	std::uint16_t closeCode = 1000;
+	std::string payload;           ///< the message (Send) or the close reason (Close)
 
-	/// Answers with a message; returns the payload to append to.
+	/// Answers with a copy of `data`; returns the payload to append to.
 	std::string& send(std::string_view data, PayloadKind k = PayloadKind::Text)
-	{ action = Action::Send; kind = k; payload.assign(data.data(), data.size()); return payload; }
+	{
+		action = Action::Send; kind = k; quotesMessage = false;
+		payload.assign(data.data(), data.size());
+		return payload;
+	}
+	/// Answers with `message` (the one passed to respond()) as it is, without copying it; returns
+	/// an empty string whose contents are sent right after the message's bytes.
+	std::string& echo(const Message& message)
+	{
+		action = Action::Send; kind = message.kind; quotesMessage = true;
+		payload.clear();
+		return payload;
+	}
 	/// Closes the connection (code 1000, 1008 or 4000-4999) after earlier replies went out.
 	void close(std::uint16_t code, std::string_view reason = {})
-	{ action = Action::Close; closeCode = code; payload.assign(reason.data(), reason.size()); }
-	void none() { action = Action::None; payload.clear(); }
+	{
+		action = Action::Close; closeCode = code; quotesMessage = false;
+		payload.assign(reason.data(), reason.size());
+	}
+	void none() { action = Action::None; quotesMessage = false; payload.clear(); }
+
+	/// The whole reply as it goes on the wire, for the message it answers (a copy; for tests and
+	/// tools — the host never needs it).
+	std::string bytes(const Message& answered) const
+	{
+		if (!quotesMessage) return payload;
+		std::string all(answered.payload);
+		all += payload;
+		return all;
+	}
 };
 
 /// Sends without being asked. Thread-safe: callable from any thread, also from respond().

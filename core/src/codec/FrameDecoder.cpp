@@ -206,64 +206,19 @@ bool FrameDecoder::completeFrame(std::string_view payload, Event& event) noexcep
 	return true;
 }
 
-std::size_t FrameDecoder::decode(char* data, std::size_t size, Event& event) noexcept
+std::size_t FrameDecoder::failInvalidUtf8(std::size_t consumed, Event& event) noexcept
+{
+	fail(CloseCode::InvalidPayload, "invalid UTF-8 in text message");
+	event = _failure;
+	return consumed;
+}
+
+std::size_t FrameDecoder::decodeGeneral(char* data, std::size_t size, Event& event) noexcept
 {
 	if (_state == State::Failed)
 	{
 		event = _failure;
 		return 0;
-	}
-	if (_state == State::Header && _headerHave == 0 && _role == Role::Server && size >= 6 &&
-		_messageOpcode == Opcode::Continuation)
-	{
-		// Hot path: a whole small (7-bit length), final, masked text or binary frame from a client,
-		// outside a fragmented message. Same checks and results as the general path below.
-		const auto* u = reinterpret_cast<const unsigned char*>(data);
-		const unsigned b0 = u[0];
-		const unsigned b1 = u[1];
-		const std::size_t n = b1 & 0x7F;
-		if ((b0 == 0x81 || b0 == 0x82) && (b1 & 0x80) && n < 126 && size - 6 >= n && n <= _maxMessageSize)
-		{
-			char* p = data + 6;
-			std::uint32_t m4;
-			std::memcpy(&m4, u + 2, 4);
-			std::memcpy(_mask, u + 2, 4);
-			const std::uint64_t m8 = (std::uint64_t(m4) << 32) | m4;
-			std::uint64_t high = 0;
-			std::size_t i = 0;
-			for (; i + 8 <= n; i += 8)
-			{
-				std::uint64_t w;
-				std::memcpy(&w, p + i, 8);
-				w ^= m8;
-				std::memcpy(p + i, &w, 8);
-				high |= w;
-			}
-			for (; i < n; ++i)
-			{
-				const auto c = static_cast<unsigned char>(p[i] ^ _mask[i & 3]);
-				p[i] = static_cast<char>(c);
-				high |= c;
-			}
-			_fin = true;
-			_masked = true;
-			_opcode = static_cast<Opcode>(b0 & 0x0F);
-			_maskOffset = 0;
-			_payloadLength = n;
-			_payloadRead = n;
-			const std::string_view payload(p, n);
-			if (b0 == 0x81 && (high & 0x8080808080808080ull) && !Utf8Validator::isValid(payload))
-			{
-				fail(CloseCode::InvalidPayload, "invalid UTF-8 in text message");
-				event = _failure;
-				return 6 + n;
-			}
-			event.type = b0 == 0x81 ? EventType::Text : EventType::Binary;
-			event.payload = payload;
-			event.closeCode = 0;
-			event.error = "";
-			return 6 + n;
-		}
 	}
 	std::size_t pos = 0;
 	for (;;)

@@ -9,6 +9,7 @@
 #include "parley/codec/Utf8Validator.h"
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -50,7 +51,62 @@ public:
 	/// a payload that lies wholly in one call's input is returned as a view into `data`,
 	/// otherwise it is gathered into an internal buffer. After an Error, every call returns
 	/// the same Error and consumes nothing.
-	std::size_t decode(char* data, std::size_t size, Event& event) noexcept;
+	std::size_t decode(char* data, std::size_t size, Event& event) noexcept
+	{
+		if (_state == State::Header && _headerHave == 0 && _role == Role::Server && size >= 6 &&
+			_messageOpcode == Opcode::Continuation)
+		{
+			// Hot path, inline: a whole small (7-bit length), final, masked text or binary frame
+			// from a client, outside a fragmented message. Same checks and results as the general
+			// path, which handles everything else.
+			const auto* u = reinterpret_cast<const unsigned char*>(data);
+			const unsigned b0 = u[0];
+			const unsigned b1 = u[1];
+			const std::size_t n = b1 & 0x7F;
+			if ((b0 == 0x81 || b0 == 0x82) && (b1 & 0x80) && n < 126 && size - 6 >= n && n <= _maxMessageSize)
+			{
+				char* p = data + 6;
+				std::uint32_t m4;
+				std::memcpy(&m4, u + 2, 4);
+				const std::uint64_t m8 = (std::uint64_t(m4) << 32) | m4;
+				std::uint64_t high = 0;
+				std::size_t i = 0;
+				for (; i + 16 <= n; i += 16)
+				{
+					std::uint64_t w[2];
+					std::memcpy(w, p + i, 16);
+					w[0] ^= m8;
+					w[1] ^= m8;
+					std::memcpy(p + i, w, 16);
+					high |= w[0] | w[1];
+				}
+				if (i + 8 <= n)
+				{
+					std::uint64_t w;
+					std::memcpy(&w, p + i, 8);
+					w ^= m8;
+					std::memcpy(p + i, &w, 8);
+					high |= w;
+					i += 8;
+				}
+				for (; i < n; ++i)
+				{
+					const auto c = static_cast<unsigned char>(p[i] ^ u[2 + (i & 3)]);
+					p[i] = static_cast<char>(c);
+					high |= c;
+				}
+				const std::string_view payload(p, n);
+				if (b0 == 0x81 && (high & 0x8080808080808080ull) && !Utf8Validator::isValid(payload))
+					return failInvalidUtf8(6 + n, event);
+				event.type = b0 == 0x81 ? EventType::Text : EventType::Binary;
+				event.payload = payload;
+				event.closeCode = 0;
+				event.error = "";
+				return 6 + n;
+			}
+		}
+		return decodeGeneral(data, size, event);
+	}
 
 	/// Forgets all state (for reusing the decoder on a new connection).
 	void reset() noexcept;
@@ -64,6 +120,10 @@ public:
 private:
 	enum class State : std::uint8_t { Header, Payload, Failed };
 
+	/// decode() for everything but the inline hot path.
+	std::size_t decodeGeneral(char* data, std::size_t size, Event& event) noexcept;
+	/// Fails with 1007 for a text payload that is not UTF-8; returns `consumed`.
+	std::size_t failInvalidUtf8(std::size_t consumed, Event& event) noexcept;
 	/// Checks the first two header bytes; returns the whole header's size, or 0 after fail().
 	std::size_t startHeader(unsigned b0, unsigned b1) noexcept;
 	/// Reads length and mask from a whole header; sets up the frame; false after fail().
