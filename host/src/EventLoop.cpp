@@ -58,6 +58,7 @@ EventLoop::EventLoop(unsigned id, HostContext& context, WorkerPool& workers, std
 	_engine(context.config()->engine),
 	_logger(context.logger()),
 	_open(openConnections),
+	_sendChunk(_engine.sendChunk != 0 ? _engine.sendChunk : ~std::size_t(0)),
 	_in(new char[ReadBufferSize]),
 	_inSize(ReadBufferSize)
 {
@@ -291,7 +292,7 @@ void EventLoop::adoptPending()
 			// anything read from the socket (epoll reports those after this).
 			_counters[BytesIn] += a.preread.size();
 			_shared.clear();
-			process(*c, &a.preread[0], a.preread.size(), _shared);
+			process(*c, &a.preread[0], a.preread.size(), &_shared);
 			sendShared(*c);
 		}
 	}
@@ -341,12 +342,12 @@ void EventLoop::readSocket(Connection& c)
 			if (c.out.empty())
 			{
 				_shared.clear();
-				process(c, _in.get(), static_cast<std::size_t>(n), _shared);
+				process(c, _in.get(), static_cast<std::size_t>(n), &_shared);
 				sendShared(c);
 			}
 			else
 			{
-				process(c, _in.get(), static_cast<std::size_t>(n), c.out);
+				process(c, _in.get(), static_cast<std::size_t>(n), &c.out);
 				flush(c);
 			}
 			if (c.dead || c.state != Connection::State::Open || c.readPaused || c.closeDeferred || c.queuePaused) return;
@@ -409,7 +410,7 @@ __attribute__((always_inline)) inline bool EventLoop::runInline(Connection& c, c
 	return applyReply(c, *reply, message.payload, out);
 }
 
-void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffer& out)
+void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffer* out)
 {
 	std::size_t pos = 0;
 	std::size_t lastEnd = static_cast<std::size_t>(-1);
@@ -447,16 +448,22 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 					submit(c, message.kind, std::string(message.payload));
 				}
 			}
-			else if (!runInline(c, message, out))
+			else if (!runInline(c, message, *out))
 			{
 				return;
 			}
 			lastEnd = pos;
+			if (out == &_shared && _shared.size() >= _sendChunk)
+			{
+				// Let the peer start on these replies while the rest of the read is handled.
+				out = sendEarly(c);
+				if (out == nullptr) return;
+			}
 			break;
 		}
 		case FrameDecoder::EventType::Ping:
 			++_counters[Pings];
-			out.appendFrame(OpPong, ev.payload);
+			out->appendFrame(OpPong, ev.payload);
 			lastEnd = pos;
 			break;
 		case FrameDecoder::EventType::Pong:
@@ -473,14 +480,14 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 				return;
 			}
 			// Echo the peer's code (an empty close is answered with an empty close).
-			queueClose(c, out, ev.closeCode, std::string_view());
+			queueClose(c, *out, ev.closeCode, std::string_view());
 			return;
 		case FrameDecoder::EventType::Error:
 			++_counters[ProtocolErrors];
 			if (_logger.debug())
 				_logger.debug("route %s: protocol error, closing with %hu: %s", _routePaths[c.route], ev.closeCode,
 					std::string(ev.error));
-			queueClose(c, out, ev.closeCode, ev.error);
+			queueClose(c, *out, ev.closeCode, ev.error);
 			return;
 		}
 	}
@@ -524,6 +531,17 @@ std::size_t EventLoop::sendSome(Connection& c, const char* data, std::size_t siz
 		}
 	}
 	return sent;
+}
+
+OutputBuffer* EventLoop::sendEarly(Connection& c)
+{
+	const std::size_t size = _shared.size();
+	const std::size_t sent = sendSome(c, _shared.data(), size);
+	if (sent == SendFailed) return nullptr;
+	if (sent < size) c.out.append(std::string_view(_shared.data() + sent, size - sent));
+	_shared.clear();
+	// After a short send the rest of this read's output queues behind what is left.
+	return c.out.empty() ? &_shared : &c.out;
 }
 
 void EventLoop::sendShared(Connection& c)

@@ -31,7 +31,9 @@ class HostContext;
 /// (in, out, read-hangup) and never modified; the loop reads until the socket is drained (or a
 /// fairness budget is used), decodes every frame of a read before reading again, runs the
 /// route's pipeline (one instance per loop and route) and writes all replies of one read with
-/// one send. Timers (idle, ping, close deadlines) are checked every TickMs by one scan.
+/// one send — or, when they exceed engine.send_chunk, with one send per chunk, so that a
+/// pipelining peer works on the first replies while the loop makes the rest. Timers (idle, ping,
+/// close deadlines) are checked every TickMs by one scan.
 ///
 /// Time limits: engine.idle_timeout_ms closes with 1001 a connection from which nothing was read
 /// for that long (pongs count as traffic). engine.ping_interval_ms sends a ping every interval;
@@ -154,7 +156,12 @@ private:
 	void adoptPending();
 	void handle(Connection& c, std::uint32_t events);
 	void readSocket(Connection& c);
-	void process(Connection& c, char* data, std::size_t size, OutputBuffer& out);
+	/// Decodes and answers the frames of one read; replies go to *out (the shared buffer or
+	/// c.out), the shared one being sent early each engine.send_chunk bytes.
+	void process(Connection& c, char* data, std::size_t size, OutputBuffer* out);
+	/// Sends the shared buffer now; returns where further output goes (&_shared, or c.out after
+	/// a short send), or nullptr if the connection failed.
+	OutputBuffer* sendEarly(Connection& c);
 	void sendShared(Connection& c);
 	void flush(Connection& c);
 	/// Sends as much of data as the socket takes; returns the bytes sent, or SendFailed after a
@@ -209,6 +216,7 @@ private:
 	bool _adoptClosed = false;       // guarded by _adoptMutex: the loop no longer takes sockets
 
 	// Loop thread only.
+	const std::size_t _sendChunk;         // engine.send_chunk (0 there: never early)
 	std::unique_ptr<char[]> _in;          // shared read buffer
 	std::size_t _inSize;
 	OutputBuffer _shared;                 // shared output buffer for one read's replies

@@ -87,7 +87,7 @@ namespace {
 bool sameEngine(const EngineConfig& a, const EngineConfig& b)
 {
 	return a.threads == b.threads && a.maxMessageSize == b.maxMessageSize && a.backpressureHigh == b.backpressureHigh &&
-		a.backpressureLow == b.backpressureLow && a.backpressureLimit == b.backpressureLimit &&
+		a.backpressureLow == b.backpressureLow && a.backpressureLimit == b.backpressureLimit && a.sendChunk == b.sendChunk &&
 		a.maxConnections == b.maxConnections && a.handshakeTimeoutMs == b.handshakeTimeoutMs &&
 		a.idleTimeoutMs == b.idleTimeoutMs && a.pingIntervalMs == b.pingIntervalMs;
 }

@@ -48,6 +48,7 @@ class ConfigTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testNoRoutes);
 	CPPUNIT_TEST(testBadNumbers);
 	CPPUNIT_TEST(testBackpressureOrder);
+	CPPUNIT_TEST(testSendChunk);
 	CPPUNIT_TEST(testMissingFile);
 	CPPUNIT_TEST(testFileErrorNamesFile);
 	CPPUNIT_TEST_SUITE_END();
@@ -123,6 +124,15 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("engine.max_message_size: '-5' is not a whole number"),
 			errorOf("route./a = echo\nengine.max_message_size = -5\n"));
 		CPPUNIT_ASSERT(errorOf("route./a = echo\nserver.http_threads = 0\n").find("server.http_threads") == 0);
+		CPPUNIT_ASSERT_EQUAL(std::string("engine.send_chunk: 'big' is not a whole number"),
+			errorOf("route./a = echo\nengine.send_chunk = big\n"));
+	}
+
+	void testSendChunk()
+	{
+		CPPUNIT_ASSERT_EQUAL(std::size_t(16384), parse("route./a = echo\n").engine.sendChunk);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), parse("route./a = echo\nengine.send_chunk = 0\n").engine.sendChunk);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(65536), parse("route./a = echo\nengine.send_chunk = 65536\n").engine.sendChunk);
 	}
 
 	void testBackpressureOrder()

@@ -4,9 +4,13 @@
 #include "HostTestSupport.h"
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <chrono>
 #include <fcntl.h>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 using namespace parley::test;
 
@@ -56,6 +60,7 @@ class HostLimitsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testIdleTimeoutCloses1001);
 	CPPUNIT_TEST(testPingIntervalAndMissingPong);
 	CPPUNIT_TEST(testHandshakeTimeout);
+	CPPUNIT_TEST(testChunkedSendsKeepOrderThroughShortSends);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -195,6 +200,67 @@ public:
 		WsClient c(_host->port(), "/echo");
 		c.sendText("in time");
 		CPPUNIT_ASSERT_EQUAL(std::string("in time"), c.readFrame().payload);
+	}
+
+	void testChunkedSendsKeepOrderThroughShortSends()
+	{
+		// engine.send_chunk of 1 byte sends every reply of a read on its own; a 4 KiB receive
+		// buffer and a peer that reads only after writing everything makes those sends come up
+		// short mid-read, so the rest of the read's replies queue behind them. Every reply (and
+		// every pong) must still arrive whole and in order, for both routes.
+		for (std::size_t chunk : {std::size_t(1), std::size_t(16384)})
+		{
+			_host = std::make_unique<TestHost>([chunk](parley::HostConfig& config) { config.engine.sendChunk = chunk; });
+			for (const char* route : {"/echo", "/ws"})
+			{
+				WsClient c(_host->port(), route, 4096);
+				std::string burst;
+				std::vector<std::pair<std::uint8_t, std::string>> expected;
+				for (int i = 0; i < 3000; ++i)
+				{
+					const std::string text = "m" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 7 == 0 ? 20000 : i % 50), 'x');
+					if (i % 100 == 0)
+					{
+						burst += frame(OpPing, "p" + std::to_string(i));
+						expected.emplace_back(OpPong, "p" + std::to_string(i));
+					}
+					burst += frame(OpText, text);
+					expected.emplace_back(OpText, text);
+				}
+				// About 8.6 MB of replies: more than the socket buffers hold, so the host's sends
+				// come up short while it still has replies of the same read to make. The burst is
+				// written from a thread, as the host stops reading while its output is backed up,
+				// and read only after a pause.
+				std::thread writer([&c, &burst] { c.send(burst); });
+				std::this_thread::sleep_for(std::chrono::milliseconds(300)); // let the buffers fill
+				std::string failure;
+				try
+				{
+					for (std::size_t k = 0; k < expected.size() && failure.empty(); ++k)
+					{
+						const Frame f = c.readFrame();
+						const bool ok = f.opcode == expected[k].first &&
+							(expected[k].first == OpPong || std::string(route) == "/echo"
+									? f.payload == expected[k].second
+									// random-suffix: the message, a space and a number
+									: f.payload.compare(0, expected[k].second.size() + 1, expected[k].second + " ") == 0);
+						if (!ok)
+							failure = std::string(route) + " chunk " + std::to_string(chunk) + ": reply " + std::to_string(k) +
+								" is wrong (opcode " + std::to_string(f.opcode) + ", " + std::to_string(f.payload.size()) + " bytes)";
+					}
+				}
+				catch (const std::exception& e)
+				{
+					failure = std::string(route) + " chunk " + std::to_string(chunk) + ": " + e.what();
+				}
+				::shutdown(c.fd(), SHUT_RDWR); // unblocks the writer if the host stopped reading
+				writer.join();
+				CPPUNIT_ASSERT_MESSAGE(failure, failure.empty());
+			}
+			const parley::host::Metrics m = _host->server().metrics();
+			CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), m.protocolErrors + m.ioErrors + m.backpressureCloses);
+			CPPUNIT_ASSERT_MESSAGE("no send came up short", m.maxPendingOutput > 0);
+		}
 	}
 
 private:

@@ -72,6 +72,7 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 		throw ConfigError("engine.backpressure_low: must be below engine.backpressure_high");
 	if (e.backpressureLimit < e.backpressureHigh)
 		throw ConfigError("engine.backpressure_limit: must not be below engine.backpressure_high");
+	e.sendChunk = readUnsigned(config, "engine.send_chunk", e.sendChunk, 0, std::uint64_t(1) << 30);
 	e.maxConnections = static_cast<unsigned>(readUnsigned(config, "engine.max_connections", e.maxConnections, 1, 10000000));
 	e.handshakeTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.handshake_timeout_ms", e.handshakeTimeoutMs, 1, 3600000));
 	e.idleTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.idle_timeout_ms", e.idleTimeoutMs, 0, 86400000));
