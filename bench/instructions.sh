@@ -12,6 +12,8 @@ build="${PARLEY_BUILD_DIR:-$root/build}"
 messages="${MESSAGES:-200000}"
 base="${BASE:-20000}"
 size="${SIZE:-32}"
+window="${WINDOW:-1000}"
+binary="${BINARY:+--binary}"
 port="${PORT:-18931}"
 routes=("$@")
 [ ${#routes[@]} -eq 0 ] && routes=(/echo /ws)
@@ -32,7 +34,7 @@ count() {
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
     sleep 0.1
   done
-  "$build/bench-kit/wsload" --url "ws://127.0.0.1:$port$route" --conns 1 --window 1000 \
+  "$build/bench-kit/wsload" --url "ws://127.0.0.1:$port$route" --conns 1 --window "$window" $binary \
     --messages "$n" --size "$size" --quiet >/dev/null
   kill -TERM "$pid"
   wait "$pid" || true
@@ -43,5 +45,5 @@ for route in "${routes[@]}"; do
   small=$(count "$route" "$base")
   large=$(count "$route" "$messages")
   echo "$route: $(( (large - small) / (messages - base) )) instructions per $size-byte message" \
-    "(callgrind, $messages vs $base messages, window 1000)"
+    "(callgrind, $messages vs $base messages, window $window)"
 done

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -25,8 +26,14 @@ using codec::FrameDecoder;
 using codec::FrameEncoder;
 namespace CloseCode = codec::CloseCode;
 
+/// Quoted messages from this size up are sent from the read buffer (sendmsg) instead of copied.
+constexpr std::size_t InPlaceMin = 4096;
+/// In-place pieces of one send at most (each takes up to two iovecs of IOV_MAX = 1024).
+constexpr std::size_t MaxInPlace = 256;
 /// Bytes read per recv (one buffer per loop).
 constexpr std::size_t ReadBufferSize = 1u << 20;
+// One read cannot hold more in-place messages (each with a frame header) than one send takes.
+static_assert(ReadBufferSize / (InPlaceMin + 6) < MaxInPlace, "a read could hold too many in-place messages");
 /// Reads of one connection per readiness event before the others get their turn.
 constexpr unsigned ReadBudget = 8;
 /// A connection's unsent-output buffer larger than this is released once it drains.
@@ -291,7 +298,7 @@ void EventLoop::adoptPending()
 			// Frames that came in the same packets as the upgrade request: handle them before
 			// anything read from the socket (epoll reports those after this).
 			_counters[BytesIn] += a.preread.size();
-			_shared.clear();
+			beginShared();
 			process(*c, &a.preread[0], a.preread.size(), &_shared);
 			sendShared(*c);
 		}
@@ -341,7 +348,7 @@ void EventLoop::readSocket(Connection& c)
 			c.lastActivity = _now;
 			if (c.out.empty())
 			{
-				_shared.clear();
+				beginShared();
 				process(c, _in.get(), static_cast<std::size_t>(n), &_shared);
 				sendShared(c);
 			}
@@ -388,7 +395,7 @@ void EventLoop::readSocket(Connection& c)
 
 // Inlined into process(): this is the per-message path.
 __attribute__((always_inline)) inline bool EventLoop::runInline(Connection& c, const Message& message,
-	OutputBuffer& out)
+	OutputBuffer& out, bool inPlace)
 {
 	const Reply* reply;
 	try
@@ -402,8 +409,22 @@ __attribute__((always_inline)) inline bool EventLoop::runInline(Connection& c, c
 	if (reply->action == Reply::Action::Send)
 	{
 		// The common case, kept inline: one frame, straight into the output.
-		out.appendFrame(reply->kind == PayloadKind::Text ? OpText : OpBinary,
-			reply->quotesMessage ? message.payload : std::string_view(), reply->payload);
+		const std::uint8_t op = reply->kind == PayloadKind::Text ? OpText : OpBinary;
+		if (!reply->quotesMessage)
+		{
+			out.appendFrame(op, std::string_view(), reply->payload);
+		}
+		else if (inPlace && message.payload.size() >= InPlaceMin)
+		{
+			// A large message is not copied at all: sendmsg takes it from the read buffer.
+			out.appendFrameHeader(op, message.payload.size() + reply->payload.size());
+			_inPlace.push_back(InPlace{out.size(), message.payload.data(), message.payload.size()});
+			out.append(reply->payload);
+		}
+		else
+		{
+			out.appendFrame(op, message.payload, reply->payload);
+		}
 		++_counters[MessagesOut];
 		return true;
 	}
@@ -415,6 +436,7 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 	std::size_t pos = 0;
 	std::size_t lastEnd = static_cast<std::size_t>(-1);
 	FrameDecoder::Event ev;
+	std::size_t sendAt = _sendChunk;
 	for (;;)
 	{
 		pos += c.decoder.decode(data + pos, size - pos, ev);
@@ -448,16 +470,19 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 					submit(c, message.kind, std::string(message.payload));
 				}
 			}
-			else if (!runInline(c, message, *out))
+			else if (!runInline(c, message, *out,
+						 out == &_shared && ev.payload.data() >= data && ev.payload.data() < data + size))
 			{
 				return;
 			}
 			lastEnd = pos;
-			if (out == &_shared && _shared.size() >= _sendChunk)
+			if (out == &_shared && _shared.size() >= sendAt)
 			{
-				// Let the peer start on these replies while the rest of the read is handled.
+				// Let the peer start on the first replies while the rest of the read is handled;
+				// the rest goes with one send at the end (or when the in-place list is full).
 				out = sendEarly(c);
 				if (out == nullptr) return;
+				sendAt = ~std::size_t(0);
 			}
 			break;
 		}
@@ -535,22 +560,79 @@ std::size_t EventLoop::sendSome(Connection& c, const char* data, std::size_t siz
 
 OutputBuffer* EventLoop::sendEarly(Connection& c)
 {
-	const std::size_t size = _shared.size();
-	const std::size_t sent = sendSome(c, _shared.data(), size);
-	if (sent == SendFailed) return nullptr;
-	if (sent < size) c.out.append(std::string_view(_shared.data() + sent, size - sent));
-	_shared.clear();
+	if (!sendBatch(c)) return nullptr;
 	// After a short send the rest of this read's output queues behind what is left.
 	return c.out.empty() ? &_shared : &c.out;
+}
+
+bool EventLoop::sendBatch(Connection& c)
+{
+	if (_inPlace.empty())
+	{
+		const std::size_t size = _shared.size();
+		const std::size_t sent = sendSome(c, _shared.data(), size);
+		if (sent == SendFailed) return false;
+		if (sent < size) c.out.append(std::string_view(_shared.data() + sent, size - sent));
+		_shared.clear();
+		return true;
+	}
+	// The shared bytes with the in-place pieces between them, in order.
+	iovec iov[2 * MaxInPlace + 1];
+	std::size_t count = 0;
+	std::size_t total = 0;
+	std::size_t at = 0;
+	for (const InPlace& piece : _inPlace)
+	{
+		if (piece.at > at) iov[count++] = iovec{const_cast<char*>(_shared.data() + at), piece.at - at};
+		iov[count++] = iovec{const_cast<char*>(piece.data), piece.size};
+		total += piece.size;
+		at = piece.at;
+	}
+	if (_shared.size() > at) iov[count++] = iovec{const_cast<char*>(_shared.data() + at), _shared.size() - at};
+	total += _shared.size();
+	msghdr msg{};
+	msg.msg_iov = iov;
+	msg.msg_iovlen = count;
+	std::size_t sent = 0;
+	for (;;)
+	{
+		const ssize_t n = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL);
+		if (n >= 0)
+		{
+			sent = static_cast<std::size_t>(n);
+			_counters[BytesOut] += sent;
+			break;
+		}
+		if (errno == EINTR) continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+		if (c.state == Connection::State::Open) ++_counters[IoErrors];
+		destroy(c);
+		return false;
+	}
+	if (sent < total)
+	{
+		// The socket is full: what it did not take waits in the connection's own buffer.
+		std::size_t skip = sent;
+		for (std::size_t i = 0; i < count; ++i)
+		{
+			if (skip >= iov[i].iov_len)
+			{
+				skip -= iov[i].iov_len;
+				continue;
+			}
+			c.out.append(std::string_view(static_cast<const char*>(iov[i].iov_base) + skip, iov[i].iov_len - skip));
+			skip = 0;
+		}
+	}
+	_shared.clear();
+	_inPlace.clear();
+	return true;
 }
 
 void EventLoop::sendShared(Connection& c)
 {
 	if (c.dead) return;
-	const std::size_t size = _shared.size();
-	const std::size_t sent = sendSome(c, _shared.data(), size);
-	if (sent == SendFailed) return;
-	if (sent < size) c.out.append(std::string_view(_shared.data() + sent, size - sent));
+	if (!sendBatch(c)) return;
 	afterWrite(c);
 }
 
@@ -1039,7 +1121,7 @@ void EventLoop::pump(Connection& c)
 		else
 		{
 			const Message message{item.first, item.second, c.id};
-			if (!runInline(c, message, c.out)) c.queue.clear();
+			if (!runInline(c, message, c.out, false)) c.queue.clear();
 		}
 	}
 	if (c.queuePaused && c.queue.size() < QueueLow)

@@ -204,10 +204,11 @@ public:
 
 	void testChunkedSendsKeepOrderThroughShortSends()
 	{
-		// engine.send_chunk of 1 byte sends every reply of a read on its own; a 4 KiB receive
-		// buffer and a peer that reads only after writing everything makes those sends come up
-		// short mid-read, so the rest of the read's replies queue behind them. Every reply (and
-		// every pong) must still arrive whole and in order, for both routes.
+		// engine.send_chunk of 1 byte sends the first reply of each read at once and the rest with
+		// a second send; 16 KiB is the default. Replies of 20,000 bytes go out from the read
+		// buffer (sendmsg), small ones from the shared buffer. A 4 KiB receive buffer and a peer
+		// that reads late make sends come up short, so the rest of a read's replies queue behind
+		// them. Every reply (and every pong) must still arrive whole and in order, on both routes.
 		for (std::size_t chunk : {std::size_t(1), std::size_t(16384)})
 		{
 			_host = std::make_unique<TestHost>([chunk](parley::HostConfig& config) { config.engine.sendChunk = chunk; });

@@ -101,6 +101,22 @@ std::size_t FrameEncoder::applyMask(char* data, std::size_t size, const std::uin
 	std::uint64_t m;
 	std::memcpy(&m, rotated, 8);
 	std::size_t i = 0;
+	if (size >= 64)
+	{
+		// 64 bytes a round in 16-byte vectors (SSE2 on x86-64, NEON on arm64).
+		typedef std::uint64_t Vec __attribute__((vector_size(16)));
+		const Vec mv = {m, m};
+		for (; i + 64 <= size; i += 64)
+		{
+			Vec v[4];
+			std::memcpy(v, data + i, 64);
+			v[0] ^= mv;
+			v[1] ^= mv;
+			v[2] ^= mv;
+			v[3] ^= mv;
+			std::memcpy(data + i, v, 64);
+		}
+	}
 	for (; i + 8 <= size; i += 8)
 	{
 		std::uint64_t w;

@@ -29,7 +29,7 @@ struct EngineConfig
 	std::size_t backpressureHigh = 4u << 20;       ///< engine.backpressure_high: stop reading above (bytes)
 	std::size_t backpressureLow = 1u << 20;        ///< engine.backpressure_low: resume reading below
 	std::size_t backpressureLimit = 64u << 20;     ///< engine.backpressure_limit: close 1008 above
-	std::size_t sendChunk = 16u << 10;             ///< engine.send_chunk: send a read's replies every this many bytes; 0 = once per read
+	std::size_t sendChunk = 16u << 10;             ///< engine.send_chunk: the first this-many bytes of a read's replies leave at once; 0 = one send per read
 	unsigned maxConnections = 100000;              ///< engine.max_connections (503 beyond)
 	unsigned handshakeTimeoutMs = 10000;           ///< engine.handshake_timeout_ms
 	unsigned idleTimeoutMs = 0;                    ///< engine.idle_timeout_ms; 0 = never (close 1001)
