@@ -34,6 +34,8 @@ constexpr std::size_t MaxInPlace = 256;
 constexpr std::size_t ReadBufferSize = 1u << 20;
 // One read cannot hold more in-place messages (each with a frame header) than one send takes.
 static_assert(ReadBufferSize / (InPlaceMin + 6) < MaxInPlace, "a read could hold too many in-place messages");
+/// A read of this size or more is followed by another one before its replies are sent.
+constexpr std::size_t LargeRead = 64u * 1024u;
 /// Reads of one connection per readiness event before the others get their turn.
 constexpr unsigned ReadBudget = 8;
 /// A connection's unsent-output buffer larger than this is released once it drains.
@@ -334,36 +336,41 @@ void EventLoop::handle(Connection& c, std::uint32_t events)
 void EventLoop::readSocket(Connection& c)
 {
 	if (c.closeDeferred || c.queuePaused) return;
+	// A large read is followed by another one into the rest of the buffer before anything is
+	// handled: a streaming peer has usually sent more meanwhile, and one pass and one send then
+	// serve both. `used` bytes of the buffer are read and not handled yet.
+	std::size_t used = 0;
 	for (unsigned round = 0;; ++round)
 	{
 		if (round == ReadBudget)
 		{
-			readAgainLater(c);
+			if (used != 0) handleRead(c, used);
+			if (!c.dead) readAgainLater(c);
 			return;
 		}
-		const ssize_t n = ::recv(c.fd, _in.get(), _inSize, 0);
+		const std::size_t space = _inSize - used;
+		const ssize_t n = ::recv(c.fd, _in.get() + used, space, 0);
 		if (n > 0)
 		{
-			_counters[BytesIn] += static_cast<std::uint64_t>(n);
+			const std::size_t got = static_cast<std::size_t>(n);
+			_counters[BytesIn] += got;
 			c.lastActivity = _now;
-			if (c.out.empty())
-			{
-				beginShared();
-				process(c, _in.get(), static_cast<std::size_t>(n), &_shared);
-				sendShared(c);
-			}
-			else
-			{
-				process(c, _in.get(), static_cast<std::size_t>(n), &c.out);
-				flush(c);
-			}
+			used += got;
+			if (got >= LargeRead && got < space && c.out.empty()) continue; // read again first
+			handleRead(c, used);
+			used = 0;
 			if (c.dead || c.state != Connection::State::Open || c.readPaused || c.closeDeferred || c.queuePaused) return;
 			// A short read emptied the socket; with edge triggering the next data brings a new
 			// event. After a hang-up no event follows: read on to the EOF.
-			if (static_cast<std::size_t>(n) < _inSize && !c.hangup) return;
+			if (got < space && !c.hangup) return;
 		}
 		else if (n == 0)
 		{
+			if (used != 0)
+			{
+				handleRead(c, used);
+				if (c.dead || c.state != Connection::State::Open) return;
+			}
 			c.peerEof = true;
 			if (c.pending() == 0)
 			{
@@ -388,8 +395,27 @@ void EventLoop::readSocket(Connection& c)
 				++_counters[IoErrors];
 				destroy(c);
 			}
+			else if (used != 0)
+			{
+				handleRead(c, used);
+			}
 			return;
 		}
+	}
+}
+
+void EventLoop::handleRead(Connection& c, std::size_t size)
+{
+	if (c.out.empty())
+	{
+		beginShared();
+		process(c, _in.get(), size, &_shared);
+		sendShared(c);
+	}
+	else
+	{
+		process(c, _in.get(), size, &c.out);
+		flush(c);
 	}
 }
 
@@ -431,7 +457,7 @@ __attribute__((always_inline)) inline bool EventLoop::runInline(Connection& c, c
 	return applyReply(c, *reply, message.payload, out);
 }
 
-void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffer* out)
+OutputBuffer* EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffer* out)
 {
 	std::size_t pos = 0;
 	std::size_t lastEnd = static_cast<std::size_t>(-1);
@@ -449,7 +475,7 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 				c.decoder = FrameDecoder(codec::Role::Server, _engine.maxMessageSize);
 				c.bigMessage = false;
 			}
-			return;
+			return out;
 		case FrameDecoder::EventType::Text:
 		case FrameDecoder::EventType::Binary:
 		{
@@ -473,15 +499,20 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 			else if (!runInline(c, message, *out,
 						 out == &_shared && ev.payload.data() >= data && ev.payload.data() < data + size))
 			{
-				return;
+				return out;
 			}
 			lastEnd = pos;
+			// Early sends are for runs of small messages, where the peer can parse the first
+			// replies while the loop makes the rest; a reply of send_chunk or more is worth a
+			// send by itself, and the read's replies then leave together at the end.
+			if (message.payload.size() >= _sendChunk) sendAt = ~std::size_t(0);
 			if (out == &_shared && _shared.size() >= sendAt)
 			{
 				// Let the peer start on the first replies while the rest of the read is handled;
-				// the rest goes with one send at the end (or when the in-place list is full).
-				out = sendEarly(c);
-				if (out == nullptr) return;
+				// the rest goes with one send at the end of the read.
+				OutputBuffer* next = sendEarly(c);
+				if (next == nullptr) return out; // the connection failed
+				out = next;
 				sendAt = ~std::size_t(0);
 			}
 			break;
@@ -502,18 +533,18 @@ void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffe
 				// Answer every earlier message first: the close goes out when the queue is empty.
 				c.closeDeferred = true;
 				c.deferredCode = ev.closeCode;
-				return;
+				return out;
 			}
 			// Echo the peer's code (an empty close is answered with an empty close).
 			queueClose(c, *out, ev.closeCode, std::string_view());
-			return;
+			return out;
 		case FrameDecoder::EventType::Error:
 			++_counters[ProtocolErrors];
 			if (_logger.debug())
 				_logger.debug("route %s: protocol error, closing with %hu: %s", _routePaths[c.route], ev.closeCode,
 					std::string(ev.error));
 			queueClose(c, *out, ev.closeCode, ev.error);
-			return;
+			return out;
 		}
 	}
 }

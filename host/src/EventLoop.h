@@ -159,9 +159,12 @@ private:
 	void adoptPending();
 	void handle(Connection& c, std::uint32_t events);
 	void readSocket(Connection& c);
+	/// Decodes and answers the first `size` bytes of the read buffer and sends the replies.
+	void handleRead(Connection& c, std::size_t size);
 	/// Decodes and answers the frames of one read; replies go to *out (the shared buffer or
 	/// c.out); the first engine.send_chunk bytes of the shared one are sent early.
-	void process(Connection& c, char* data, std::size_t size, OutputBuffer* out);
+	/// Returns where the output goes now (out, or c.out after a short early send).
+	OutputBuffer* process(Connection& c, char* data, std::size_t size, OutputBuffer* out);
 	/// Sends the shared buffer now; returns where further output goes (&_shared, or c.out after
 	/// a short send), or nullptr if the connection failed.
 	OutputBuffer* sendEarly(Connection& c);
