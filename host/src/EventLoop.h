@@ -29,12 +29,14 @@ class HostContext;
 
 /// An edge-triggered epoll loop with an eventfd wake-up. Each connection is registered once
 /// (in, out, read-hangup) and never modified; the loop reads until the socket is drained (or a
-/// fairness budget is used), decodes every frame of a read before reading again, runs the
-/// route's pipeline (one instance per loop and route) and writes all replies of one read with
-/// one send — two when they exceed engine.send_chunk: the first chunk leaves as soon as it is
-/// made, so that a pipelining peer works on those replies while the loop makes the rest. Large
-/// messages that a responder echoes (Reply::echo) are not copied: sendmsg takes them from the
-/// read buffer. Timers (idle, ping, close deadlines) are checked every TickMs by one scan.
+/// fairness budget is used), decodes every frame of a read before reading again (after a large
+/// read it first reads once more into the rest of the buffer, and handles both together), runs
+/// the route's pipeline (one instance per loop and route) and writes all replies of one read
+/// with one send — two when a run of small messages brings more than engine.send_chunk of
+/// replies: the first chunk leaves as soon as it is made, so that a pipelining peer works on
+/// those replies while the loop makes the rest. Large messages that a responder echoes
+/// (Reply::echo) are not copied: sendmsg takes them from the read buffer. Timers (idle, ping,
+/// close deadlines) are checked every TickMs by one scan.
 ///
 /// Time limits: engine.idle_timeout_ms closes with 1001 a connection from which nothing was read
 /// for that long (pongs count as traffic). engine.ping_interval_ms sends a ping every interval;
