@@ -13,7 +13,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -26,14 +25,8 @@ using codec::FrameDecoder;
 using codec::FrameEncoder;
 namespace CloseCode = codec::CloseCode;
 
-/// Quoted messages from this size up are sent from the read buffer (sendmsg) instead of copied.
-constexpr std::size_t InPlaceMin = 4096;
-/// In-place pieces of one send at most (each takes up to two iovecs of IOV_MAX = 1024).
-constexpr std::size_t MaxInPlace = 256;
 /// Bytes read per recv (one buffer per loop).
 constexpr std::size_t ReadBufferSize = 1u << 20;
-// One read cannot hold more in-place messages (each with a frame header) than one send takes.
-static_assert(ReadBufferSize / (InPlaceMin + 6) < MaxInPlace, "a read could hold too many in-place messages");
 /// A read of this size or more is followed by another one before its replies are sent.
 constexpr std::size_t LargeRead = 64u * 1024u;
 /// Reads of one connection per readiness event before the others get their turn.
@@ -300,7 +293,7 @@ void EventLoop::adoptPending()
 			// Frames that came in the same packets as the upgrade request: handle them before
 			// anything read from the socket (epoll reports those after this).
 			_counters[BytesIn] += a.preread.size();
-			beginShared();
+			_shared.clear();
 			process(*c, &a.preread[0], a.preread.size(), &_shared);
 			sendShared(*c);
 		}
@@ -408,7 +401,7 @@ void EventLoop::handleRead(Connection& c, std::size_t size)
 {
 	if (c.out.empty())
 	{
-		beginShared();
+		_shared.clear();
 		process(c, _in.get(), size, &_shared);
 		sendShared(c);
 	}
@@ -421,7 +414,7 @@ void EventLoop::handleRead(Connection& c, std::size_t size)
 
 // Inlined into process(): this is the per-message path.
 __attribute__((always_inline)) inline bool EventLoop::runInline(Connection& c, const Message& message,
-	OutputBuffer& out, bool inPlace)
+	OutputBuffer& out)
 {
 	const Reply* reply;
 	try
@@ -435,22 +428,8 @@ __attribute__((always_inline)) inline bool EventLoop::runInline(Connection& c, c
 	if (reply->action == Reply::Action::Send)
 	{
 		// The common case, kept inline: one frame, straight into the output.
-		const std::uint8_t op = reply->kind == PayloadKind::Text ? OpText : OpBinary;
-		if (!reply->quotesMessage)
-		{
-			out.appendFrame(op, std::string_view(), reply->payload);
-		}
-		else if (inPlace && message.payload.size() >= InPlaceMin)
-		{
-			// A large message is not copied at all: sendmsg takes it from the read buffer.
-			out.appendFrameHeader(op, message.payload.size() + reply->payload.size());
-			_inPlace.push_back(InPlace{out.size(), message.payload.data(), message.payload.size()});
-			out.append(reply->payload);
-		}
-		else
-		{
-			out.appendFrame(op, message.payload, reply->payload);
-		}
+		out.appendFrame(reply->kind == PayloadKind::Text ? OpText : OpBinary,
+			reply->quotesMessage ? message.payload : std::string_view(), reply->payload);
 		++_counters[MessagesOut];
 		return true;
 	}
@@ -496,8 +475,7 @@ OutputBuffer* EventLoop::process(Connection& c, char* data, std::size_t size, Ou
 					submit(c, message.kind, std::string(message.payload));
 				}
 			}
-			else if (!runInline(c, message, *out,
-						 out == &_shared && ev.payload.data() >= data && ev.payload.data() < data + size))
+			else if (!runInline(c, message, *out))
 			{
 				return out;
 			}
@@ -598,65 +576,11 @@ OutputBuffer* EventLoop::sendEarly(Connection& c)
 
 bool EventLoop::sendBatch(Connection& c)
 {
-	if (_inPlace.empty())
-	{
-		const std::size_t size = _shared.size();
-		const std::size_t sent = sendSome(c, _shared.data(), size);
-		if (sent == SendFailed) return false;
-		if (sent < size) c.out.append(std::string_view(_shared.data() + sent, size - sent));
-		_shared.clear();
-		return true;
-	}
-	// The shared bytes with the in-place pieces between them, in order.
-	iovec iov[2 * MaxInPlace + 1];
-	std::size_t count = 0;
-	std::size_t total = 0;
-	std::size_t at = 0;
-	for (const InPlace& piece : _inPlace)
-	{
-		if (piece.at > at) iov[count++] = iovec{const_cast<char*>(_shared.data() + at), piece.at - at};
-		iov[count++] = iovec{const_cast<char*>(piece.data), piece.size};
-		total += piece.size;
-		at = piece.at;
-	}
-	if (_shared.size() > at) iov[count++] = iovec{const_cast<char*>(_shared.data() + at), _shared.size() - at};
-	total += _shared.size();
-	msghdr msg{};
-	msg.msg_iov = iov;
-	msg.msg_iovlen = count;
-	std::size_t sent = 0;
-	for (;;)
-	{
-		const ssize_t n = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL);
-		if (n >= 0)
-		{
-			sent = static_cast<std::size_t>(n);
-			_counters[BytesOut] += sent;
-			break;
-		}
-		if (errno == EINTR) continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-		if (c.state == Connection::State::Open) ++_counters[IoErrors];
-		destroy(c);
-		return false;
-	}
-	if (sent < total)
-	{
-		// The socket is full: what it did not take waits in the connection's own buffer.
-		std::size_t skip = sent;
-		for (std::size_t i = 0; i < count; ++i)
-		{
-			if (skip >= iov[i].iov_len)
-			{
-				skip -= iov[i].iov_len;
-				continue;
-			}
-			c.out.append(std::string_view(static_cast<const char*>(iov[i].iov_base) + skip, iov[i].iov_len - skip));
-			skip = 0;
-		}
-	}
+	const std::size_t size = _shared.size();
+	const std::size_t sent = sendSome(c, _shared.data(), size);
+	if (sent == SendFailed) return false;
+	if (sent < size) c.out.append(std::string_view(_shared.data() + sent, size - sent));
 	_shared.clear();
-	_inPlace.clear();
 	return true;
 }
 
@@ -1152,7 +1076,7 @@ void EventLoop::pump(Connection& c)
 		else
 		{
 			const Message message{item.first, item.second, c.id};
-			if (!runInline(c, message, c.out, false)) c.queue.clear();
+			if (!runInline(c, message, c.out)) c.queue.clear();
 		}
 	}
 	if (c.queuePaused && c.queue.size() < QueueLow)

@@ -34,9 +34,8 @@ class HostContext;
 /// the route's pipeline (one instance per loop and route) and writes all replies of one read
 /// with one send — two when a run of small messages brings more than engine.send_chunk of
 /// replies: the first chunk leaves as soon as it is made, so that a pipelining peer works on
-/// those replies while the loop makes the rest. Large messages that a responder echoes
-/// (Reply::echo) are not copied: sendmsg takes them from the read buffer. Timers (idle, ping,
-/// close deadlines) are checked every TickMs by one scan.
+/// those replies while the loop makes the rest. Timers (idle, ping, close deadlines) are checked
+/// every TickMs by one scan.
 ///
 /// Time limits: engine.idle_timeout_ms closes with 1001 a connection from which nothing was read
 /// for that long (pongs count as traffic). engine.ping_interval_ms sends a ping every interval;
@@ -150,9 +149,7 @@ private:
 	void pump(Connection& c);
 	/// Runs the connection's (loop-side) pipeline on a message and queues its reply; false if
 	/// the connection is closing now (a close reply, or the responder threw).
-	/// `inPlace`: a large quoted message may be sent from where it lies (it is in the read
-	/// buffer, and `out` is the shared buffer, which is sent before the next read).
-	bool runInline(Connection& c, const Message& message, OutputBuffer& out, bool inPlace);
+	bool runInline(Connection& c, const Message& message, OutputBuffer& out);
 	/// Called in a catch block of runInline: logs, closes with 1011; returns false.
 	bool pipelineFailed(Connection& c, OutputBuffer& out);
 	/// `message`: the bytes a reply with quotesMessage begins with.
@@ -170,14 +167,8 @@ private:
 	/// Sends the shared buffer now; returns where further output goes (&_shared, or c.out after
 	/// a short send), or nullptr if the connection failed.
 	OutputBuffer* sendEarly(Connection& c);
-	/// Empties the shared output (buffer and pieces sent in place) before a read is processed.
-	void beginShared()
-	{
-		_shared.clear();
-		_inPlace.clear();
-	}
-	/// Sends the shared output (the buffer with its in-place pieces, one sendmsg); what the
-	/// socket does not take is copied to c.out. False if the connection failed (destroyed).
+	/// Sends the shared output buffer; what the socket does not take is copied to c.out. False
+	/// if the connection failed (destroyed).
 	bool sendBatch(Connection& c);
 	void sendShared(Connection& c);
 	void flush(Connection& c);
@@ -237,15 +228,6 @@ private:
 	std::unique_ptr<char[]> _in;          // shared read buffer
 	std::size_t _inSize;
 	OutputBuffer _shared;                 // shared output buffer for one read's replies
-	/// Large quoted messages of the shared output, sent from the read buffer instead of copied:
-	/// `at` is where in _shared's bytes they go (in order).
-	struct InPlace
-	{
-		std::size_t at;
-		const char* data;
-		std::size_t size;
-	};
-	std::vector<InPlace> _inPlace;
 	std::vector<Connection*> _connections;
 	std::vector<Connection*> _again;      // not drained within the read budget: read next turn
 	std::vector<Connection*> _graveyard;  // closed this turn, deleted at its end

@@ -33,14 +33,6 @@ public:
 		if (!bytes.empty()) std::memcpy(extend(bytes.size()), bytes.data(), bytes.size());
 	}
 
-	/// Appends the header of one final, unmasked frame of `size` payload bytes (the payload is
-	/// for the caller to add).
-	void appendFrameHeader(std::uint8_t opcode, std::size_t size)
-	{
-		const std::size_t header = codec::FrameEncoder::headerSize(size, false);
-		codec::FrameEncoder::writeHeader(extend(header), static_cast<codec::Opcode>(opcode), true, size, nullptr);
-	}
-
 	/// Appends one final, unmasked frame whose payload is `head` followed by `tail`.
 	void appendFrame(std::uint8_t opcode, std::string_view head, std::string_view tail = std::string_view())
 	{

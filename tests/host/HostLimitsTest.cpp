@@ -204,12 +204,11 @@ public:
 
 	void testChunkedSendsKeepOrderThroughShortSends()
 	{
-		// engine.send_chunk of 1 byte sends the first reply of each read at once and the rest with
-		// a second send; 16 KiB is the default. Replies of 20,000 bytes go out from the read
-		// buffer (sendmsg), small ones from the shared buffer. A 4 KiB receive buffer and a peer
+		// engine.send_chunk of 64 bytes sends the first replies of a run of small messages at once
+		// and the rest with a second send; 16 KiB is the default. A 4 KiB receive buffer and a peer
 		// that reads late make sends come up short, so the rest of a read's replies queue behind
 		// them. Every reply (and every pong) must still arrive whole and in order, on both routes.
-		for (std::size_t chunk : {std::size_t(1), std::size_t(16384)})
+		for (std::size_t chunk : {std::size_t(64), std::size_t(16384), std::size_t(65536)})
 		{
 			_host = std::make_unique<TestHost>([chunk](parley::HostConfig& config) { config.engine.sendChunk = chunk; });
 			for (const char* route : {"/echo", "/ws"})
@@ -217,9 +216,12 @@ public:
 				WsClient c(_host->port(), route, 4096);
 				std::string burst;
 				std::vector<std::pair<std::uint8_t, std::string>> expected;
-				for (int i = 0; i < 3000; ++i)
+				for (int i = 0; i < 6000; ++i)
 				{
-					const std::string text = "m" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 7 == 0 ? 20000 : i % 50), 'x');
+					// Blocks of 1000 small messages (their replies go out early) between blocks of
+					// 100 large ones (which fill the socket buffers).
+					const bool large = i % 1100 >= 1000;
+					const std::string text = "m" + std::to_string(i) + std::string(static_cast<std::size_t>(large ? 20000 : i % 50), 'x');
 					if (i % 100 == 0)
 					{
 						burst += frame(OpPing, "p" + std::to_string(i));
@@ -228,7 +230,7 @@ public:
 					burst += frame(OpText, text);
 					expected.emplace_back(OpText, text);
 				}
-				// About 8.6 MB of replies: more than the socket buffers hold, so the host's sends
+				// About 10 MB of replies: more than the socket buffers hold, so the host's sends
 				// come up short while it still has replies of the same read to make. The burst is
 				// written from a thread, as the host stops reading while its output is backed up,
 				// and read only after a pause.
