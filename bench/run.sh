@@ -15,7 +15,7 @@ make -s -C "$kit" BUILD="$build/bench-kit" >/dev/null
 mkdir -p "$out"
 
 host="$build/bin/parley-host --config=$root/bench/parley-bench.properties --port={port}"
-servers="parley_echo,parley_rs,limit,wspp,beast"
+servers="parley_echo,parley_rs,limit,limit16k,wspp"
 scenarios="S1,S2L,S3,S4,S5"
 reps=3
 extra=()
@@ -30,6 +30,7 @@ done
 results="$out/$(date +%F-%H%M).jsonl"
 BENCH_BUILD="$build/bench-kit" BENCH_RESULTS="$out" \
 EXTRA_SERVER="parley_echo=$host@/echo" EXTRA_SERVER2="parley_rs=$host@/ws" \
+EXTRA_SERVER3="${EXTRA_SERVER3:-limit16k=$build/bench-kit/limit_echo {port} 1 16384}" \
   python3 "$kit/bench.py" --servers "$servers" --scenarios "$scenarios" --reps "$reps" --out "$results" "${extra[@]}"
 python3 "$kit/bench.py" table "$results"
 python3 "$kit/bench.py" summary "$results" --ref limit
