@@ -27,6 +27,18 @@ bool splitReply(const std::string& reply, const std::string& message, const std:
 	return ec == std::errc() && ptr == end;
 }
 
+/// Asks `r` about `text`; the reply must be text, sep and a number, which is returned.
+long long drawNumber(Responder& r, const std::string& text, const std::string& sep = " ")
+{
+	Reply reply;
+	const Message message{PayloadKind::Text, text};
+	r.respond(message, reply);
+	long long n = 0;
+	const std::string whole = reply.bytes(message);
+	CPPUNIT_ASSERT_MESSAGE(whole, reply.action == Reply::Action::Send && splitReply(whole, text, sep, n));
+	return n;
+}
+
 } // namespace
 
 class RandomSuffixTest: public CppUnit::TestFixture
@@ -84,15 +96,10 @@ public:
 	void testConfiguredSeparatorAndRange()
 	{
 		auto r = _registry->create("random-suffix", Settings{{"separator", "\" | \""}, {"min", "10"}, {"max", "12"}});
-		Reply reply;
 		std::set<long long> seen;
 		for (int i = 0; i < 3000; ++i)
 		{
-			const Message message{PayloadKind::Text, "x"};
-			r->respond(message, reply);
-			long long n = -1;
-			const std::string whole = reply.bytes(message);
-			CPPUNIT_ASSERT_MESSAGE(whole, splitReply(whole, "x", " | ", n));
+			const long long n = drawNumber(*r, "x", " | ");
 			CPPUNIT_ASSERT(n >= 10 && n <= 12);
 			seen.insert(n);
 		}
@@ -111,13 +118,9 @@ public:
 	void testNegativeRange()
 	{
 		auto r = _registry->create("random-suffix", Settings{{"min", "-5"}, {"max", "-1"}});
-		Reply reply;
 		for (int i = 0; i < 500; ++i)
 		{
-			const Message message{PayloadKind::Text, "n"};
-			r->respond(message, reply);
-			long long n = 0;
-			CPPUNIT_ASSERT(splitReply(reply.bytes(message), "n", " ", n));
+			const long long n = drawNumber(*r, "n");
 			CPPUNIT_ASSERT(n >= -5 && n <= -1);
 		}
 	}
@@ -202,14 +205,9 @@ public:
 		const std::string hi = std::to_string(std::numeric_limits<std::int64_t>::max());
 		auto full = _registry->create("random-suffix", Settings{{"min", lo}, {"max", hi}});
 		int negative = 0;
-		Reply reply;
 		for (int i = 0; i < 4000; ++i)
 		{
-			const Message message{PayloadKind::Text, "f"};
-			full->respond(message, reply);
-			long long n = 0;
-			CPPUNIT_ASSERT(splitReply(reply.bytes(message), "f", " ", n));
-			if (n < 0) ++negative;
+			if (drawNumber(*full, "f") < 0) ++negative;
 		}
 		CPPUNIT_ASSERT(negative > 1700 && negative < 2300);
 
@@ -222,10 +220,7 @@ public:
 			const int draws = 10000 * (top + 1);
 			for (int i = 0; i < draws; ++i)
 			{
-				const Message message{PayloadKind::Text, ""};
-				r->respond(message, reply);
-				long long n = -1;
-				CPPUNIT_ASSERT(splitReply(reply.bytes(message), "", " ", n));
+				const long long n = drawNumber(*r, "");
 				CPPUNIT_ASSERT(n >= 0 && n <= top);
 				++counts[static_cast<std::size_t>(n)];
 			}
