@@ -61,38 +61,30 @@ bool Chain::sameAs(const std::vector<std::string>& otherNames, const HostConfig&
 
 void Chain::open(ConnectionId connection, Poco::Logger& logger) const
 {
-	for (std::size_t i = 0; i < stages.size(); ++i)
-	{
-		try
-		{
-			stages[i]->onOpen(connection);
-		}
-		catch (const std::exception& e)
-		{
-			logger.error("plugin '%s': onOpen failed: %s", names[i], std::string(e.what()));
-		}
-		catch (...)
-		{
-			logger.error("plugin '%s': onOpen failed", names[i]);
-		}
-	}
+	notify(&Responder::onOpen, "onOpen", connection, logger);
 }
 
 void Chain::close(ConnectionId connection, Poco::Logger& logger) const
+{
+	notify(&Responder::onClose, "onClose", connection, logger);
+}
+
+void Chain::notify(void (Responder::*hook)(ConnectionId), const char* hookName, ConnectionId connection,
+	Poco::Logger& logger) const
 {
 	for (std::size_t i = 0; i < stages.size(); ++i)
 	{
 		try
 		{
-			stages[i]->onClose(connection);
+			(stages[i]->*hook)(connection);
 		}
 		catch (const std::exception& e)
 		{
-			logger.error("plugin '%s': onClose failed: %s", names[i], std::string(e.what()));
+			logger.error("plugin '%s': %s failed: %s", names[i], std::string(hookName), std::string(e.what()));
 		}
 		catch (...)
 		{
-			logger.error("plugin '%s': onClose failed", names[i]);
+			logger.error("plugin '%s': %s failed", names[i], std::string(hookName));
 		}
 	}
 }

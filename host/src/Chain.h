@@ -42,6 +42,11 @@ struct Chain
 	/// Calls onOpen / onClose on every stage (not for a blocking chain); logs what they throw.
 	void open(ConnectionId connection, Poco::Logger& logger) const;
 	void close(ConnectionId connection, Poco::Logger& logger) const;
+
+private:
+	/// Calls `hook` on every stage; logs what it throws, naming the plugin and `hookName`.
+	void notify(void (Responder::*hook)(ConnectionId), const char* hookName, ConnectionId connection,
+		Poco::Logger& logger) const;
 };
 
 } // namespace host
