@@ -436,7 +436,7 @@ __attribute__((always_inline)) inline bool EventLoop::runInline(Connection& c, c
 	return applyReply(c, *reply, message.payload, out);
 }
 
-OutputBuffer* EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffer* out)
+void EventLoop::process(Connection& c, char* data, std::size_t size, OutputBuffer* out)
 {
 	std::size_t pos = 0;
 	std::size_t lastEnd = static_cast<std::size_t>(-1);
@@ -454,7 +454,7 @@ OutputBuffer* EventLoop::process(Connection& c, char* data, std::size_t size, Ou
 				c.decoder = FrameDecoder(codec::Role::Server, _engine.maxMessageSize);
 				c.bigMessage = false;
 			}
-			return out;
+			return;
 		case FrameDecoder::EventType::Text:
 		case FrameDecoder::EventType::Binary:
 		{
@@ -477,7 +477,7 @@ OutputBuffer* EventLoop::process(Connection& c, char* data, std::size_t size, Ou
 			}
 			else if (!runInline(c, message, *out))
 			{
-				return out;
+				return;
 			}
 			lastEnd = pos;
 			// Early sends are for runs of small messages, where the peer can parse the first
@@ -489,7 +489,7 @@ OutputBuffer* EventLoop::process(Connection& c, char* data, std::size_t size, Ou
 				// Let the peer start on the first replies while the rest of the read is handled;
 				// the rest goes with one send at the end of the read.
 				OutputBuffer* next = sendEarly(c);
-				if (next == nullptr) return out; // the connection failed
+				if (next == nullptr) return; // the connection failed
 				out = next;
 				sendAt = ~std::size_t(0);
 			}
@@ -511,18 +511,18 @@ OutputBuffer* EventLoop::process(Connection& c, char* data, std::size_t size, Ou
 				// Answer every earlier message first: the close goes out when the queue is empty.
 				c.closeDeferred = true;
 				c.deferredCode = ev.closeCode;
-				return out;
+				return;
 			}
 			// Echo the peer's code (an empty close is answered with an empty close).
 			queueClose(c, *out, ev.closeCode, std::string_view());
-			return out;
+			return;
 		case FrameDecoder::EventType::Error:
 			++_counters[ProtocolErrors];
 			if (_logger.debug())
 				_logger.debug("route %s: protocol error, closing with %hu: %s", _routePaths[c.route], ev.closeCode,
 					std::string(ev.error));
 			queueClose(c, *out, ev.closeCode, ev.error);
-			return out;
+			return;
 		}
 	}
 }

@@ -161,9 +161,9 @@ private:
 	/// Decodes and answers the first `size` bytes of the read buffer and sends the replies.
 	void handleRead(Connection& c, std::size_t size);
 	/// Decodes and answers the frames of one read; replies go to *out (the shared buffer or
-	/// c.out); the first engine.send_chunk bytes of the shared one are sent early.
-	/// Returns where the output goes now (out, or c.out after a short early send).
-	OutputBuffer* process(Connection& c, char* data, std::size_t size, OutputBuffer* out);
+	/// c.out); the first engine.send_chunk bytes of the shared one are sent early (after a short
+	/// early send the rest of the read's replies go to c.out).
+	void process(Connection& c, char* data, std::size_t size, OutputBuffer* out);
 	/// Sends the shared buffer now; returns where further output goes (&_shared, or c.out after
 	/// a short send), or nullptr if the connection failed.
 	OutputBuffer* sendEarly(Connection& c);
@@ -224,7 +224,7 @@ private:
 	bool _adoptClosed = false;       // guarded by _adoptMutex: the loop no longer takes sockets
 
 	// Loop thread only.
-	const std::size_t _sendChunk;         // engine.send_chunk (0 there: never early)
+	const std::size_t _sendChunk;         // engine.send_chunk (its 0, "never early", as the largest size)
 	std::unique_ptr<char[]> _in;          // shared read buffer
 	std::size_t _inSize;
 	OutputBuffer _shared;                 // shared output buffer for one read's replies
