@@ -7,6 +7,7 @@ packages=(
   libpoco-dev libcppunit-dev libwxgtk3.2-dev
   python3 python3-websocket python3-websockets
   xvfb xauth
+  libssl-dev openssl
 )
 if [ "${PARLEY_SETUP_EXTRA:-}" != "" ]; then
   # e.g. PARLEY_SETUP_EXTRA="clang libclang-rt-14-dev" for the fuzz target
