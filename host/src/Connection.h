@@ -1,11 +1,13 @@
 //
-// Connection.h — one upgraded WebSocket connection, owned by one EventLoop for its whole life.
+// Connection.h — one client connection, owned by one event loop from accept to close: its
+// transport, then the request head, then the WebSocket state.
 //
 #ifndef PARLEY_HOST_CONNECTION_INCLUDED
 #define PARLEY_HOST_CONNECTION_INCLUDED
 
 #include "Chain.h"
 #include "OutputBuffer.h"
+#include "Transport.h"
 #include "parley/codec/FrameDecoder.h"
 #include <cstdint>
 #include <deque>
@@ -15,39 +17,46 @@
 namespace parley {
 namespace host {
 
-/// The state the event loop keeps per connection. Kept small: an idle connection holds no
-/// buffers (reads go to the loop's shared buffer, output to the loop's shared output buffer;
-/// only unsent output and a frame cut across reads take memory of their own).
+/// The state the loop keeps per connection. Kept small: an idle WebSocket holds no buffers
+/// (reads go to the loop's shared buffer, output to the loop's shared output buffer; only
+/// unsent output, a frame cut across reads and, before the upgrade, the request head take
+/// memory of their own).
 struct Connection
 {
 	enum class State : std::uint8_t
 	{
-		Open,      ///< exchanging messages
-		Closing,   ///< our close frame (or last output after the peer's EOF) is queued; no more reading
-		Draining   ///< close sent and write side shut down; reading and discarding until EOF
+		Tls,       ///< TLS handshake in progress (the handshake deadline runs)
+		Head,      ///< reading the HTTP request head (the handshake deadline runs)
+		Open,      ///< a WebSocket exchanging messages
+		Closing,   ///< our close frame or HTTP answer (or last output after the peer's EOF) is queued; no more reading
+		Draining   ///< output sent and write side shut down; reading and discarding until EOF
 	};
 
-	Connection(std::uint64_t connectionId, int socket, std::uint16_t routeId, std::uint64_t maxMessageSize,
-		std::uint64_t now)
-		: decoder(codec::Role::Server, maxMessageSize), id(connectionId), lastActivity(now), lastPing(now), fd(socket),
-		  route(routeId)
+	Connection(int socket, std::uint64_t maxMessageSize, std::uint64_t now, std::uint64_t handshakeDeadline)
+		: decoder(codec::Role::Server, maxMessageSize), transport(socket), lastActivity(now), lastPing(now),
+		  deadline(handshakeDeadline)
 	{
 	}
 
 	/// Returns the bytes of output not yet written to the socket.
 	std::size_t pending() const noexcept { return out.size() - outPos; }
 
+	/// True once the connection became a WebSocket (it has an id then).
+	bool upgraded() const noexcept { return id != 0; }
+
 	codec::FrameDecoder decoder;
 	OutputBuffer out;                ///< unsent output (empty while writes keep up)
 	std::size_t outPos = 0;          ///< bytes of `out` already written
-	std::uint64_t id;                ///< the ConnectionId responders see (unique for the host's life)
+	Transport transport;
+	std::unique_ptr<std::string> head; ///< Tls/Head: the request head read so far
+	std::uint64_t id = 0;            ///< the ConnectionId responders see (unique for the host's life); 0 before the upgrade
 	std::uint64_t lastActivity;      ///< loop clock (ms) of the last read with data
 	std::uint64_t lastPing;          ///< loop clock (ms) of the last ping sent (or the start)
-	std::uint64_t deadline = 0;      ///< Closing/Draining: loop clock (ms) at which the socket is dropped
+	std::uint64_t deadline;          ///< Tls/Head/Closing/Draining: loop clock (ms) at which the socket is dropped
 	std::uint32_t index = 0;         ///< position in the loop's connection list
-	int fd;
-	std::uint16_t route;
-	State state = State::Open;
+	std::uint16_t route = 0;
+	State state = State::Head;
+	bool counted = true;             ///< holds one of engine.max_connections (false: answered 503)
 	bool readPaused = false;         ///< backpressure: output above the high mark
 	bool queued = false;             ///< in the loop's list of connections to read again
 	bool awaitingPong = false;       ///< a ping of ours is unanswered

@@ -7,24 +7,23 @@
 namespace parley {
 namespace host {
 
-EventLoopPool::EventLoopPool(unsigned loops, HostContext& context):
-	_max(context.config()->engine.maxConnections),
+EventLoopPool::EventLoopPool(unsigned loops, HostContext& context, SSL_CTX* tls):
 	_workers(context.config()->pluginWorkers)
 {
-	for (unsigned i = 0; i < loops; ++i) _loops.push_back(std::make_unique<EventLoop>(i, context, _workers, _open));
+	for (unsigned i = 0; i < loops; ++i)
+		_loops.push_back(std::make_unique<HostLoop>(i, context, _workers, _counts, tls));
 }
 
 EventLoopPool::~EventLoopPool()
 {
 	stop();
 	// The loop threads and the workers are joined; now the loops (and their chains) may go.
-	_workers.stop();
 	_loops.clear();
 }
 
-void EventLoopPool::start()
+void EventLoopPool::start(int listener)
 {
-	for (auto& loop : _loops) loop->start();
+	for (auto& loop : _loops) loop->start(listener);
 }
 
 void EventLoopPool::stop()
@@ -49,43 +48,14 @@ void EventLoopPool::poke()
 	for (auto& loop : _loops) loop->poke();
 }
 
-bool EventLoopPool::tryReserve()
-{
-	std::size_t open = _open.load(std::memory_order_relaxed);
-	do
-	{
-		if (open >= _max)
-		{
-			_refused.fetch_add(1, std::memory_order_relaxed);
-			return false;
-		}
-	}
-	while (!_open.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
-	return true;
-}
-
-void EventLoopPool::release()
-{
-	_open.fetch_sub(1, std::memory_order_relaxed);
-}
-
-void EventLoopPool::adopt(int fd, std::uint16_t route, std::string preread)
-{
-	EventLoop* best = _loops.front().get();
-	for (auto& loop : _loops)
-	{
-		if (loop->load() < best->load()) best = loop.get();
-	}
-	best->adopt(fd, route, std::move(preread));
-}
-
 Metrics EventLoopPool::metrics() const
 {
 	Metrics m;
 	for (const auto& loop : _loops) loop->collect(m);
-	m.connections = _open.load(std::memory_order_relaxed);
-	m.connectionsRefused = _refused.load(std::memory_order_relaxed);
-	m.handshakesRefused = _handshakesRefused.load(std::memory_order_relaxed);
+	const std::size_t websockets = _counts.websockets.load(std::memory_order_relaxed);
+	const std::size_t sockets = _counts.sockets.load(std::memory_order_relaxed);
+	m.connections = websockets;
+	m.handshakes = sockets > websockets ? sockets - websockets : 0;
 	return m;
 }
 

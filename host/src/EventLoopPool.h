@@ -1,33 +1,31 @@
 //
-// EventLoopPool.h — the host's event loops and its connection accounting.
+// EventLoopPool.h — the host's event loops, its worker pool and its connection counts.
 //
 #ifndef PARLEY_HOST_EVENTLOOPPOOL_INCLUDED
 #define PARLEY_HOST_EVENTLOOPPOOL_INCLUDED
 
-#include "EventLoop.h"
+#include "HostLoop.h"
+#include "LoopState.h"
 #include "WorkerPool.h"
-#include "parley/config/HostConfig.h"
 #include "parley/host/Metrics.h"
-#include <Poco/Logger.h>
-#include <atomic>
 #include <memory>
-#include <string>
+#include <string_view>
 #include <vector>
 
-namespace parley {
+typedef struct ssl_ctx_st SSL_CTX;
 
+namespace parley {
 namespace host {
 
 class HostContext;
 
-/// Owns engine.threads event loops. The HTTP threads reserve a connection slot (at most
-/// engine.max_connections), then hand the upgraded socket to the least loaded loop.
+/// Owns engine.threads loops; all of them accept from the one listening socket.
 class EventLoopPool
 {
 public:
 	/// Creates plugins.workers worker threads and `loops` loops (each with its own chains).
-	/// Throws ConfigError as EventLoop does.
-	EventLoopPool(unsigned loops, HostContext& context);
+	/// Throws ConfigError as Dispatch does.
+	EventLoopPool(unsigned loops, HostContext& context, SSL_CTX* tls);
 
 	/// Stops the loops.
 	~EventLoopPool();
@@ -35,27 +33,14 @@ public:
 	EventLoopPool(const EventLoopPool&) = delete;
 	EventLoopPool& operator=(const EventLoopPool&) = delete;
 
-	/// Starts every loop's thread.
-	void start();
+	/// Starts every loop's thread: they accept from `listener` (non-blocking) from then on.
+	void start(int listener);
 
-	/// Closes every connection with 1001 and joins the loops.
+	/// Closes every connection (1001 for WebSockets) and joins the loops, then the workers.
 	void stop();
 
-	/// Takes a connection slot; returns false (and counts a refusal) if engine.max_connections
-	/// are open.
-	bool tryReserve();
-
-	/// Gives back a slot taken with tryReserve() that was not handed to a loop.
-	void release();
-
-	/// Hands a non-blocking upgraded socket (with a reserved slot) to the least loaded loop.
-	void adopt(int fd, std::uint16_t route, std::string preread);
-
-	/// Counts an upgrade request refused with 400/405/426.
-	void countRefusedHandshake() { _handshakesRefused.fetch_add(1, std::memory_order_relaxed); }
-
 	/// Returns the number of open WebSocket connections.
-	std::size_t open() const { return _open.load(std::memory_order_relaxed); }
+	std::size_t open() const { return _counts.websockets.load(std::memory_order_relaxed); }
 
 	/// Returns the counters of all loops.
 	Metrics metrics() const;
@@ -74,12 +59,9 @@ public:
 	unsigned size() const { return static_cast<unsigned>(_loops.size()); }
 
 private:
-	std::atomic<std::size_t> _open{0};
-	std::atomic<std::uint64_t> _refused{0};
-	std::atomic<std::uint64_t> _handshakesRefused{0};
-	const std::size_t _max;
+	HostCounts _counts;
 	WorkerPool _workers;                          // outlives the loops' jobs: stopped after them
-	std::vector<std::unique_ptr<EventLoop>> _loops;
+	std::vector<std::unique_ptr<HostLoop>> _loops;
 };
 
 } // namespace host

@@ -2,9 +2,10 @@
 // HostServer.cpp
 //
 #include "parley/host/HostServer.h"
+#include "AdminHandlerFactory.h"
 #include "EventLoopPool.h"
 #include "HostContext.h"
-#include "RequestHandlerFactory.h"
+#include "TlsContext.h"
 #include "parley/PluginRegistry.h"
 #include "parley/PluginWatcher.h"
 #include "parley/host/PluginCatalog.h"
@@ -41,8 +42,42 @@ unsigned usableCores()
 	return n ? n : 1;
 }
 
-/// Listen backlog: handshakes arrive in bursts (e.g. 10,000 clients connecting at once).
+/// Listen backlog: handshakes arrive in bursts (e.g. 10,000 clients connecting at once), and
+/// clients wait there while the host is out of descriptors.
 constexpr int ListenBacklog = 1024;
+
+/// Binds and listens; throws ConfigError naming `key` ("server" or "admin").
+std::unique_ptr<Poco::Net::ServerSocket> listenOn(const std::string& key, const std::string& host, std::uint16_t port,
+	int backlog)
+{
+	const std::string where = "port " + std::to_string(port) + " on " + host;
+	Poco::Net::SocketAddress address;
+	try
+	{
+		address = Poco::Net::SocketAddress(host, port);
+	}
+	catch (const Poco::Exception& e)
+	{
+		throw ConfigError(key + ".address: '" + host + "' is not a usable address (" + e.displayText() + ")");
+	}
+	auto socket = std::make_unique<Poco::Net::ServerSocket>();
+	try
+	{
+		// No SO_REUSEPORT: a second server on the same port must fail, not share it.
+		socket->bind(address, true, false);
+		socket->listen(backlog);
+	}
+	catch (const Poco::Exception& e)
+	{
+		if (e.code() == EADDRINUSE || e.displayText().find("in use") != std::string::npos)
+			throw ConfigError(key + ".port: " + where + " is in use");
+		if (e.code() == EACCES || e.displayText().find("ermission") != std::string::npos)
+			throw ConfigError(key + ".port: " + where + " needs more privileges (" + e.displayText() + ")");
+		throw ConfigError(key + ".address: cannot listen on " + host + ":" + std::to_string(port) + " (" +
+			e.displayText() + ")");
+	}
+	return socket;
+}
 
 } // namespace
 
@@ -55,8 +90,9 @@ HostServer::HostServer(const HostConfig& config, PluginRegistry& registry, Poco:
 	const unsigned loops = _config.engine.threads ? _config.engine.threads : std::min(usableCores(), 256u);
 	if (loops > 256) throw ConfigError("engine.threads: " + std::to_string(loops) + " is out of range (0..256)");
 	_registry.setSettings(_config.pluginSettings);
+	if (_config.tls.enabled) _tls = std::make_unique<TlsContext>(_config.tls);
 	_context = std::make_unique<HostContext>(_config, registry, logger);
-	_pool = std::make_unique<EventLoopPool>(loops, *_context);
+	_pool = std::make_unique<EventLoopPool>(loops, *_context, _tls ? _tls->get() : nullptr);
 	_context->setPool(_pool.get());
 }
 
@@ -134,13 +170,19 @@ bool HostServer::reload(const HostConfig& config, std::string* why)
 		return false;
 	}
 	const auto running = _context->config();
-	if (config.address != running->address || config.port != running->port || config.httpThreads != running->httpThreads ||
-		config.pluginDir != running->pluginDir || config.pluginWatch != running->pluginWatch ||
+	const TlsConfig& tls = config.tls;
+	const TlsConfig& runningTls = running->tls;
+	const bool sameTls = tls.enabled == runningTls.enabled && tls.certificateFile == runningTls.certificateFile &&
+		tls.privateKeyFile == runningTls.privateKeyFile && tls.cipherList == runningTls.cipherList &&
+		tls.requireTLSv1_2 == runningTls.requireTLSv1_2;
+	if (config.address != running->address || config.port != running->port || config.maxHeaderBytes != running->maxHeaderBytes ||
+		!sameTls || config.adminAddress != running->adminAddress || config.adminPort != running->adminPort ||
+		config.adminThreads != running->adminThreads || config.pluginDir != running->pluginDir || config.pluginWatch != running->pluginWatch ||
 		config.pluginWatchDebounceMs != running->pluginWatchDebounceMs || config.pluginWorkers != running->pluginWorkers ||
 		!sameEngine(config.engine, running->engine))
 	{
-		_logger.warning("configuration reload: server.*, plugins.dir/watch/workers and engine.* changes need a restart; "
-			"the running values stay");
+		_logger.warning("configuration reload: server.*, admin.*, openSSL.*, plugins.dir/watch/workers and engine.* "
+			"changes need a restart; the running values stay");
 	}
 	// Only routes and plugin settings change; the rest stays as the host started.
 	HostConfig next = *running;
@@ -172,47 +214,21 @@ HostServer::~HostServer()
 void HostServer::start()
 {
 	if (_started) throw std::logic_error("HostServer::start() called twice");
-	const std::string where = "port " + std::to_string(_config.port) + " on " + _config.address;
-	Poco::Net::SocketAddress address;
-	try
-	{
-		address = Poco::Net::SocketAddress(_config.address, _config.port);
-	}
-	catch (const Poco::Exception& e)
-	{
-		throw ConfigError("server.address: '" + _config.address + "' is not a usable address (" + e.displayText() + ")");
-	}
-	Poco::Net::ServerSocket socket;
-	try
-	{
-		// No SO_REUSEPORT: a second server on the same port must fail, not share it.
-		socket.bind(address, true, false);
-		socket.listen(ListenBacklog);
-	}
-	catch (const Poco::Exception& e)
-	{
-		if (e.code() == EADDRINUSE || e.displayText().find("in use") != std::string::npos)
-			throw ConfigError("server.port: " + where + " is in use");
-		if (e.code() == EACCES || e.displayText().find("ermission") != std::string::npos)
-			throw ConfigError("server.port: " + where + " needs more privileges (" + e.displayText() + ")");
-		throw ConfigError("server.address: cannot listen on " + _config.address + ":" + std::to_string(_config.port) +
-			" (" + e.displayText() + ")");
-	}
-	_port = socket.address().port();
+	_listener = listenOn("server", _config.address, _config.port, ListenBacklog);
+	_listener->setBlocking(false);
+	_port = _listener->address().port();
+	auto adminSocket = listenOn("admin", _config.adminAddress, _config.adminPort, 64);
+	_adminPort = adminSocket->address().port();
 
-	const int httpThreads = static_cast<int>(_config.httpThreads ? _config.httpThreads : 1);
 	Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-	params->setMaxThreads(httpThreads);
-	params->setMaxQueued(4096);
-	params->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(_config.engine.handshakeTimeoutMs) * 1000));
+	params->setMaxThreads(static_cast<int>(_config.adminThreads));
+	params->setMaxQueued(64);
+	params->setTimeout(Poco::Timespan(5, 0));
 	params->setKeepAlive(true);
-	// An idle keep-alive HTTP connection holds one of the few HTTP threads: do not wait long.
-	const unsigned keepAliveMs = std::min(_config.engine.handshakeTimeoutMs, 5000u);
-	params->setKeepAliveTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(keepAliveMs) * 1000));
-	params->setServerName(_config.address);
+	params->setKeepAliveTimeout(Poco::Timespan(5, 0));
+	params->setServerName(_config.adminAddress);
 	params->setSoftwareVersion("parley-host");
-
-	_threads = std::make_unique<Poco::ThreadPool>("parley-http", 1, httpThreads + 1);
+	_threads = std::make_unique<Poco::ThreadPool>("parley-admin", 1, static_cast<int>(_config.adminThreads) + 1);
 	if (_config.pluginWatch && !_config.pluginDir.empty())
 	{
 		try
@@ -225,10 +241,10 @@ void HostServer::start()
 			throw ConfigError("plugins.watch: cannot watch " + _config.pluginDir + " (" + e.displayText() + ")");
 		}
 	}
-	_pool->start();
-	_http = std::make_unique<Poco::Net::HTTPServer>(new RequestHandlerFactory(*_pool, *_context), *_threads,
-		socket, params);
-	_http->start();
+	_pool->start(_listener->impl()->sockfd());
+	_admin = std::make_unique<Poco::Net::HTTPServer>(new AdminHandlerFactory(*_pool, *_context), *_threads, *adminSocket,
+		params);
+	_admin->start();
 	_started = true;
 }
 
@@ -237,16 +253,15 @@ void HostServer::stop()
 	if (_stopped) return;
 	_stopped = true;
 	_watcher.reset();
-	if (_http)
+	if (_admin)
 	{
-		// Stop accepting, abort keep-alive HTTP connections, and wait for handlers in flight
-		// (they may still hand sockets to the loops).
-		_http->stopAll(true);
+		_admin->stopAll(true);
 		_threads->joinAll();
 	}
 	if (_pool) _pool->stop();
 	if (_context) _context->setPool(nullptr);
-	_http.reset();
+	_listener.reset();
+	_admin.reset();
 	_threads.reset();
 }
 
@@ -257,25 +272,31 @@ std::uint16_t HostServer::port() const
 
 unsigned HostServer::loopCount() const
 {
-	return _pool->size();
+	return _pool ? _pool->size() : 0;
 }
 
 std::size_t HostServer::connectionCount() const
 {
-	return _pool->open();
+	return _pool ? _pool->open() : 0;
 }
 
 Metrics HostServer::metrics() const
 {
-	return _pool->metrics();
+	return _pool ? _pool->metrics() : Metrics();
+}
+
+std::string HostServer::tlsDescription() const
+{
+	return _tls ? _tls->description() : std::string();
 }
 
 std::string HostServer::describe() const
 {
 	const std::string routes = describeRoutes(_config.routes);
-	const unsigned loops = _pool->size();
-	return "parley-host listening on ws://" + _config.address + ":" + std::to_string(_port) + " (routes: " + routes +
-		"; " + std::to_string(loops) + (loops == 1 ? " loop)" : " loops)");
+	const unsigned loops = loopCount();
+	return "parley-host listening on " + std::string(_tls ? "wss://" : "ws://") + _config.address + ":" +
+		std::to_string(_port) + " (routes: " + routes + "; " + std::to_string(loops) + (loops == 1 ? " loop)" : " loops)") +
+		"; operator endpoints on http://" + _config.adminAddress + ":" + std::to_string(_adminPort);
 }
 
 } // namespace host

@@ -16,9 +16,13 @@ std::string Metrics::toText() const
 		text += '\n';
 	};
 	line("connections", connections);
+	line("handshakes_in_progress", handshakes);
 	line("connections_total", connectionsTotal);
 	line("connections_refused", connectionsRefused);
 	line("handshakes_refused", handshakesRefused);
+	line("handshake_timeouts", handshakeTimeouts);
+	line("tls_handshake_failures", tlsFailures);
+	line("accept_out_of_descriptors", acceptExhausted);
 	line("messages_in", messagesIn);
 	line("messages_out", messagesOut);
 	line("bytes_in", bytesIn);
@@ -43,6 +47,11 @@ std::string Metrics::toText() const
 	};
 	codes("closes_sent", closesSent);
 	codes("closes_received", closesReceived);
+	for (const auto& entry : refusedByStatus)
+	{
+		text += "handshakes_refused_by_status{status=\"" + (entry.first ? std::to_string(entry.first) : std::string("other")) +
+			"\"} " + std::to_string(entry.second) + "\n";
+	}
 	return text;
 }
 

@@ -9,16 +9,18 @@
 namespace parley {
 namespace host {
 
-StatusHandler::StatusHandler(Poco::Net::HTTPResponse::HTTPStatus status, std::string contentType, std::string body):
+StatusHandler::StatusHandler(Poco::Net::HTTPResponse::HTTPStatus status, std::string contentType, std::string body,
+	std::vector<std::pair<std::string, std::string>> headers):
 	_status(status),
 	_contentType(std::move(contentType)),
-	_body(std::move(body))
+	_body(std::move(body)),
+	_headers(std::move(headers))
 {
 }
 
 void StatusHandler::handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response)
 {
-	send(response, _status, _contentType, _body);
+	send(response, _status, _contentType, _body, _headers);
 }
 
 void StatusHandler::send(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,

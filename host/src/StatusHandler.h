@@ -13,11 +13,12 @@
 namespace parley {
 namespace host {
 
-/// A prepared answer: /health, /metrics, 404.
+/// A prepared answer of the operator port: /health, /metrics, /plugins, 404.
 class StatusHandler : public Poco::Net::HTTPRequestHandler
 {
 public:
-	StatusHandler(Poco::Net::HTTPResponse::HTTPStatus status, std::string contentType, std::string body);
+	StatusHandler(Poco::Net::HTTPResponse::HTTPStatus status, std::string contentType, std::string body,
+		std::vector<std::pair<std::string, std::string>> headers = {});
 
 	/// Sends the prepared answer; throws what the response stream throws.
 	void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
@@ -31,6 +32,7 @@ private:
 	Poco::Net::HTTPResponse::HTTPStatus _status;
 	std::string _contentType;
 	std::string _body;
+	std::vector<std::pair<std::string, std::string>> _headers;
 };
 
 } // namespace host

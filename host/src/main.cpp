@@ -66,6 +66,11 @@ protected:
 			.repeatable(false)
 			.argument("N")
 			.callback(Poco::Util::OptionCallback<ParleyHostApp>(this, &ParleyHostApp::handlePort)));
+		options.addOption(Poco::Util::Option("admin-port", "a", "TCP port of the operator endpoints /health, /metrics, /plugins (overrides admin.port; 0 = any free port)")
+			.required(false)
+			.repeatable(false)
+			.argument("N")
+			.callback(Poco::Util::OptionCallback<ParleyHostApp>(this, &ParleyHostApp::handleAdminPort)));
 	}
 
 	void initialize(Application& self) override
@@ -98,6 +103,7 @@ protected:
 			file = _configPath.empty() ? parley::HostConfig::defaultFile(exeDir) : _configPath;
 			hostConfig = parley::HostConfig::fromFile(file);
 			if (_port >= 0) hostConfig.port = static_cast<std::uint16_t>(_port);
+			if (_adminPort >= 0) hostConfig.adminPort = static_cast<std::uint16_t>(_adminPort);
 			pluginDir = resolvePluginDir(hostConfig, exeDir);
 			hostConfig.pluginDir = pluginDir;
 			// Until the host serves, only problems are logged: a bad start is one clear line.
@@ -126,6 +132,7 @@ protected:
 			plugins += (plugins.empty() ? "" : ", ") + plugin.name + " " + plugin.version;
 		logger.information("plugins loaded: %s", plugins);
 		logger.information(server->describe());
+		if (hostConfig.tls.enabled) logger.information("TLS: %s", server->tlsDescription());
 		if (hostConfig.pluginWatch) logger.information("watching %s for plugins (copy, then rename into it)", pluginDir);
 		// SIGHUP reloads routes and plugin settings; SIGINT/SIGTERM/SIGQUIT stop (all blocked in main()).
 		sigset_t signals;
@@ -144,6 +151,7 @@ protected:
 			{
 				parley::HostConfig next = parley::HostConfig::fromFile(file);
 				if (_port >= 0) next.port = static_cast<std::uint16_t>(_port);
+				if (_adminPort >= 0) next.adminPort = static_cast<std::uint16_t>(_adminPort);
 				next.pluginDir = resolvePluginDir(next, exeDir);
 				server->reload(next);
 			}
@@ -220,17 +228,27 @@ private:
 
 	void handlePort(const std::string&, const std::string& value)
 	{
+		_port = parsePort("--port", value);
+	}
+
+	void handleAdminPort(const std::string&, const std::string& value)
+	{
+		_adminPort = parsePort("--admin-port", value);
+	}
+
+	static int parsePort(const std::string& option, const std::string& value)
+	{
 		unsigned port = 0;
 		if (!Poco::NumberParser::tryParseUnsigned(value, port) || port > 65535)
-			throw Poco::Util::InvalidArgumentException("--port: '" + value + "' is not a port number (0..65535)");
-		_port = static_cast<int>(port);
+			throw Poco::Util::InvalidArgumentException(option + ": '" + value + "' is not a port number (0..65535)");
+		return static_cast<int>(port);
 	}
 
 	void displayHelp()
 	{
 		Poco::Util::HelpFormatter help(options());
 		help.setCommand(commandName());
-		help.setUsage("[--config=PATH] [--port=N] [--list-plugins]");
+		help.setUsage("[--config=PATH] [--port=N] [--admin-port=N] [--list-plugins]");
 		help.setHeader("Parley WebSocket message engine: routes each message through responder plugins.");
 		help.setFooter("Configuration keys: see etc/parley-host.properties. SIGHUP reloads routes and plugin settings; "
 			"SIGTERM or Ctrl-C stops the host.");
@@ -246,6 +264,7 @@ private:
 	Action _action = Action::Serve;
 	std::string _configPath;
 	int _port = -1;
+	int _adminPort = -1;
 };
 
 int main(int argc, char** argv)

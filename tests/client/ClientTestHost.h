@@ -30,6 +30,7 @@ public:
 		HostConfig config;
 		config.address = "127.0.0.1";
 		config.port = 0;
+		config.adminPort = 0;
 		config.pluginDir = pluginDir();
 		config.routes["/ws"] = {"random-suffix"};
 		config.routes["/echo"] = {"echo"};

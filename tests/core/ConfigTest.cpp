@@ -49,6 +49,7 @@ class ConfigTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testBadNumbers);
 	CPPUNIT_TEST(testBackpressureOrder);
 	CPPUNIT_TEST(testSendChunk);
+	CPPUNIT_TEST(testTlsAndAdminKeys);
 	CPPUNIT_TEST(testMissingFile);
 	CPPUNIT_TEST(testFileErrorNamesFile);
 	CPPUNIT_TEST_SUITE_END();
@@ -83,7 +84,14 @@ public:
 		HostConfig c = parse("route./x = echo\n");
 		CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), c.address);
 		CPPUNIT_ASSERT_EQUAL(std::uint16_t(8080), c.port);
-		CPPUNIT_ASSERT_EQUAL(4u, c.httpThreads);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(8192), c.maxHeaderBytes);
+		CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), c.adminAddress);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(8081), c.adminPort);
+		CPPUNIT_ASSERT_EQUAL(2u, c.adminThreads);
+		CPPUNIT_ASSERT_EQUAL(5000u, c.engine.handshakeTimeoutMs);
+		CPPUNIT_ASSERT(!c.tls.enabled);
+		CPPUNIT_ASSERT(c.tls.requireTLSv1_2);
+		CPPUNIT_ASSERT_EQUAL(std::string(TlsConfig::DefaultCipherList), c.tls.cipherList);
 		CPPUNIT_ASSERT(c.settingsFor("echo").empty());
 	}
 
@@ -123,7 +131,10 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("server.port: 70000 is out of range (0..65535)"), errorOf("route./a = echo\nserver.port = 70000\n"));
 		CPPUNIT_ASSERT_EQUAL(std::string("engine.max_message_size: '-5' is not a whole number"),
 			errorOf("route./a = echo\nengine.max_message_size = -5\n"));
-		CPPUNIT_ASSERT(errorOf("route./a = echo\nserver.http_threads = 0\n").find("server.http_threads") == 0);
+		CPPUNIT_ASSERT_EQUAL(std::string("admin.threads: 0 is out of range (1..64)"), errorOf("route./a = echo\nadmin.threads = 0\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("server.max_header_bytes: 100 is out of range (256..1048576)"),
+			errorOf("route./a = echo\nserver.max_header_bytes = 100\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("admin.port: 65536 is out of range (0..65535)"), errorOf("route./a = echo\nadmin.port = 65536\n"));
 		CPPUNIT_ASSERT_EQUAL(std::string("engine.send_chunk: 'big' is not a whole number"),
 			errorOf("route./a = echo\nengine.send_chunk = big\n"));
 	}
@@ -133,6 +144,30 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::size_t(16384), parse("route./a = echo\n").engine.sendChunk);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(0), parse("route./a = echo\nengine.send_chunk = 0\n").engine.sendChunk);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(65536), parse("route./a = echo\nengine.send_chunk = 65536\n").engine.sendChunk);
+	}
+
+	void testTlsAndAdminKeys()
+	{
+		HostConfig c = parse("route./a = echo\nserver.tls = true\nopenSSL.server.certificateFile = /x/cert.pem\n"
+			"openSSL.server.privateKeyFile = /x/key.pem\nopenSSL.server.cipherList = HIGH\n"
+			"openSSL.server.requireTLSv1_2 = false\nadmin.address = 0.0.0.0\nadmin.port = 0\nadmin.threads = 3\n"
+			"server.max_header_bytes = 16384\nengine.handshake_timeout_ms = 2000\n");
+		CPPUNIT_ASSERT(c.tls.enabled);
+		CPPUNIT_ASSERT_EQUAL(std::string("/x/cert.pem"), c.tls.certificateFile);
+		CPPUNIT_ASSERT_EQUAL(std::string("/x/key.pem"), c.tls.privateKeyFile);
+		CPPUNIT_ASSERT_EQUAL(std::string("HIGH"), c.tls.cipherList);
+		CPPUNIT_ASSERT(!c.tls.requireTLSv1_2);
+		CPPUNIT_ASSERT_EQUAL(std::string("0.0.0.0"), c.adminAddress);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), c.adminPort);
+		CPPUNIT_ASSERT_EQUAL(3u, c.adminThreads);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(16384), c.maxHeaderBytes);
+		CPPUNIT_ASSERT_EQUAL(2000u, c.engine.handshakeTimeoutMs);
+		// TLS without a certificate, a boolean that is not one, an empty address: one line naming the key.
+		CPPUNIT_ASSERT(errorOf("route./a = echo\nserver.tls = true\n").find("openSSL.server.certificateFile:") == 0);
+		CPPUNIT_ASSERT_EQUAL(std::string("server.tls: 'yes please' is not a boolean (true/false)"),
+			errorOf("route./a = echo\nserver.tls = yes please\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("admin.address: must not be empty"), errorOf("route./a = echo\nadmin.address =\n"));
+		CPPUNIT_ASSERT(errorOf("route./a = echo\nopenSSL.server.requireTLSv1_2 = maybe\n").find("openSSL.server.requireTLSv1_2:") == 0);
 	}
 
 	void testBackpressureOrder()

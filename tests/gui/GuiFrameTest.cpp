@@ -518,7 +518,7 @@ public:
 		const std::string config = Poco::Path::temp() + "parley-gui-host-" + std::to_string(::getpid()) + ".properties";
 		{
 			std::ofstream out(config);
-			out << "server.address = 127.0.0.1\nserver.port = 0\nplugins.dir = " << pluginDir() << "\nroute./ws = random-suffix\n";
+			out << "server.address = 127.0.0.1\nserver.port = 0\nadmin.port = 0\nplugins.dir = " << pluginDir() << "\nroute./ws = random-suffix\n";
 		}
 		FrameHandle f;
 		auto* hostPanel = f->hostPanel();
@@ -545,7 +545,7 @@ public:
 		// A configuration the host refuses: its one-line error shows in the status bar.
 		{
 			std::ofstream out(config);
-			out << "server.port = 0\nplugins.dir = " << pluginDir() << "\nroute./ws = no-such-plugin\n";
+			out << "server.port = 0\nadmin.port = 0\nplugins.dir = " << pluginDir() << "\nroute./ws = no-such-plugin\n";
 		}
 		click(hostPanel->startButton());
 		CPPUNIT_ASSERT(GuiEnvironment::pumpUntil([&] { return !hostPanel->running(); }, kDeadline));

@@ -125,7 +125,7 @@ private:
 		static int counter = 0;
 		const std::string path = _dir + "host-" + std::to_string(counter++) + ".properties";
 		std::ofstream out(path);
-		out << "server.address = 127.0.0.1\n";
+		out << "server.address = 127.0.0.1\nadmin.port = 0\n";
 		if (withPluginDir) out << "plugins.dir = " << pluginDir() << "\n";
 		out << body;
 		return path;

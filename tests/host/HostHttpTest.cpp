@@ -94,7 +94,7 @@ public:
 
 	void testHealth()
 	{
-		HttpAnswer a = httpGet(_host->port(), "/health");
+		HttpAnswer a = httpGet(_host->adminPort(), "/health");
 		CPPUNIT_ASSERT_EQUAL(200, a.status);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(a.body, std::string("{\"status\":\"ok\",\"connections\":0}\n"), a.body);
 		CPPUNIT_ASSERT(a.head.find("application/json") != std::string::npos);
@@ -104,7 +104,7 @@ public:
 		c1.readFrame();
 		c2.sendText("y");
 		c2.readFrame();
-		a = httpGet(_host->port(), "/health");
+		a = httpGet(_host->adminPort(), "/health");
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(a.body, std::string("{\"status\":\"ok\",\"connections\":2}\n"), a.body);
 	}
 
@@ -131,7 +131,7 @@ public:
 		HttpAnswer a;
 		for (int i = 0; i < 100; ++i)
 		{
-			a = httpGet(_host->port(), "/metrics");
+			a = httpGet(_host->adminPort(), "/metrics");
 			if (a.body.find("closes_sent{code=\"1002\"} 1") != std::string::npos && ("\n" + a.body).find("\nconnections 0\n") != std::string::npos)
 				break;
 			::usleep(20000);

@@ -71,12 +71,16 @@ public:
 			}
 		});
 		const std::string marker = "listening on ws://127.0.0.1:";
+		const std::string adminMarker = "operator endpoints on http://127.0.0.1:";
 		CPPUNIT_ASSERT_MESSAGE(dump(), waitFor(marker));
 		std::lock_guard<std::mutex> lock(_mutex);
 		for (const auto& l : _lines)
 		{
 			const auto at = l.find(marker);
 			if (at != std::string::npos) _port = static_cast<std::uint16_t>(std::stoi(l.substr(at + marker.size())));
+			const auto adminAt = l.find(adminMarker);
+			if (adminAt != std::string::npos)
+				_adminPort = static_cast<std::uint16_t>(std::stoi(l.substr(adminAt + adminMarker.size())));
 		}
 	}
 	~LiveHost()
@@ -94,6 +98,7 @@ public:
 		return _code;
 	}
 	std::uint16_t port() const { return _port; }
+	std::uint16_t adminPort() const { return _adminPort; }
 	void hangUp() { ::kill(_process.pid(), SIGHUP); }
 	int count(const std::string& text) const
 	{
@@ -124,6 +129,7 @@ private:
 	std::vector<std::string> _lines;
 	std::thread _reader;
 	std::uint16_t _port = 0;
+	std::uint16_t _adminPort = 0;
 	int _code = -1;
 };
 
@@ -135,7 +141,7 @@ std::string roundTrip(WsClient& c, const std::string& text)
 
 std::string baseConfig(const Folder& plugins, const std::string& extra)
 {
-	return "server.port = 0\nplugins.dir = " + plugins.path + "\nplugins.watch_debounce_ms = 100\nengine.threads = 2\n" + extra;
+	return "server.port = 0\nadmin.port = 0\nplugins.dir = " + plugins.path + "\nplugins.watch_debounce_ms = 100\nengine.threads = 2\n" + extra;
 }
 
 } // namespace
@@ -188,7 +194,7 @@ public:
 		int refused = 0;
 		for (const char* text : broken)
 		{
-			writeFile(file, "server.port = 0\nplugins.dir = " + plugins.path + "\nplugins.watch_debounce_ms = 100\n" + text);
+			writeFile(file, "server.port = 0\nadmin.port = 0\nplugins.dir = " + plugins.path + "\nplugins.watch_debounce_ms = 100\n" + text);
 			host.hangUp();
 			CPPUNIT_ASSERT_MESSAGE(host.dump(), host.waitFor("configuration reload refused", ++refused));
 			CPPUNIT_ASSERT_EQUAL(std::string("ABC"), roundTrip(x, "abc"));
@@ -272,7 +278,7 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(host.dump(), host.waitFor("configuration reloaded"));
 		WsClient mine(host.port(), "/mine");
 		CPPUNIT_ASSERT_EQUAL(std::string(">olleh"), roundTrip(mine, "hello"));
-		const HttpAnswer a = httpGet(host.port(), "/plugins");
+		const HttpAnswer a = httpGet(host.adminPort(), "/plugins");
 		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find(R"("name":"my-plugin")") != std::string::npos &&
 			a.body.find(R"("routes":["/mine"])") != std::string::npos);
 	}

@@ -34,7 +34,7 @@ public:
 		for (const auto& name : extra) _registry.loadLibrary(testPluginDir() + "/" + name);
 		HostConfig config;
 		config.port = 0;
-		config.httpThreads = 2;
+		config.adminPort = 0;
 		config.engine.threads = 2;
 		config.routes["/echo"] = {"echo"};
 		config.pluginWatch = !watchDir.empty();
@@ -51,6 +51,7 @@ public:
 	~PluginHost() { _server.reset(); }
 
 	std::uint16_t port() const { return _server->port(); }
+	std::uint16_t adminPort() const { return _server->adminPort(); }
 	host::HostServer& server() { return *_server; }
 	PluginRegistry& registry() { return _registry; }
 	bool logged(const std::string& text) const { return _log.contains(text); }
@@ -284,7 +285,7 @@ public:
 	void testPluginsJson()
 	{
 		PluginHost host([](HostConfig& c) { c.routes["/up"] = {"uppercase", "echo"}; });
-		const HttpAnswer a = httpGet(host.port(), "/plugins");
+		const HttpAnswer a = httpGet(host.adminPort(), "/plugins");
 		CPPUNIT_ASSERT_EQUAL(200, a.status);
 		CPPUNIT_ASSERT(a.hasHeader("Content-Type: application/json"));
 		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find(R"({"name":"uppercase","version":)") != std::string::npos);

@@ -42,7 +42,7 @@ inline HostConfig baseConfig()
 	HostConfig config;
 	config.address = "127.0.0.1";
 	config.port = 0;
-	config.httpThreads = 2;
+	config.adminPort = 0;
 	config.routes["/ws"] = {"random-suffix"};
 	config.routes["/echo"] = {"echo"};
 	config.routes["/throw"] = {"throwing"};
@@ -77,6 +77,7 @@ public:
 	}
 
 	std::uint16_t port() const { return _server->port(); }
+	std::uint16_t adminPort() const { return _server->adminPort(); }
 	host::HostServer& server() { return *_server; }
 	PluginRegistry& registry() { return _registry; }
 

@@ -41,24 +41,51 @@ std::uint64_t readUnsigned(const AbstractConfiguration& config, const std::strin
 	return value;
 }
 
+bool readBool(const AbstractConfiguration& config, const std::string& key, bool def)
+{
+	if (!config.hasProperty(key)) return def;
+	try
+	{
+		return config.getBool(key);
+	}
+	catch (const Poco::Exception&)
+	{
+		throw ConfigError(key + ": '" + config.getString(key, "") + "' is not a boolean (true/false)");
+	}
+}
+
+std::string readAddress(const AbstractConfiguration& config, const std::string& key, const std::string& def)
+{
+	const std::string address = Poco::trim(config.getString(key, def));
+	if (address.empty()) throw ConfigError(key + ": must not be empty");
+	return address;
+}
+
 } // namespace
 
 HostConfig HostConfig::from(const AbstractConfiguration& config)
 {
 	HostConfig result;
-	result.address = Poco::trim(config.getString("server.address", result.address));
-	if (result.address.empty()) throw ConfigError("server.address: must not be empty");
+	result.address = readAddress(config, "server.address", result.address);
 	result.port = static_cast<std::uint16_t>(readUnsigned(config, "server.port", result.port, 0, 65535));
-	result.httpThreads = static_cast<unsigned>(readUnsigned(config, "server.http_threads", result.httpThreads, 1, 1024));
+	result.maxHeaderBytes = readUnsigned(config, "server.max_header_bytes", result.maxHeaderBytes, 256, 1u << 20);
+
+	TlsConfig& tls = result.tls;
+	tls.enabled = readBool(config, "server.tls", tls.enabled);
+	tls.certificateFile = Poco::trim(config.getString("openSSL.server.certificateFile", ""));
+	tls.privateKeyFile = Poco::trim(config.getString("openSSL.server.privateKeyFile", ""));
+	tls.cipherList = Poco::trim(config.getString("openSSL.server.cipherList", tls.cipherList));
+	if (tls.cipherList.empty()) throw ConfigError("openSSL.server.cipherList: must not be empty");
+	tls.requireTLSv1_2 = readBool(config, "openSSL.server.requireTLSv1_2", tls.requireTLSv1_2);
+	if (tls.enabled && tls.certificateFile.empty())
+		throw ConfigError("openSSL.server.certificateFile: server.tls = true needs a certificate (PEM file)");
+
+	result.adminAddress = readAddress(config, "admin.address", result.adminAddress);
+	result.adminPort = static_cast<std::uint16_t>(readUnsigned(config, "admin.port", result.adminPort, 0, 65535));
+	result.adminThreads = static_cast<unsigned>(readUnsigned(config, "admin.threads", result.adminThreads, 1, 64));
+
 	result.pluginDir = Poco::trim(config.getString("plugins.dir", ""));
-	try
-	{
-		result.pluginWatch = config.getBool("plugins.watch", result.pluginWatch);
-	}
-	catch (const Poco::Exception&)
-	{
-		throw ConfigError("plugins.watch: '" + config.getString("plugins.watch", "") + "' is not a boolean (true/false)");
-	}
+	result.pluginWatch = readBool(config, "plugins.watch", result.pluginWatch);
 	result.pluginWatchDebounceMs = static_cast<unsigned>(readUnsigned(config, "plugins.watch_debounce_ms", result.pluginWatchDebounceMs, 0, 600000));
 	result.pluginWorkers = static_cast<unsigned>(readUnsigned(config, "plugins.workers", result.pluginWorkers, 1, 256));
 

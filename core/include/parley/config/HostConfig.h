@@ -30,10 +30,26 @@ struct EngineConfig
 	std::size_t backpressureLow = 1u << 20;        ///< engine.backpressure_low: resume reading below
 	std::size_t backpressureLimit = 64u << 20;     ///< engine.backpressure_limit: close 1008 above
 	std::size_t sendChunk = 16u << 10;             ///< engine.send_chunk: the first this-many bytes of a read's replies leave at once; 0 = one send per read
-	unsigned maxConnections = 100000;              ///< engine.max_connections (503 beyond)
-	unsigned handshakeTimeoutMs = 10000;           ///< engine.handshake_timeout_ms
+	unsigned maxConnections = 100000;              ///< engine.max_connections: open sockets, handshakes included (503 beyond)
+	unsigned handshakeTimeoutMs = 5000;            ///< engine.handshake_timeout_ms: TLS handshake + request head, in all
 	unsigned idleTimeoutMs = 0;                    ///< engine.idle_timeout_ms; 0 = never (close 1001)
 	unsigned pingIntervalMs = 0;                   ///< engine.ping_interval_ms; 0 = off
+};
+
+/// server.tls and Poco NetSSL's openSSL.server.* keys: TLS (wss://) on the public port.
+struct TlsConfig
+{
+	/// Mozilla's "intermediate" TLS 1.2 suites (TLS 1.3 suites are OpenSSL's defaults).
+	static constexpr const char* DefaultCipherList =
+		"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+		"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+		"DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384";
+
+	bool enabled = false;                          ///< server.tls
+	std::string certificateFile;                   ///< openSSL.server.certificateFile (PEM, chain allowed)
+	std::string privateKeyFile;                    ///< openSSL.server.privateKeyFile (PEM; "" = in certificateFile)
+	std::string cipherList = DefaultCipherList;    ///< openSSL.server.cipherList (TLS 1.2 and below)
+	bool requireTLSv1_2 = true;                    ///< openSSL.server.requireTLSv1_2: refuse TLS 1.0/1.1
 };
 
 /// The whole host configuration.
@@ -41,7 +57,11 @@ struct HostConfig
 {
 	std::string address = "127.0.0.1";            ///< server.address
 	std::uint16_t port = 8080;                     ///< server.port (0 = any free port)
-	unsigned httpThreads = 4;                      ///< server.http_threads: handshake/HTTP threads
+	std::size_t maxHeaderBytes = 8192;             ///< server.max_header_bytes: largest request head (431 beyond)
+	TlsConfig tls;                                 ///< server.tls, openSSL.server.*
+	std::string adminAddress = "127.0.0.1";       ///< admin.address: the operator endpoints
+	std::uint16_t adminPort = 8081;                ///< admin.port (0 = any free port)
+	unsigned adminThreads = 2;                     ///< admin.threads: HTTP threads of the operator port
 	std::string pluginDir;                         ///< plugins.dir ("" = the folder beside the binary)
 	bool pluginWatch = true;                       ///< plugins.watch: hot drop-in of the plugin folder
 	unsigned pluginWatchDebounceMs = 300;          ///< plugins.watch_debounce_ms: a file must rest this long
@@ -51,7 +71,8 @@ struct HostConfig
 	EngineConfig engine;
 
 	/// Reads and checks a configuration. Throws ConfigError naming the key on a bad value,
-	/// a route without plugins, a route path not starting with '/', or no route at all.
+	/// a route without plugins, a route path not starting with '/', no route at all, or
+	/// server.tls without openSSL.server.certificateFile. (Files are checked when the host starts.)
 	static HostConfig from(const Poco::Util::AbstractConfiguration& config);
 
 	/// Loads a .properties file. Throws ConfigError naming the file if it is missing or unreadable.

@@ -1,6 +1,6 @@
 //
-// HostServer.h — the Parley host: Poco's HTTPServer for the HTTP part, epoll event loops for
-// the upgraded WebSocket connections.
+// HostServer.h — the Parley host: epoll event loops own every public connection from accept to
+// close (TLS, request head, WebSocket); Poco's HTTPServer serves the operator port.
 //
 #ifndef PARLEY_HOST_HOSTSERVER_INCLUDED
 #define PARLEY_HOST_HOSTSERVER_INCLUDED
@@ -29,21 +29,26 @@ namespace host {
 
 class EventLoopPool;
 class HostContext;
+class TlsContext;
 
 /// One host instance. Several may run in one process (each has its own threads and sockets).
 ///
-/// The HTTP server answers upgrade requests on the configured route paths, GET /health and
-/// GET /metrics and GET /plugins; each upgraded connection then belongs to one of engine.threads
-/// event loops for the rest of its life. Destroy the HostServer before the PluginRegistry.
+/// The public port (server.address:server.port, TLS with server.tls) belongs to engine.threads
+/// event loops: a connection is accepted by one of them and stays with it; the loop reads its
+/// request head without blocking (server.max_header_bytes, engine.handshake_timeout_ms for TLS
+/// and head together) and answers it: 101 on a route, else a short HTTP refusal. The operator
+/// endpoints GET /health, /metrics and /plugins are on admin.address:admin.port (Poco's
+/// HTTPServer). Destroy the HostServer before the PluginRegistry.
 ///
 /// With plugins.watch and a non-empty plugins.dir it watches that folder (hot drop-in); the
 /// loops pick up every change of the registry. reload() swaps routes and plugin settings.
 class HostServer
 {
 public:
-	/// Checks the routes against the registry and creates one pipeline per route and loop.
-	/// Throws ConfigError naming the route and plugin for a route without plugins or with a
-	/// plugin the registry does not have, or naming the plugin setting a responder refused.
+	/// Checks the routes against the registry, loads the TLS certificate and key (server.tls)
+	/// and creates one pipeline per route and loop. Throws ConfigError naming the route and
+	/// plugin for a route without plugins or with a plugin the registry does not have, naming
+	/// the plugin setting a responder refused, or naming the openSSL.server.* key that is wrong.
 	HostServer(const HostConfig& config, PluginRegistry& registry, Poco::Logger& logger);
 
 	/// Stops the server if it is still running.
@@ -52,17 +57,21 @@ public:
 	HostServer(const HostServer&) = delete;
 	HostServer& operator=(const HostServer&) = delete;
 
-	/// Binds server.address:server.port (port 0 = any free port), starts the event loops and
-	/// the HTTP server. Throws ConfigError ("server.port: port 8080 on 127.0.0.1 is in use",
-	/// or naming server.address) if it cannot listen. Calling it twice throws std::logic_error.
+	/// Binds server.address:server.port and admin.address:admin.port (port 0 = any free port),
+	/// starts the event loops and the operator HTTP server. Throws ConfigError ("server.port:
+	/// port 8080 on 127.0.0.1 is in use", the same for admin.port, or naming the address) if it
+	/// cannot listen. Calling it twice throws std::logic_error.
 	void start();
 
 	/// Stops accepting, closes every WebSocket connection with 1001 (going away) and joins all
 	/// threads. Safe to call more than once, and before start().
 	void stop();
 
-	/// Returns the bound port (valid after start()).
+	/// Returns the bound public port (valid after start()).
 	std::uint16_t port() const;
+
+	/// Returns the bound operator port (valid after start()).
+	std::uint16_t adminPort() const { return _adminPort; }
 
 	/// Returns the number of event loops.
 	unsigned loopCount() const;
@@ -74,8 +83,9 @@ public:
 	/// end of every loop turn, so a client may see a reply before its count).
 	Metrics metrics() const;
 
-	/// Returns the one-line description logged at start-up:
-	/// "parley-host listening on ws://ADDR:PORT (routes: /ws -> random-suffix; N loops)".
+	/// Returns the one-line description logged at start-up: "parley-host listening on
+	/// ws://ADDR:PORT (routes: /ws -> random-suffix; N loops); operator endpoints on
+	/// http://ADDR:PORT" (wss:// with server.tls).
 	std::string describe() const;
 
 	/// Returns the configuration the server was started with (reload() does not change it).
@@ -83,13 +93,16 @@ public:
 
 	/// Checks `config` (routes name loaded plugins; every routed plugin accepts its new settings)
 	/// and makes its routes and plugin settings the ones in force: open connections move to the
-	/// new chains, removed routes answer 404 to new requests. server.*, engine.* and plugins.*
-	/// keys need a restart: if they differ one warning says so. Returns false and puts one line
+	/// new chains, removed routes answer 404 to new requests. server.*, admin.*, openSSL.*,
+	/// engine.* and plugins.* keys need a restart: if they differ one warning says so. Returns false and puts one line
 	/// in *why (if given) if the configuration is refused; the running one then stays. Never throws.
 	bool reload(const HostConfig& config, std::string* why = nullptr);
 
 	/// Returns the JSON served at GET /plugins.
 	std::string pluginsJson() const;
+
+	/// Returns the TLS description for the start-up log ("" without server.tls).
+	std::string tlsDescription() const;
 
 private:
 	/// Throws ConfigError if a route is not usable with the registry's plugins.
@@ -99,11 +112,14 @@ private:
 	PluginRegistry& _registry;
 	Poco::Logger& _logger;
 	std::unique_ptr<HostContext> _context;   // before _pool: the loops and outboxes use it
+	std::unique_ptr<TlsContext> _tls;        // before _pool: the loops' connections use it
+	std::unique_ptr<Poco::Net::ServerSocket> _listener;
 	std::unique_ptr<EventLoopPool> _pool;
 	std::unique_ptr<PluginWatcher> _watcher;
 	std::unique_ptr<Poco::ThreadPool> _threads;
-	std::unique_ptr<Poco::Net::HTTPServer> _http;
+	std::unique_ptr<Poco::Net::HTTPServer> _admin;
 	std::uint16_t _port = 0;
+	std::uint16_t _adminPort = 0;
 	bool _started = false;
 	bool _stopped = false;
 };

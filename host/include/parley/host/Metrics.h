@@ -16,9 +16,13 @@ namespace host {
 struct Metrics
 {
 	std::uint64_t connections = 0;          ///< WebSocket connections open now
+	std::uint64_t handshakes = 0;           ///< connections accepted and not upgraded yet (TLS or request head)
 	std::uint64_t connectionsTotal = 0;     ///< connections upgraded since start
-	std::uint64_t connectionsRefused = 0;   ///< upgrades refused with 503 (engine.max_connections)
-	std::uint64_t handshakesRefused = 0;    ///< upgrade requests answered 400/405/426
+	std::uint64_t connectionsRefused = 0;   ///< connections beyond engine.max_connections (503, or closed at once)
+	std::uint64_t handshakesRefused = 0;    ///< requests on the public port answered 4xx/503 (by status: refusedByStatus)
+	std::uint64_t handshakeTimeouts = 0;    ///< connections closed at engine.handshake_timeout_ms without a whole head
+	std::uint64_t tlsFailures = 0;          ///< TLS handshakes that failed (bad client, plain HTTP to the TLS port, ...)
+	std::uint64_t acceptExhausted = 0;      ///< times accept() found no free descriptor (or memory)
 	std::uint64_t messagesIn = 0;           ///< whole data messages received
 	std::uint64_t messagesOut = 0;          ///< data messages sent
 	std::uint64_t bytesIn = 0;              ///< bytes read from WebSocket connections
@@ -37,9 +41,12 @@ struct Metrics
 	std::map<std::uint16_t, std::uint64_t> closesSent;
 	/// Close frames received, keyed like closesSent.
 	std::map<std::uint16_t, std::uint64_t> closesReceived;
+	/// Refused requests by HTTP status (400, 404, 405, 426, 431, 503; 0 = any other).
+	std::map<int, std::uint64_t> refusedByStatus;
 
 	/// Returns the counters as plain text, one "name value" per line (closes as
-	/// `closes_sent{code="1000"} N`, with "3xxx", "4xxx" and "other" for the ranges).
+	/// `closes_sent{code="1000"} N`, with "3xxx", "4xxx" and "other" for the ranges; refusals as
+	/// `handshakes_refused_by_status{status="404"} N`).
 	std::string toText() const;
 };
 

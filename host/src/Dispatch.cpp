@@ -1,0 +1,412 @@
+//
+// Dispatch.cpp
+//
+#include "Dispatch.h"
+#include "HostContext.h"
+#include "parley/PluginRegistry.h"
+#include "parley/codec/Opcode.h"
+#include <stdexcept>
+
+namespace parley {
+namespace host {
+
+namespace {
+
+namespace CloseCode = codec::CloseCode;
+
+/// Messages waiting for the workers on one connection above which the loop stops reading it,
+/// and below which it reads again.
+constexpr std::size_t QueueHigh = 1024;
+constexpr std::size_t QueueLow = 256;
+
+constexpr std::uint8_t OpText = static_cast<std::uint8_t>(codec::Opcode::Text);
+constexpr std::uint8_t OpBinary = static_cast<std::uint8_t>(codec::Opcode::Binary);
+
+} // namespace
+
+Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& context, WorkerPool& workers):
+	_s(state),
+	_ws(websockets),
+	_context(context),
+	_workers(workers)
+{
+	_registryGeneration = _context.registry().generation();
+	_configGeneration = _context.configGeneration();
+	const auto config = _context.config();
+	const std::size_t routes = _context.routeCount();
+	for (std::size_t r = 0; r < routes; ++r)
+	{
+		const std::string path = _context.routePath(r);
+		_s.routePaths.push_back(path);
+		auto route = config->routes.find(path);
+		if (route == config->routes.end())
+		{
+			_chains.push_back(nullptr);
+			continue;
+		}
+		if (route->second.empty()) throw ConfigError("route." + path + ": route has no plugins");
+		try
+		{
+			_chains.push_back(Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size()));
+		}
+		catch (const std::invalid_argument& e)
+		{
+			throw ConfigError(std::string(e.what()) + " (route." + path + ")");
+		}
+	}
+}
+
+void Dispatch::checkGenerations()
+{
+	if (_context.registry().generation() != _registryGeneration || _context.configGeneration() != _configGeneration)
+		rebuild();
+}
+
+bool Dispatch::onOpen(Connection& c)
+{
+	if (c.route >= _chains.size()) rebuild(); // a route added by a reload this very turn
+	if (c.route < _chains.size()) c.chain = _chains[c.route];
+	_byId[c.id] = &c;
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		_live[c.id] = c.route;
+	}
+	if (!c.chain) return false;
+	if (!c.chain->blocking) c.chain->open(c.id, _s.logger);
+	return true;
+}
+
+void Dispatch::onClosed(Connection& c)
+{
+	if (c.chain && !c.chain->blocking) c.chain->close(c.id, _s.logger);
+	_byId.erase(c.id);
+	std::lock_guard<std::mutex> lock(_inboxMutex);
+	_live.erase(c.id);
+}
+
+// The per-message path: the inline chain call is kept in this function.
+bool Dispatch::onMessage(Connection& c, const Message& message, OutputBuffer& out)
+{
+	if (__builtin_expect(c.jobInFlight || c.chain->blocking, 0))
+	{
+		if (c.jobInFlight)
+		{
+			c.queue.emplace_back(message.kind, std::string(message.payload));
+			if (c.queue.size() >= QueueHigh) c.queuePaused = true;
+		}
+		else
+		{
+			submit(c, message.kind, std::string(message.payload));
+		}
+		return true;
+	}
+	return runInline(c, message, out);
+}
+
+__attribute__((always_inline)) inline bool Dispatch::runInline(Connection& c, const Message& message, OutputBuffer& out)
+{
+	const Reply* reply;
+	try
+	{
+		reply = &c.chain->pipeline->run(message);
+	}
+	catch (...)
+	{
+		return pipelineFailed(c, out);
+	}
+	if (reply->action == Reply::Action::Send)
+	{
+		// The common case, kept inline: one frame, straight into the output.
+		out.appendFrame(reply->kind == PayloadKind::Text ? OpText : OpBinary,
+			reply->quotesMessage ? message.payload : std::string_view(), reply->payload);
+		++_s.counters[MessagesOut];
+		return true;
+	}
+	return applyReply(c, *reply, message.payload, out);
+}
+
+void Dispatch::rebuild()
+{
+	const std::uint64_t registryGeneration = _context.registry().generation();
+	const bool pluginsChanged = registryGeneration != _registryGeneration;
+	_registryGeneration = registryGeneration;
+	_configGeneration = _context.configGeneration();
+	const auto config = _context.config();
+	const std::size_t routes = _context.routeCount();
+	while (_s.routePaths.size() < routes) _s.routePaths.push_back(_context.routePath(_s.routePaths.size()));
+	_chains.resize(routes);
+	std::vector<bool> changed(routes, false);
+	for (std::size_t r = 0; r < routes; ++r)
+	{
+		auto route = config->routes.find(_s.routePaths[r]);
+		if (route == config->routes.end())
+		{
+			// Dropped by a reload: open connections keep their instances until they close.
+			if (_chains[r]) _chains[r].reset();
+			continue;
+		}
+		if (_chains[r] && !pluginsChanged && _chains[r]->sameAs(route->second, *config)) continue;
+		const bool had = _chains[r] != nullptr;
+		try
+		{
+			_chains[r] = Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size());
+			changed[r] = true;
+		}
+		catch (const std::exception& e)
+		{
+			if (had && _s.loop.id() == 0)
+				_s.logger.warning("route %s: %s; open connections keep the plugin they use, new ones are closed with 1001",
+					_s.routePaths[r], std::string(e.what()));
+			_chains[r].reset();
+		}
+	}
+	std::size_t moved = 0;
+	for (Connection* c : _s.connections)
+	{
+		if (c->dead || !c->upgraded() || c->route >= routes || !changed[c->route]) continue;
+		const std::shared_ptr<Chain>& fresh = _chains[c->route];
+		if (!fresh || c->chain == fresh) continue;
+		if (c->chain && !c->chain->blocking) c->chain->close(c->id, _s.logger);
+		c->chain = fresh;   // the old chain goes when its last connection and job let go
+		if (!fresh->blocking) fresh->open(c->id, _s.logger);
+		++moved;
+	}
+	if (_s.logger.debug()) _s.logger.debug("event loop %u: chains rebuilt, %z connections moved", _s.loop.id(), moved);
+}
+
+void Dispatch::wakeLoop(bool& wakeNow)
+{
+	wakeNow = !_wakePending;
+	_wakePending = true;
+}
+
+bool Dispatch::push(ConnectionId connection, std::uint16_t route, PayloadKind kind, std::string_view payload)
+{
+	bool wakeNow = false;
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		if (_inboxClosed) return false;
+		auto it = _live.find(connection);
+		if (it == _live.end() || it->second != route) return false;
+		_pushes.push_back(Push{connection, route, kind, std::string(payload)});
+		wakeLoop(wakeNow);
+	}
+	if (wakeNow) _s.loop.wake();
+	return true;
+}
+
+void Dispatch::broadcast(std::uint16_t route, PayloadKind kind, std::string_view payload)
+{
+	bool wakeNow = false;
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		if (_inboxClosed) return;
+		_pushes.push_back(Push{0, route, kind, std::string(payload)});
+		wakeLoop(wakeNow);
+	}
+	if (wakeNow) _s.loop.wake();
+}
+
+void Dispatch::complete(Result result)
+{
+	bool wakeNow = false;
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		if (_inboxClosed) return;
+		_results.push_back(std::move(result));
+		wakeLoop(wakeNow);
+	}
+	if (wakeNow) _s.loop.wake();
+}
+
+void Dispatch::closeInbox()
+{
+	std::lock_guard<std::mutex> lock(_inboxMutex);
+	_inboxClosed = true;
+	_pushes.clear();
+	_results.clear();
+}
+
+void Dispatch::takeInbox()
+{
+	std::vector<Push> pushes;
+	std::vector<Result> results;
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		_wakePending = false;
+		if (_pushes.empty() && _results.empty()) return;
+		pushes.swap(_pushes);
+		results.swap(_results);
+	}
+	// Results first: a reply that was computed before a push was queued leaves before it.
+	for (Result& r : results) applyResult(r);
+	for (Push& p : pushes) applyPush(p);
+	for (Connection* c : _touched)
+	{
+		c->pushed = false;
+		if (c->dead) continue;
+		_ws.flush(*c);
+		if (c->dead) continue;
+		_ws.resumeIfDrained(*c);
+		if (c->dead) continue;
+		if (c->resumeQueue)
+		{
+			c->resumeQueue = false;
+			if (c->state == Connection::State::Open && !c->readPaused) _ws.readSocket(*c);
+		}
+	}
+	_touched.clear();
+}
+
+void Dispatch::touch(Connection& c)
+{
+	if (c.pushed) return;
+	c.pushed = true;
+	_touched.push_back(&c);
+}
+
+void Dispatch::applyPush(Push& p)
+{
+	const std::uint8_t op = p.kind == PayloadKind::Text ? OpText : OpBinary;
+	if (p.connection != 0)
+	{
+		auto it = _byId.find(p.connection);
+		if (it == _byId.end()) return;
+		Connection& c = *it->second;
+		if (c.dead || c.state != Connection::State::Open || c.route != p.route) return;
+		c.out.appendFrame(op, p.payload);
+		++_s.counters[MessagesOut];
+		touch(c);
+		return;
+	}
+	for (Connection* c : _s.connections)
+	{
+		if (c->dead || c->state != Connection::State::Open || c->route != p.route) continue;
+		c->out.appendFrame(op, p.payload);
+		++_s.counters[MessagesOut];
+		touch(*c);
+	}
+}
+
+void Dispatch::applyResult(Result& r)
+{
+	auto it = _byId.find(r.connection);
+	if (it == _byId.end()) return; // the connection is gone: drop the result
+	Connection& c = *it->second;
+	if (c.dead) return;
+	c.jobInFlight = false;
+	touch(c);
+	if (c.state != Connection::State::Open)
+	{
+		c.queue.clear();
+		return;
+	}
+	if (!r.plugin.empty())
+	{
+		responderFailed(c, r.plugin, r.error, c.out);
+		c.queue.clear();
+		return;
+	}
+	if (!applyReply(c, r.reply, std::string_view(), c.out)) // settled by the worker
+	{
+		c.queue.clear();
+		return;
+	}
+	pump(c);
+}
+
+void Dispatch::submit(Connection& c, PayloadKind kind, std::string payload)
+{
+	c.jobInFlight = true;
+	Job job;
+	job.connection = c.id;
+	job.chain = c.chain;
+	job.kind = kind;
+	job.payload = std::move(payload);
+	job.done = [this](ConnectionId id, const Reply& reply, const std::string& plugin, const std::string& error) {
+		complete(Result{id, reply, plugin, error});
+	};
+	_workers.submit(std::move(job));
+}
+
+void Dispatch::pump(Connection& c)
+{
+	while (!c.queue.empty() && !c.jobInFlight && c.state == Connection::State::Open)
+	{
+		std::pair<PayloadKind, std::string> item = std::move(c.queue.front());
+		c.queue.pop_front();
+		if (c.chain->blocking)
+		{
+			submit(c, item.first, std::move(item.second));
+		}
+		else
+		{
+			const Message message{item.first, item.second, c.id};
+			if (!runInline(c, message, c.out)) c.queue.clear();
+		}
+	}
+	if (c.queuePaused && c.queue.size() < QueueLow)
+	{
+		c.queuePaused = false;
+		c.resumeQueue = true;
+	}
+	if (c.closeDeferred && !c.jobInFlight && c.state == Connection::State::Open)
+	{
+		c.closeDeferred = false;
+		_ws.queueClose(c, c.out, c.deferredCode, std::string_view());
+	}
+}
+
+bool Dispatch::pipelineFailed(Connection& c, OutputBuffer& out)
+{
+	try
+	{
+		throw;
+	}
+	catch (const ResponderError& e)
+	{
+		responderFailed(c, e.plugin(), e.what(), out);
+	}
+	catch (const std::exception& e)
+	{
+		responderFailed(c, std::string(), e.what(), out);
+	}
+	catch (...)
+	{
+		responderFailed(c, std::string(), "unknown exception", out);
+	}
+	return false;
+}
+
+bool Dispatch::applyReply(Connection& c, const Reply& reply, std::string_view message, OutputBuffer& out)
+{
+	if (reply.action == Reply::Action::Send)
+	{
+		out.appendFrame(reply.kind == PayloadKind::Text ? OpText : OpBinary,
+			reply.quotesMessage ? message : std::string_view(), reply.payload);
+		++_s.counters[MessagesOut];
+	}
+	else if (reply.action == Reply::Action::Close)
+	{
+		if (reply.closeCode == CloseCode::NoStatus || CloseCode::isValidOnWire(reply.closeCode))
+			_ws.queueClose(c, out, reply.closeCode, reply.payload);
+		else
+			_ws.queueClose(c, out, CloseCode::InternalError, "responder gave an invalid close code");
+		return false;
+	}
+	return true;
+}
+
+void Dispatch::responderFailed(Connection& c, const std::string& plugin, const std::string& what, OutputBuffer& out)
+{
+	++_s.counters[ResponderErrors];
+	if (plugin.empty())
+		_s.logger.error("route %s: pipeline failed, closing the connection with 1011: %s", _s.routePaths[c.route], what);
+	else
+		_s.logger.error("route %s: plugin '%s' failed, closing the connection with 1011: %s", _s.routePaths[c.route],
+			plugin, what);
+	_ws.queueClose(c, out, CloseCode::InternalError, "responder failed");
+}
+
+} // namespace host
+} // namespace parley

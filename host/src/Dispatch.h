@@ -1,0 +1,116 @@
+//
+// Dispatch.h — the responders of one event loop: a chain of plugin instances per route, the
+// messages of each connection through them (inline, or on the worker pool for blocking chains,
+// replies kept in message order), and what plugins push from any thread.
+//
+#ifndef PARLEY_HOST_DISPATCH_INCLUDED
+#define PARLEY_HOST_DISPATCH_INCLUDED
+
+#include "Chain.h"
+#include "LoopState.h"
+#include "WebSocketLayer.h"
+#include "WorkerPool.h"
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace parley {
+namespace host {
+
+class HostContext;
+
+/// Plugins: every loop turn compares the registry's and the configuration's generation with the
+/// ones the chains were built for (two atomic loads) and rebuilds the chains that changed; open
+/// connections move to the new instances (onClose on the old ones, onOpen on the new ones). A
+/// route whose chain cannot be built any more (its plugin was removed) keeps its old instances
+/// for the connections already open; new connections on it are closed with 1001.
+///
+/// Blocking chains run on the WorkerPool: a connection has at most one job in flight and a FIFO
+/// of the messages that came after it, so replies leave in message order; a close from the peer
+/// is answered once every earlier message was.
+class Dispatch final : public MessageHandler
+{
+public:
+	/// Creates the loop's chains, one per route of the context's configuration. Throws
+	/// ConfigError if a responder cannot be created or refuses its settings.
+	Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& context, WorkerPool& workers);
+
+	bool onOpen(Connection& c) override;
+	bool onMessage(Connection& c, const Message& message, OutputBuffer& out) override;
+	void onClosed(Connection& c) override;
+
+	/// Rebuilds the chains if the registry or the configuration changed (loop thread).
+	void checkGenerations();
+
+	/// Applies worker results and pushed messages (loop thread, after a wake-up).
+	void takeInbox();
+
+	/// Queues a message for a connection of this loop on `route` (thread-safe). Returns false if
+	/// the loop does not know that connection (closed, or on another route) or is stopping.
+	bool push(ConnectionId connection, std::uint16_t route, PayloadKind kind, std::string_view payload);
+
+	/// Queues a message for every open connection of this loop on `route` (thread-safe).
+	void broadcast(std::uint16_t route, PayloadKind kind, std::string_view payload);
+
+	/// Refuses everything posted from now on and drops what is queued (the loop is stopping).
+	void closeInbox();
+
+private:
+	struct Push
+	{
+		ConnectionId connection;      // 0 = broadcast
+		std::uint16_t route;
+		PayloadKind kind;
+		std::string payload;
+	};
+	struct Result
+	{
+		ConnectionId connection;
+		Reply reply;
+		std::string plugin;           // non-empty: the responder threw
+		std::string error;
+	};
+
+	void rebuild();
+	void complete(Result result);
+	void touch(Connection& c);
+	void applyPush(Push& push);
+	void applyResult(Result& result);
+	void submit(Connection& c, PayloadKind kind, std::string payload);
+	void pump(Connection& c);
+	/// Runs the connection's (loop-side) pipeline on a message and queues its reply; false if
+	/// the connection is closing now (a close reply, or the responder threw).
+	bool runInline(Connection& c, const Message& message, OutputBuffer& out);
+	/// Called in a catch block of runInline: logs, closes with 1011; returns false.
+	bool pipelineFailed(Connection& c, OutputBuffer& out);
+	/// `message`: the bytes a reply with quotesMessage begins with.
+	bool applyReply(Connection& c, const Reply& reply, std::string_view message, OutputBuffer& out);
+	void responderFailed(Connection& c, const std::string& plugin, const std::string& what, OutputBuffer& out);
+	void wakeLoop(bool& wakeNow);
+
+	LoopState& _s;
+	WebSocketLayer& _ws;
+	HostContext& _context;
+	WorkerPool& _workers;
+	std::vector<std::shared_ptr<Chain>> _chains;         // by route id; null: cannot be built now
+	std::uint64_t _registryGeneration = 0;               // the generations _chains were built for
+	std::uint64_t _configGeneration = 0;
+
+	std::mutex _inboxMutex;          // guards the five below
+	std::vector<Push> _pushes;
+	std::vector<Result> _results;
+	std::unordered_map<ConnectionId, std::uint16_t> _live;   // open connections → route (for push)
+	bool _inboxClosed = false;
+	bool _wakePending = false;
+
+	std::unordered_map<ConnectionId, Connection*> _byId;    // loop thread
+	std::vector<Connection*> _touched;                      // pushed to in this turn
+};
+
+} // namespace host
+} // namespace parley
+
+#endif

@@ -1,0 +1,108 @@
+//
+// HostLoop.cpp
+//
+#include "HostLoop.h"
+#include "HostContext.h"
+
+namespace parley {
+namespace host {
+
+HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostCounts& counts, SSL_CTX* tls):
+	_loop(id, context.logger()),
+	_s(_loop, *context.config(), context.logger(), counts),
+	_ws(_s),
+	_dispatch(_s, _ws, context, workers),
+	_upgrader(_s, _ws, context, tls)
+{
+	_ws.setHandler(_dispatch);
+}
+
+HostLoop::~HostLoop()
+{
+	_loop.stop();
+	// Never started: nothing ran onStop.
+	for (Connection* c : _s.connections) delete c;
+	_s.connections.clear();
+}
+
+void HostLoop::onReady(void* tag, std::uint32_t events)
+{
+	Connection& c = *static_cast<Connection*>(tag);
+	if (c.dead) return;
+	if (c.state == Connection::State::Tls || c.state == Connection::State::Head)
+		_upgrader.onEvents(c, events);
+	else
+		_ws.onEvents(c, events);
+}
+
+void HostLoop::onTick()
+{
+	for (std::size_t i = 0; i < _s.connections.size(); ++i)
+	{
+		Connection& c = *_s.connections[i];
+		if (c.dead) continue;
+		if (c.state == Connection::State::Tls || c.state == Connection::State::Head)
+			_upgrader.expire(c);
+		else
+			_ws.tick(c);
+	}
+}
+
+void HostLoop::onTurnEnd()
+{
+	_ws.readAgain();
+	_ws.reap();
+	_s.publish();
+}
+
+void HostLoop::onStop()
+{
+	_dispatch.closeInbox();
+	for (std::size_t i = 0; i < _s.connections.size(); ++i) _ws.closeForStop(*_s.connections[i]);
+	_ws.reap();
+	_s.publish();
+}
+
+void HostLoop::collect(Metrics& m) const
+{
+	auto get = [this](std::size_t k) { return _s.published[k].load(std::memory_order_relaxed); };
+	m.connectionsTotal += get(ConnectionsTotal);
+	m.messagesIn += get(MessagesIn);
+	m.messagesOut += get(MessagesOut);
+	m.bytesIn += get(BytesIn);
+	m.bytesOut += get(BytesOut);
+	m.pings += get(Pings);
+	m.protocolErrors += get(ProtocolErrors);
+	m.responderErrors += get(ResponderErrors);
+	m.ioErrors += get(IoErrors);
+	m.backpressurePauses += get(BackpressurePauses);
+	m.backpressureCloses += get(BackpressureCloses);
+	m.idleCloses += get(IdleCloses);
+	m.pingTimeouts += get(PingTimeouts);
+	m.handshakesRefused += get(HandshakesRefused);
+	m.handshakeTimeouts += get(HandshakeTimeouts);
+	m.tlsFailures += get(TlsFailures);
+	m.connectionsRefused += get(ConnectionsRefused);
+	m.acceptExhausted += _loop.acceptExhausted();
+	const std::uint64_t maxPending = get(MaxPendingOutput);
+	if (maxPending > m.maxPendingOutput) m.maxPendingOutput = maxPending;
+	auto codeOf = [](std::size_t bucket) -> std::uint16_t {
+		if (bucket < 16) return static_cast<std::uint16_t>(1000 + bucket);
+		if (bucket == 16) return 3000;
+		if (bucket == 17) return 4000;
+		return 0;
+	};
+	std::size_t k = CounterCount;
+	for (std::size_t i = 0; i < LoopState::CloseBuckets; ++i, ++k)
+		if (const std::uint64_t n = get(k)) m.closesSent[codeOf(i)] += n;
+	for (std::size_t i = 0; i < LoopState::CloseBuckets; ++i, ++k)
+		if (const std::uint64_t n = get(k)) m.closesReceived[codeOf(i)] += n;
+	for (std::size_t i = 0; i < LoopState::RefusalBuckets; ++i, ++k)
+	{
+		const int status = i + 1 < LoopState::RefusalBuckets ? LoopState::RefusalStatuses[i] : 0;
+		if (const std::uint64_t n = get(k)) m.refusedByStatus[status] += n;
+	}
+}
+
+} // namespace host
+} // namespace parley

@@ -1,0 +1,86 @@
+//
+// HostLoop.h — one event loop thread of the host with its layers: the loop accepts, the
+// Upgrader takes a connection through TLS and its request head to the 101, the WebSocket layer
+// runs the connection, the Dispatch runs the route's responders.
+//
+#ifndef PARLEY_HOST_HOSTLOOP_INCLUDED
+#define PARLEY_HOST_HOSTLOOP_INCLUDED
+
+#include "Dispatch.h"
+#include "EventLoop.h"
+#include "LoopState.h"
+#include "Upgrader.h"
+#include "WebSocketLayer.h"
+#include "WorkerPool.h"
+#include "parley/host/Metrics.h"
+#include <cstdint>
+#include <string_view>
+
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace parley {
+namespace host {
+
+class HostContext;
+
+class HostLoop final : public EventLoop::Handler
+{
+public:
+	/// Creates the loop and its chains; `tls`: null for plain connections. Throws ConfigError as Dispatch does and
+	/// std::system_error if epoll or eventfd cannot be created.
+	HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostCounts& counts, SSL_CTX* tls);
+
+	/// Stops the loop (if running).
+	~HostLoop() override;
+
+	HostLoop(const HostLoop&) = delete;
+	HostLoop& operator=(const HostLoop&) = delete;
+
+	/// Starts the loop thread; it accepts from `listener` (the host's listening socket, shared
+	/// by all loops) from then on.
+	void start(int listener)
+	{
+		_loop.setListener(listener);
+		_loop.start(*this);
+	}
+
+	/// Stops accepting, closes every connection (1001 for WebSockets, one write each) and joins.
+	void stop() { _loop.stop(); }
+
+	/// See Dispatch::push / Dispatch::broadcast (thread-safe).
+	bool push(ConnectionId connection, std::uint16_t route, PayloadKind kind, std::string_view payload)
+	{
+		return _dispatch.push(connection, route, kind, payload);
+	}
+	void broadcast(std::uint16_t route, PayloadKind kind, std::string_view payload)
+	{
+		_dispatch.broadcast(route, kind, payload);
+	}
+
+	/// Wakes the loop so that it looks at the registry's and the configuration's generations now.
+	void poke() { _loop.wake(); }
+
+	/// Adds this loop's counters to `metrics` (thread-safe).
+	void collect(Metrics& metrics) const;
+
+private:
+	void onTurnStart() override { _dispatch.checkGenerations(); }
+	void onAccept(int fd) override { _upgrader.accept(fd); }
+	void onReady(void* tag, std::uint32_t events) override;
+	void onWake() override { _dispatch.takeInbox(); }
+	void onTick() override;
+	void onTurnEnd() override;
+	bool hasWork() const override { return _ws.hasReadsPending(); }
+	void onStop() override;
+
+	EventLoop _loop;
+	LoopState _s;
+	WebSocketLayer _ws;
+	Dispatch _dispatch;
+	Upgrader _upgrader;
+};
+
+} // namespace host
+} // namespace parley
+
+#endif

@@ -1,0 +1,106 @@
+//
+// LoopState.h — what the layers of one event loop share: its connections, its read and output
+// buffers, its counters. Loop thread only, except the published counters.
+//
+#ifndef PARLEY_HOST_LOOPSTATE_INCLUDED
+#define PARLEY_HOST_LOOPSTATE_INCLUDED
+
+#include "Connection.h"
+#include "EventLoop.h"
+#include "OutputBuffer.h"
+#include "parley/config/HostConfig.h"
+#include <Poco/Logger.h>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace parley {
+namespace host {
+
+/// The loop's counters (see Metrics for their meaning).
+enum Counter : std::size_t
+{
+	ConnectionsTotal, MessagesIn, MessagesOut, BytesIn, BytesOut, Pings, ProtocolErrors, ResponderErrors, IoErrors,
+	BackpressurePauses, BackpressureCloses, IdleCloses, PingTimeouts, MaxPendingOutput, HandshakesRefused,
+	HandshakeTimeouts, TlsFailures, ConnectionsRefused, CounterCount
+};
+
+/// Connection counts of the whole host (every loop adds to them).
+struct HostCounts
+{
+	std::atomic<std::size_t> sockets{0};      ///< connections holding one of engine.max_connections
+	std::atomic<std::size_t> websockets{0};   ///< upgraded connections open now
+};
+
+struct LoopState
+{
+	/// Close codes 1000..1015 one by one, then 3000-3999, 4000-4999 and anything else.
+	static constexpr std::size_t CloseBuckets = 19;
+	/// Refusal statuses counted one by one (see refusalBucket).
+	static constexpr int RefusalStatuses[] = {400, 404, 405, 426, 431, 503};
+	static constexpr std::size_t RefusalBuckets = sizeof(RefusalStatuses) / sizeof(RefusalStatuses[0]) + 1;
+	static constexpr std::size_t PublishedCount = CounterCount + 2 * CloseBuckets + RefusalBuckets;
+	/// Bytes read per read (one buffer per loop).
+	static constexpr std::size_t ReadBufferSize = 1u << 20;
+
+	LoopState(EventLoop& eventLoop, const HostConfig& config, Poco::Logger& log, HostCounts& hostCounts)
+		: loop(eventLoop), engine(config.engine), maxHeaderBytes(config.maxHeaderBytes), logger(log), counts(hostCounts),
+		  in(new char[ReadBufferSize]), inSize(ReadBufferSize)
+	{
+	}
+
+	std::uint64_t now() const noexcept { return loop.now(); }
+
+	static std::size_t closeBucket(std::uint16_t code) noexcept
+	{
+		if (code >= 1000 && code <= 1015) return code - 1000u;
+		if (code >= 3000 && code <= 3999) return 16;
+		if (code >= 4000 && code <= 4999) return 17;
+		return 18;
+	}
+
+	static std::size_t refusalBucket(int status) noexcept
+	{
+		for (std::size_t i = 0; i + 1 < RefusalBuckets; ++i)
+			if (RefusalStatuses[i] == status) return i;
+		return RefusalBuckets - 1;
+	}
+
+	/// Copies the counters to the published ones (end of every turn).
+	void publish()
+	{
+		std::size_t k = 0;
+		for (std::size_t i = 0; i < CounterCount; ++i, ++k) published[k].store(counters[i], std::memory_order_relaxed);
+		for (std::size_t i = 0; i < CloseBuckets; ++i, ++k) published[k].store(closesSent[i], std::memory_order_relaxed);
+		for (std::size_t i = 0; i < CloseBuckets; ++i, ++k) published[k].store(closesReceived[i], std::memory_order_relaxed);
+		for (std::size_t i = 0; i < RefusalBuckets; ++i, ++k) published[k].store(refusals[i], std::memory_order_relaxed);
+	}
+
+	EventLoop& loop;
+	const EngineConfig engine;
+	const std::size_t maxHeaderBytes;
+	Poco::Logger& logger;
+	HostCounts& counts;
+	std::vector<std::string> routePaths;      ///< by route id
+	std::unique_ptr<char[]> in;               ///< shared read buffer
+	std::size_t inSize;
+	OutputBuffer shared;                      ///< shared output buffer for one read's replies
+	std::vector<Connection*> connections;     ///< every connection of the loop (index = Connection::index)
+	std::vector<Connection*> again;           ///< not drained within the read budget: read next turn
+	std::vector<Connection*> graveyard;       ///< closed this turn, deleted at its end
+	std::uint64_t connectionCount = 0;        ///< upgrades so far (for connection ids)
+	unsigned refusing = 0;                    ///< connections beyond engine.max_connections (answered 503)
+	std::uint64_t counters[CounterCount] = {};
+	std::uint64_t closesSent[CloseBuckets] = {};
+	std::uint64_t closesReceived[CloseBuckets] = {};
+	std::uint64_t refusals[RefusalBuckets] = {};
+	std::array<std::atomic<std::uint64_t>, PublishedCount> published{};
+};
+
+} // namespace host
+} // namespace parley
+
+#endif

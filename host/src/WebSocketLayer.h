@@ -1,0 +1,136 @@
+//
+// WebSocketLayer.h — the WebSocket connection of one event loop: reading through the transport,
+// the RFC 6455 codec, the close handshake, output and backpressure, per-connection timers.
+// Messages go up to a MessageHandler (the dispatch); it knows nothing of plugins.
+//
+#ifndef PARLEY_HOST_WEBSOCKETLAYER_INCLUDED
+#define PARLEY_HOST_WEBSOCKETLAYER_INCLUDED
+
+#include "Connection.h"
+#include "LoopState.h"
+#include "parley/Responder.h"
+#include <cstdint>
+#include <string_view>
+
+namespace parley {
+namespace host {
+
+/// What the layer above does with a WebSocket connection's messages (implemented by Dispatch).
+class MessageHandler
+{
+public:
+	virtual ~MessageHandler() = default;
+	/// `c` became a WebSocket on c.route. Returns false if the route cannot serve it now (its
+	/// plugin was removed): the connection is then closed with 1001.
+	virtual bool onOpen(Connection& c) = 0;
+	/// A whole data message of `c`; replies go to `out`. Returns false if the connection is
+	/// closing now (a close reply, or a responder failed).
+	virtual bool onMessage(Connection& c, const Message& message, OutputBuffer& out) = 0;
+	/// `c` (an opened WebSocket) is closed; no call about it follows.
+	virtual void onClosed(Connection& c) = 0;
+};
+
+/// Reading: until the socket is drained (or a fairness budget is used), decoding every frame of
+/// a read before reading again (after a large read it first reads once more into the rest of the
+/// buffer, and handles both together). Writing: all replies of one read with one send — two
+/// when a run of small messages brings more than engine.send_chunk of replies: the first chunk
+/// leaves as soon as it is made, so that a pipelining peer works on those replies while the loop
+/// makes the rest.
+///
+/// Time limits: engine.idle_timeout_ms closes with 1001 a connection from which nothing was read
+/// for that long (pongs count as traffic). engine.ping_interval_ms sends a ping every interval;
+/// a connection that has not answered the previous ping by the next one is closed with 1001
+/// ("no pong to the last ping"). After our close frame (or HTTP answer) the peer has
+/// CloseTimeoutMs to end TCP.
+///
+/// Backpressure: above engine.backpressure_high of unsent output the loop stops reading that
+/// connection until the output drains to engine.backpressure_low; if one read's replies push it
+/// above engine.backpressure_limit the connection is closed with 1008 (the replies already
+/// encoded are still sent first) and one warning is logged.
+class WebSocketLayer
+{
+public:
+	/// How long a closing connection may take to take our last output and end TCP (ms).
+	static constexpr unsigned CloseTimeoutMs = 5000;
+
+	explicit WebSocketLayer(LoopState& state)
+		: _s(state), _sendChunk(state.engine.sendChunk != 0 ? state.engine.sendChunk : ~std::size_t(0))
+	{
+	}
+
+	void setHandler(MessageHandler& handler) { _handler = &handler; }
+
+	/// Makes `c` a WebSocket on `route`: its 101 answer is already in c.out; `leftover` holds
+	/// `size` bytes that came after the request head (the decoder unmasks them in place);
+	/// `moreToRead` says the socket was not drained.
+	void open(Connection& c, std::uint16_t route, char* leftover, std::size_t size, bool moreToRead);
+
+	/// Sends what c.out holds (an HTTP answer), then ends the connection gracefully.
+	void endAfterOutput(Connection& c);
+
+	/// Events of an upgraded (or closing) connection.
+	void onEvents(Connection& c, std::uint32_t events);
+
+	/// Reads and answers what the socket holds (Open, not paused).
+	void readSocket(Connection& c);
+
+	/// Writes c.out as far as the socket takes it.
+	void flush(Connection& c);
+
+	/// Reads again if backpressure paused the connection and its output drained.
+	void resumeIfDrained(Connection& c);
+
+	/// Queues a close frame and makes the connection Closing.
+	void queueClose(Connection& c, OutputBuffer& out, std::uint16_t code, std::string_view reason);
+
+	/// The timers of one connection (idle, ping, close deadline), every EventLoop::TickMs.
+	void tick(Connection& c);
+
+	/// Reads the connections whose read budget ran out in an earlier turn.
+	void readAgain();
+
+	/// True if connections wait to be read again.
+	bool hasReadsPending() const noexcept { return !_s.again.empty(); }
+
+	/// Host stopping: a WebSocket gets 1001 (one write), every connection is closed.
+	void closeForStop(Connection& c);
+
+	/// Closes the socket now; the object is deleted at the end of the turn (reap()).
+	void destroy(Connection& c);
+
+	/// Deletes the connections destroyed this turn.
+	void reap();
+
+private:
+	/// Decodes and answers the first `size` bytes of the read buffer and sends the replies.
+	void handleRead(Connection& c, std::size_t size);
+	/// Decodes and answers the frames of one read; replies go to *out (the shared buffer or
+	/// c.out); the first engine.send_chunk bytes of the shared one are sent early (after a short
+	/// early send the rest of the read's replies go to c.out).
+	void process(Connection& c, char* data, std::size_t size, OutputBuffer* out);
+	/// Sends the shared buffer now; returns where further output goes (&shared, or c.out after
+	/// a short send), or nullptr if the connection failed.
+	OutputBuffer* sendEarly(Connection& c);
+	/// Sends the shared output buffer; what the socket does not take is copied to c.out. False
+	/// if the connection failed (destroyed).
+	bool sendBatch(Connection& c);
+	void sendShared(Connection& c);
+	/// Sends as much of data as the socket takes; returns the bytes sent, or SendFailed after a
+	/// socket error (the connection is destroyed then).
+	std::size_t sendSome(Connection& c, const char* data, std::size_t size);
+	static constexpr std::size_t SendFailed = ~std::size_t(0);
+	void afterWrite(Connection& c);
+	void finishClose(Connection& c);
+	void drain(Connection& c);
+	/// Queues c to be read again after the other connections (its read budget is used up).
+	void readAgainLater(Connection& c);
+
+	LoopState& _s;
+	const std::size_t _sendChunk;         // engine.send_chunk (its 0, "never early", as the largest size)
+	MessageHandler* _handler = nullptr;
+};
+
+} // namespace host
+} // namespace parley
+
+#endif
