@@ -19,8 +19,6 @@ namespace CloseCode = codec::CloseCode;
 constexpr std::size_t QueueHigh = 1024;
 constexpr std::size_t QueueLow = 256;
 
-constexpr std::uint8_t OpText = static_cast<std::uint8_t>(codec::Opcode::Text);
-constexpr std::uint8_t OpBinary = static_cast<std::uint8_t>(codec::Opcode::Binary);
 
 } // namespace
 
@@ -84,45 +82,18 @@ void Dispatch::onClosed(Connection& c)
 	_live.erase(c.id);
 }
 
-// The per-message path: the inline chain call is kept in this function.
-bool Dispatch::onMessage(Connection& c, const Message& message, OutputBuffer& out)
+bool Dispatch::queueForWorkers(Connection& c, const Message& message)
 {
-	if (__builtin_expect(c.jobInFlight || c.chain->blocking, 0))
+	if (c.jobInFlight)
 	{
-		if (c.jobInFlight)
-		{
-			c.queue.emplace_back(message.kind, std::string(message.payload));
-			if (c.queue.size() >= QueueHigh) c.queuePaused = true;
-		}
-		else
-		{
-			submit(c, message.kind, std::string(message.payload));
-		}
-		return true;
+		c.queue.emplace_back(message.kind, std::string(message.payload));
+		if (c.queue.size() >= QueueHigh) c.queuePaused = true;
 	}
-	return runInline(c, message, out);
-}
-
-__attribute__((always_inline)) inline bool Dispatch::runInline(Connection& c, const Message& message, OutputBuffer& out)
-{
-	const Reply* reply;
-	try
+	else
 	{
-		reply = &c.chain->pipeline->run(message);
+		submit(c, message.kind, std::string(message.payload));
 	}
-	catch (...)
-	{
-		return pipelineFailed(c, out);
-	}
-	if (reply->action == Reply::Action::Send)
-	{
-		// The common case, kept inline: one frame, straight into the output.
-		out.appendFrame(reply->kind == PayloadKind::Text ? OpText : OpBinary,
-			reply->quotesMessage ? message.payload : std::string_view(), reply->payload);
-		++_s.counters[MessagesOut];
-		return true;
-	}
-	return applyReply(c, *reply, message.payload, out);
+	return true;
 }
 
 void Dispatch::rebuild()
@@ -342,7 +313,7 @@ void Dispatch::pump(Connection& c)
 		else
 		{
 			const Message message{item.first, item.second, c.id};
-			if (!runInline(c, message, c.out)) c.queue.clear();
+			if (!onMessage(c, message, c.out)) c.queue.clear();
 		}
 	}
 	if (c.queuePaused && c.queue.size() < QueueLow)

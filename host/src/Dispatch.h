@@ -10,6 +10,7 @@
 #include "LoopState.h"
 #include "WebSocketLayer.h"
 #include "WorkerPool.h"
+#include "parley/codec/Opcode.h"
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,16 +32,44 @@ class HostContext;
 /// Blocking chains run on the WorkerPool: a connection has at most one job in flight and a FIFO
 /// of the messages that came after it, so replies leave in message order; a close from the peer
 /// is answered once every earlier message was.
-class Dispatch final : public MessageHandler
+class Dispatch
 {
 public:
 	/// Creates the loop's chains, one per route of the context's configuration. Throws
 	/// ConfigError if a responder cannot be created or refuses its settings.
 	Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& context, WorkerPool& workers);
 
-	bool onOpen(Connection& c) override;
-	bool onMessage(Connection& c, const Message& message, OutputBuffer& out) override;
-	void onClosed(Connection& c) override;
+	/// `c` became a WebSocket on c.route. Returns false if the route cannot serve it now (its
+	/// plugin was removed): the connection is then closed with 1001.
+	bool onOpen(Connection& c);
+
+	/// A whole data message of `c`; replies go to `out`. Returns false if the connection is
+	/// closing now (a close reply, or a responder failed). The per-message path: inline.
+	bool onMessage(Connection& c, const Message& message, OutputBuffer& out)
+	{
+		if (__builtin_expect(c.jobInFlight || c.chain->blocking, 0)) return queueForWorkers(c, message);
+		const Reply* reply;
+		try
+		{
+			reply = &c.chain->pipeline->run(message);
+		}
+		catch (...)
+		{
+			return pipelineFailed(c, out);
+		}
+		if (reply->action == Reply::Action::Send)
+		{
+			// The common case, kept inline: one frame, straight into the output.
+			out.appendFrame(reply->kind == PayloadKind::Text ? OpText : OpBinary,
+				reply->quotesMessage ? message.payload : std::string_view(), reply->payload);
+			++_s.counters[MessagesOut];
+			return true;
+		}
+		return applyReply(c, *reply, message.payload, out);
+	}
+
+	/// `c` (an opened WebSocket) is closed; no call about it follows.
+	void onClosed(Connection& c);
 
 	/// Rebuilds the chains if the registry or the configuration changed (loop thread).
 	void checkGenerations();
@@ -74,17 +103,20 @@ private:
 		std::string error;
 	};
 
+	static constexpr std::uint8_t OpText = static_cast<std::uint8_t>(codec::Opcode::Text);
+	static constexpr std::uint8_t OpBinary = static_cast<std::uint8_t>(codec::Opcode::Binary);
+
 	void rebuild();
+	/// A message of a blocking chain, or one that arrived while a job is in flight: to the
+	/// workers now or queued behind the job. Returns true.
+	bool queueForWorkers(Connection& c, const Message& message);
 	void complete(Result result);
 	void touch(Connection& c);
 	void applyPush(Push& push);
 	void applyResult(Result& result);
 	void submit(Connection& c, PayloadKind kind, std::string payload);
 	void pump(Connection& c);
-	/// Runs the connection's (loop-side) pipeline on a message and queues its reply; false if
-	/// the connection is closing now (a close reply, or the responder threw).
-	bool runInline(Connection& c, const Message& message, OutputBuffer& out);
-	/// Called in a catch block of runInline: logs, closes with 1011; returns false.
+	/// Called in a catch block of onMessage: logs, closes with 1011; returns false.
 	bool pipelineFailed(Connection& c, OutputBuffer& out);
 	/// `message`: the bytes a reply with quotesMessage begins with.
 	bool applyReply(Connection& c, const Reply& reply, std::string_view message, OutputBuffer& out);

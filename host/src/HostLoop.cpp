@@ -14,7 +14,7 @@ HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostC
 	_dispatch(_s, _ws, context, workers),
 	_upgrader(_s, _ws, context, tls)
 {
-	_ws.setHandler(_dispatch);
+	_ws.setDispatch(_dispatch);
 }
 
 HostLoop::~HostLoop()

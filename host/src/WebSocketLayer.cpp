@@ -2,6 +2,7 @@
 // WebSocketLayer.cpp
 //
 #include "WebSocketLayer.h"
+#include "Dispatch.h"
 #include "parley/codec/FrameEncoder.h"
 #include "parley/codec/Opcode.h"
 #include <sys/epoll.h>
@@ -42,7 +43,7 @@ void WebSocketLayer::open(Connection& c, std::uint16_t route, char* leftover, st
 	c.deadline = 0;
 	++_s.counters[ConnectionsTotal];
 	_s.counts.websockets.fetch_add(1, std::memory_order_relaxed);
-	if (!_handler->onOpen(c))
+	if (!_dispatch->onOpen(c))
 	{
 		// The route's plugin was removed (or a reload is racing this connection).
 		queueClose(c, c.out, CloseCode::GoingAway, "route unavailable: plugin removed");
@@ -197,7 +198,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 				c.bigMessage = true;
 			const Message message{ev.type == FrameDecoder::EventType::Text ? PayloadKind::Text : PayloadKind::Binary,
 				ev.payload, c.id};
-			if (!_handler->onMessage(c, message, *out)) return;
+			if (!_dispatch->onMessage(c, message, *out)) return;
 			lastEnd = pos;
 			// Early sends are for runs of small messages, where the peer can parse the first
 			// replies while the loop makes the rest; a reply of send_chunk or more is worth a
@@ -431,7 +432,7 @@ void WebSocketLayer::destroy(Connection& c)
 	c.dead = true;
 	if (c.upgraded())
 	{
-		_handler->onClosed(c);
+		_dispatch->onClosed(c);
 		_s.counts.websockets.fetch_sub(1, std::memory_order_relaxed);
 	}
 	if (c.counted)

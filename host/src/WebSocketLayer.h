@@ -1,7 +1,7 @@
 //
 // WebSocketLayer.h — the WebSocket connection of one event loop: reading through the transport,
 // the RFC 6455 codec, the close handshake, output and backpressure, per-connection timers.
-// Messages go up to a MessageHandler (the dispatch); it knows nothing of plugins.
+// Messages go up to the Dispatch (whose per-message call is inline); it knows nothing of plugins.
 //
 #ifndef PARLEY_HOST_WEBSOCKETLAYER_INCLUDED
 #define PARLEY_HOST_WEBSOCKETLAYER_INCLUDED
@@ -15,20 +15,7 @@
 namespace parley {
 namespace host {
 
-/// What the layer above does with a WebSocket connection's messages (implemented by Dispatch).
-class MessageHandler
-{
-public:
-	virtual ~MessageHandler() = default;
-	/// `c` became a WebSocket on c.route. Returns false if the route cannot serve it now (its
-	/// plugin was removed): the connection is then closed with 1001.
-	virtual bool onOpen(Connection& c) = 0;
-	/// A whole data message of `c`; replies go to `out`. Returns false if the connection is
-	/// closing now (a close reply, or a responder failed).
-	virtual bool onMessage(Connection& c, const Message& message, OutputBuffer& out) = 0;
-	/// `c` (an opened WebSocket) is closed; no call about it follows.
-	virtual void onClosed(Connection& c) = 0;
-};
+class Dispatch;
 
 /// Reading: until the socket is drained (or a fairness budget is used), decoding every frame of
 /// a read before reading again (after a large read it first reads once more into the rest of the
@@ -58,7 +45,9 @@ public:
 	{
 	}
 
-	void setHandler(MessageHandler& handler) { _handler = &handler; }
+	/// The layer above: Dispatch::onOpen when a connection becomes a WebSocket, onMessage for
+	/// every data message, onClosed when it is gone.
+	void setDispatch(Dispatch& dispatch) { _dispatch = &dispatch; }
 
 	/// Makes `c` a WebSocket on `route`: its 101 answer is already in c.out; `leftover` holds
 	/// `size` bytes that came after the request head (the decoder unmasks them in place);
@@ -127,7 +116,7 @@ private:
 
 	LoopState& _s;
 	const std::size_t _sendChunk;         // engine.send_chunk (its 0, "never early", as the largest size)
-	MessageHandler* _handler = nullptr;
+	Dispatch* _dispatch = nullptr;
 };
 
 } // namespace host
