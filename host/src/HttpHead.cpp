@@ -130,13 +130,12 @@ int HttpHead::parse(std::string_view head, Poco::Net::HTTPRequest& request, std:
 
 std::string HttpHead::answer(int status, const std::string& body, const Headers& headers, bool forHead)
 {
-	Poco::Net::HTTPResponse response(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+	Poco::Net::HTTPResponse response(Poco::Net::HTTPMessage::HTTP_1_1, static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
 	for (const auto& header : headers) response.add(header.first, header.second);
 	response.setContentType("text/plain; charset=utf-8");
 	response.setContentLength(static_cast<std::streamsize>(body.size()));
-	response.setKeepAlive(false);
 	// RFC 9110 §7.8: a server that sends Upgrade also names it in Connection.
-	if (response.has("Upgrade")) response.set("Connection", "Upgrade, close");
+	response.set("Connection", response.has("Upgrade") ? "Upgrade, close" : "close");
 	std::ostringstream out;
 	response.write(out);
 	if (!forHead) out << body;

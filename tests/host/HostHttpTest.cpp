@@ -1,5 +1,6 @@
 //
-// HostHttpTest.cpp — the HTTP side of the host: refusals, /health, /metrics, limits, instances.
+// HostHttpTest.cpp — the HTTP side of the host: refusals on the public port (answered by the
+// event loops), the operator endpoints on the admin port, limits, instances.
 //
 #include "HostTestSupport.h"
 #include <Poco/Net/ServerSocket.h>
@@ -20,6 +21,15 @@ class HostHttpTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testVersion12Is426);
 	CPPUNIT_TEST(testPostOnRoute405);
 	CPPUNIT_TEST(testHttp10Upgrade400);
+	CPPUNIT_TEST(testMissingOrDoubleHost400);
+	CPPUNIT_TEST(testTwoKeysOrVersions400);
+	CPPUNIT_TEST(testUpgradeWithBody400);
+	CPPUNIT_TEST(testMalformedHeads400);
+	CPPUNIT_TEST(testHeadOverLimit431);
+	CPPUNIT_TEST(testHeadInPiecesAndBareLineFeeds);
+	CPPUNIT_TEST(testRefusalEndsTheConnection);
+	CPPUNIT_TEST(testHeadRequestGetsNoBody);
+	CPPUNIT_TEST(testOperatorEndpointsOnlyOnAdminPort);
 	CPPUNIT_TEST(testHealth);
 	CPPUNIT_TEST(testMetrics);
 	CPPUNIT_TEST(testMaxConnections503);
@@ -39,6 +49,10 @@ public:
 		CPPUNIT_ASSERT_EQUAL(404, httpGet(_host->port(), "/nothing-here").status);
 		CPPUNIT_ASSERT_EQUAL(404, httpRequest(_host->port(), upgradeRequest("/wss")).status);
 		CPPUNIT_ASSERT_EQUAL(404, httpGet(_host->port(), "/").status);
+		CPPUNIT_ASSERT_EQUAL(404, httpGet(_host->port(), "/ws/").status);
+		CPPUNIT_ASSERT_EQUAL(404, httpRequest(_host->port(), "POST /nothing HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").status);
+		// An absolute-form target names its path.
+		CPPUNIT_ASSERT_EQUAL(426, httpRequest(_host->port(), "GET http://127.0.0.1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status);
 	}
 
 	void testPlainGetOnRoute426()
@@ -63,7 +77,9 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(a.head, a.hasHeader("Sec-WebSocket-Version: 13"));
 			CPPUNIT_ASSERT(!a.body.empty());
 		}
-		CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), _host->server().metrics().handshakesRefused);
+		// (The loop publishes its counters at the end of a turn: the answer may come first.)
+		CPPUNIT_ASSERT(eventually([this] { return _host->server().metrics().handshakesRefused == 4; }));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), _host->server().metrics().refusedByStatus[400]);
 	}
 
 	void testVersion12Is426()
@@ -90,6 +106,166 @@ public:
 			"GET /ws HTTP/1.0\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
 		CPPUNIT_ASSERT_EQUAL(400, a.status);
+	}
+
+	void testMissingOrDoubleHost400()
+	{
+		const std::string upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			"Sec-WebSocket-Version: 13\r\n";
+		HttpAnswer a = httpRequest(_host->port(), "GET /ws HTTP/1.1\r\n" + upgrade + "\r\n");
+		CPPUNIT_ASSERT_EQUAL(400, a.status);
+		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("Host") != std::string::npos);
+		a = httpRequest(_host->port(), "GET /ws HTTP/1.1\r\nHost: a\r\nHost: b\r\n" + upgrade + "\r\n");
+		CPPUNIT_ASSERT_EQUAL(400, a.status);
+		// Not on a route either: a request without Host is refused before routing.
+		CPPUNIT_ASSERT_EQUAL(400, httpRequest(_host->port(), "GET /nothing HTTP/1.1\r\n\r\n").status);
+	}
+
+	void testTwoKeysOrVersions400()
+	{
+		const std::string start = "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+		const std::string key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+		const std::string otherKey = "Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n";
+		const std::string version = "Sec-WebSocket-Version: 13\r\n";
+		for (const std::string& request : {start + key + otherKey + version + "\r\n", start + key + key + version + "\r\n",
+				 start + key + version + version + "\r\n", start + key + version + "Sec-WebSocket-Version: 8\r\n\r\n"})
+		{
+			RawSocket socket(_host->port());
+			socket.send(request);
+			const std::string head = socket.readHead();
+			CPPUNIT_ASSERT_MESSAGE(request + head, head.compare(0, 12, "HTTP/1.1 400") == 0);
+			CPPUNIT_ASSERT_MESSAGE(head, head.find("\r\nConnection: close\r\n") != std::string::npos);
+		}
+	}
+
+	void testUpgradeWithBody400()
+	{
+		// A body after an upgrade request would otherwise be read as frames.
+		const std::string start = std::string(upgradeRequest("/echo")).substr(0, upgradeRequest("/echo").size() - 2);
+		for (const std::string& request : {start + "Content-Length: 5\r\n\r\nhello", start + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+				 start + "Content-Length: 0\r\nContent-Length: 5\r\n\r\nhello", start + "Content-Length: x\r\n\r\n"})
+		{
+			RawSocket socket(_host->port());
+			socket.send(request);
+			const std::string head = socket.readHead();
+			CPPUNIT_ASSERT_MESSAGE(request + "\n" + head, head.compare(0, 12, "HTTP/1.1 400") == 0);
+			const std::size_t length = std::stoul(head.substr(head.find("Content-Length: ") + 16));
+			CPPUNIT_ASSERT(socket.readExactly(length).find("no body") != std::string::npos);
+			CPPUNIT_ASSERT(socket.readEof());
+		}
+		// Content-Length: 0 is no body: that upgrade goes through.
+		RawSocket socket(_host->port());
+		socket.send(start + "Content-Length: 0\r\n\r\n");
+		CPPUNIT_ASSERT(socket.readHead().compare(0, 12, "HTTP/1.1 101") == 0);
+	}
+
+	void testMalformedHeads400()
+	{
+		const std::string upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			"Sec-WebSocket-Version: 13\r\n\r\n";
+		for (const std::string& request : {std::string("GARBAGE\r\n\r\n"), std::string("GET /ws\r\nHost: x\r\n\r\n"),
+				 "GET /ws HTTP/1.1 extra\r\nHost: x\r\n" + upgrade, "GET  /ws HTTP/1.1\r\nHost: x\r\n" + upgrade,
+				 "GET /ws HTTP/1.1\r\nHost: x\r\nno colon here\r\n" + upgrade, "GET /ws HTTP/1.1\r\nHost : x\r\n" + upgrade,
+				 "GET /ws HTTP/1.1\r\nHost: x\r\n folded: line\r\n" + upgrade, "GET /ws FTP/1.1\r\nHost: x\r\n" + upgrade,
+				 "GET /ws HTTP/1.1\r\nHost: x\rinjected\r\n" + upgrade, std::string("GET * HTTP/1.1\r\nHost: x\r\n\r\n"),
+				 std::string("\r\n\r\n")})
+		{
+			RawSocket socket(_host->port());
+			socket.send(request);
+			const std::string head = socket.readHead();
+			CPPUNIT_ASSERT_MESSAGE(request + "\n" + head, head.compare(0, 12, "HTTP/1.1 400") == 0);
+		}
+		CPPUNIT_ASSERT(eventually([this] { return _host->server().metrics().refusedByStatus[400] == 11; }));
+		// The host still serves.
+		WsClient c(_host->port(), "/echo");
+		c.sendText("after garbage");
+		CPPUNIT_ASSERT_EQUAL(std::string("after garbage"), c.readFrame().payload);
+	}
+
+	void testHeadOverLimit431()
+	{
+		// A long header field, a head that never ends, and more fields than Poco takes.
+		const std::string request = upgradeRequest("/echo");
+		const std::string longField = request.substr(0, request.size() - 2) + "X-Big: " + std::string(5000, 'a') + "\r\n\r\n";
+		std::string many = "GET /echo HTTP/1.1\r\nHost: x\r\n";
+		for (int i = 0; i < 200; ++i) many += "a" + std::to_string(i % 10) + ":\r\n";
+		_host = std::make_unique<TestHost>([](parley::HostConfig& config) { config.maxHeaderBytes = 4096; });
+		for (const std::string& head : {longField.substr(0, 5000), std::string(5000, 'G'), many + "\r\n"})
+		{
+			RawSocket socket(_host->port());
+			socket.send(head);
+			const std::string answer = socket.readHead();
+			CPPUNIT_ASSERT_MESSAGE(answer, answer.compare(0, 12, "HTTP/1.1 431") == 0);
+			CPPUNIT_ASSERT_MESSAGE(answer, answer.find("Connection: close") != std::string::npos);
+		}
+		// The limit is on the head, not on what follows it: a head just under the limit with
+		// frames after it is a WebSocket.
+		const std::string fits = request.substr(0, request.size() - 2) + "X-Pad: " +
+			std::string(4096 - request.size() - 9, 'p') + "\r\n\r\n";
+		CPPUNIT_ASSERT_EQUAL(std::size_t(4096), fits.size());
+		RawSocket socket(_host->port());
+		socket.send(fits + frame(OpText, std::string(8000, 'f')));
+		CPPUNIT_ASSERT(socket.readHead().compare(0, 12, "HTTP/1.1 101") == 0);
+		CPPUNIT_ASSERT_EQUAL(std::string(8000, 'f'), socket.readFrame().payload);
+		CPPUNIT_ASSERT(eventually([this] { return _host->server().metrics().refusedByStatus[431] == 3; }));
+	}
+
+	void testHeadInPiecesAndBareLineFeeds()
+	{
+		RawSocket socket(_host->port());
+		const std::string request = "GET /echo HTTP/1.1\nHost: x\nUpgrade: websocket\nConnection: Upgrade\n"
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\n\n";
+		for (std::size_t i = 0; i < request.size(); i += 7)
+		{
+			socket.send(request.substr(i, 7));
+			::usleep(2000);
+		}
+		const std::string head = socket.readHead();
+		CPPUNIT_ASSERT_MESSAGE(head, head.compare(0, 12, "HTTP/1.1 101") == 0);
+		socket.send(frame(OpText, "pieces"));
+		CPPUNIT_ASSERT_EQUAL(std::string("pieces"), socket.readFrame().payload);
+	}
+
+	void testRefusalEndsTheConnection()
+	{
+		// After a refused upgrade the client's optimistic frames are not read as frames, and
+		// the host ends the connection after its answer.
+		for (const std::string& request : {upgradeRequest("/nothing"), httpGetRequest("/ws"),
+				 std::string("POST /ws HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")})
+		{
+			RawSocket socket(_host->port());
+			socket.send(request + frame(OpText, "should not be answered"));
+			const std::string head = socket.readHead();
+			const std::size_t length = std::stoul(head.substr(head.find("Content-Length: ") + 16));
+			socket.readExactly(length);
+			CPPUNIT_ASSERT_MESSAGE(head, socket.readEof());
+		}
+	}
+
+	void testHeadRequestGetsNoBody()
+	{
+		RawSocket socket(_host->port());
+		socket.send("HEAD /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+		const std::string head = socket.readHead();
+		CPPUNIT_ASSERT_MESSAGE(head, head.compare(0, 12, "HTTP/1.1 404") == 0);
+		CPPUNIT_ASSERT_MESSAGE(head, head.find("Content-Length: ") != std::string::npos);
+		CPPUNIT_ASSERT(socket.readEof());
+	}
+
+	void testOperatorEndpointsOnlyOnAdminPort()
+	{
+		CPPUNIT_ASSERT(_host->adminPort() != _host->port());
+		for (const char* path : {"/health", "/metrics", "/plugins"})
+		{
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(path, 404, httpGet(_host->port(), path).status);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(path, 200, httpGet(_host->adminPort(), path).status);
+		}
+		CPPUNIT_ASSERT_EQUAL(404, httpGet(_host->adminPort(), "/ws").status);
+		const HttpAnswer post = httpRequest(_host->adminPort(), "POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+		CPPUNIT_ASSERT_EQUAL(405, post.status);
+		CPPUNIT_ASSERT_MESSAGE(post.head, post.hasHeader("Allow: GET"));
+		// The admin port speaks plain HTTP, not WebSocket.
+		CPPUNIT_ASSERT_EQUAL(404, httpRequest(_host->adminPort(), upgradeRequest("/ws")).status);
 	}
 
 	void testHealth()
@@ -153,7 +329,10 @@ public:
 		WsClient b(_host->port(), "/echo");
 		const HttpAnswer refused = httpRequest(_host->port(), upgradeRequest("/echo"));
 		CPPUNIT_ASSERT_EQUAL(503, refused.status);
-		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _host->server().metrics().connectionsRefused);
+		CPPUNIT_ASSERT(eventually([this] {
+			const parley::host::Metrics m = _host->server().metrics();
+			return m.connectionsRefused == 1 && m.refusedByStatus.count(503) && m.refusedByStatus.at(503) == 1;
+		}));
 		// A slot comes back when a connection ends.
 		a->send(closeFrame(1000));
 		a->readClose();

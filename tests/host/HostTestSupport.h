@@ -356,6 +356,12 @@ inline std::string upgradeRequest(const std::string& path, const std::string& ex
 		"Sec-WebSocket-Key: " + std::string(testKey()) + "\r\nSec-WebSocket-Version: 13\r\n" + extraHeaders + "\r\n";
 }
 
+/// A plain GET for `path` (no upgrade).
+inline std::string httpGetRequest(const std::string& path)
+{
+	return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+}
+
 /// A WebSocket client over a RawSocket: connects and upgrades (checking 101 and the accept value).
 class WsClient : public RawSocket
 {
