@@ -9,6 +9,11 @@ packages=(
   xvfb xauth
   libssl-dev openssl
 )
+# Node's ws client in the TLS tests: Debian's nodejs and npm, unless a node is already there
+# (a NodeSource nodejs brings its own npm and conflicts with Debian's npm package).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 if [ "${PARLEY_SETUP_EXTRA:-}" != "" ]; then
   # e.g. PARLEY_SETUP_EXTRA="clang libclang-rt-14-dev" for the fuzz target
   read -r -a extra <<<"$PARLEY_SETUP_EXTRA"

@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509err.h>
 
 namespace parley {
 namespace host {
@@ -81,8 +82,14 @@ TlsContext::TlsContext(const TlsConfig& config)
 		throw ConfigError(certificateKey + ": cannot load a PEM certificate from '" + config.certificateFile + "' (" +
 			opensslError() + ")");
 	if (SSL_CTX_use_PrivateKey_file(context, keyFile.c_str(), SSL_FILETYPE_PEM) != 1)
+	{
+		const unsigned long code = ERR_peek_error();
+		if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH)
+			throw ConfigError(privateKey + ": the key in '" + keyFile + "' does not match the certificate in '" +
+				config.certificateFile + "' (" + opensslError() + ")");
 		throw ConfigError((config.privateKeyFile.empty() ? certificateKey : privateKey) + ": cannot load a PEM private key from '" +
 			keyFile + "' (" + opensslError() + ")");
+	}
 	if (SSL_CTX_check_private_key(context) != 1)
 		throw ConfigError(privateKey + ": the key in '" + keyFile + "' does not match the certificate in '" +
 			config.certificateFile + "' (" + opensslError() + ")");

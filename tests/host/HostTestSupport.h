@@ -23,6 +23,9 @@
 #include <mutex>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <random>
 #include <stdexcept>
@@ -188,7 +191,8 @@ struct Frame
 };
 
 /// A blocking TCP connection to the host with a receive timeout (a broken host fails the test
-/// instead of hanging it).
+/// instead of hanging it); startTls() makes it a TLS client (OpenSSL, the peer verified against a
+/// CA file and 127.0.0.1), after which send() and the reads go through TLS.
 class RawSocket
 {
 public:
@@ -213,8 +217,34 @@ public:
 
 	~RawSocket()
 	{
+		if (_ssl) SSL_free(_ssl);
+		if (_context) SSL_CTX_free(_context);
 		if (_fd >= 0) ::close(_fd);
 	}
+
+	/// Runs a TLS handshake (blocking) that trusts `caFile` and checks the certificate names
+	/// 127.0.0.1. Throws std::runtime_error with OpenSSL's reason if it fails.
+	void startTls(const std::string& caFile)
+	{
+		_context = SSL_CTX_new(TLS_client_method());
+		if (!_context || SSL_CTX_load_verify_locations(_context, caFile.c_str(), nullptr) != 1)
+			throw std::runtime_error("cannot load the test CA " + caFile);
+		SSL_CTX_set_verify(_context, SSL_VERIFY_PEER, nullptr);
+		SSL_CTX_set_options(_context, SSL_OP_IGNORE_UNEXPECTED_EOF);
+		_ssl = SSL_new(_context);
+		SSL_set_fd(_ssl, _fd);
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(_ssl), "127.0.0.1");
+		if (SSL_connect(_ssl) != 1)
+		{
+			const unsigned long code = ERR_get_error();
+			ERR_clear_error();
+			const char* reason = code ? ERR_reason_error_string(code) : nullptr;
+			throw std::runtime_error(std::string("TLS handshake failed: ") + (reason ? reason : "connection closed"));
+		}
+	}
+
+	/// The negotiated TLS version ("TLSv1.3"), or "" for a plain connection.
+	std::string tlsVersion() const { return _ssl ? SSL_get_version(_ssl) : ""; }
 
 	RawSocket(const RawSocket&) = delete;
 	RawSocket& operator=(const RawSocket&) = delete;
@@ -227,9 +257,19 @@ public:
 		::setsockopt(_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 
-	/// Writes all of `data` (one send call where the kernel allows).
+	/// Writes all of `data` (one send call where the kernel allows; over TLS one record per
+	/// 16 KiB).
 	void send(std::string_view data)
 	{
+		if (_ssl)
+		{
+			if (!data.empty() && SSL_write(_ssl, data.data(), static_cast<int>(data.size())) != static_cast<int>(data.size()))
+			{
+				ERR_clear_error();
+				throw std::runtime_error("SSL_write failed");
+			}
+			return;
+		}
 		std::size_t sent = 0;
 		while (sent < data.size())
 		{
@@ -306,6 +346,22 @@ public:
 	{
 		if (_pos < _buffer.size()) return false;
 		char c;
+		if (_ssl)
+		{
+			const int n = SSL_read(_ssl, &c, 1);
+			if (n > 0)
+			{
+				_buffer.assign(1, c);
+				_pos = 0;
+				return false;
+			}
+			const int error = SSL_get_error(_ssl, n);
+			const int savedErrno = errno;
+			ERR_clear_error();
+			if (error == SSL_ERROR_SYSCALL && (savedErrno == EAGAIN || savedErrno == EWOULDBLOCK))
+				throw std::runtime_error("no EOF: read timed out");
+			return true;
+		}
 		for (;;)
 		{
 			const ssize_t n = ::recv(_fd, &c, 1, 0);
@@ -327,6 +383,22 @@ private:
 	{
 		if (_pos < _buffer.size()) return true;
 		char buf[65536];
+		if (_ssl)
+		{
+			const int n = SSL_read(_ssl, buf, sizeof(buf));
+			if (n > 0)
+			{
+				_buffer.assign(buf, static_cast<std::size_t>(n));
+				_pos = 0;
+				return true;
+			}
+			const int error = SSL_get_error(_ssl, n);
+			const int savedErrno = errno;
+			ERR_clear_error();
+			if (error == SSL_ERROR_SYSCALL && (savedErrno == EAGAIN || savedErrno == EWOULDBLOCK))
+				throw std::runtime_error("read timed out");
+			return false;
+		}
 		for (;;)
 		{
 			const ssize_t n = ::recv(_fd, buf, sizeof(buf), 0);
@@ -343,6 +415,8 @@ private:
 	}
 
 	int _fd = -1;
+	SSL_CTX* _context = nullptr;
+	SSL* _ssl = nullptr;
 	std::string _buffer;
 	std::size_t _pos = 0;
 };
@@ -366,9 +440,12 @@ inline std::string httpGetRequest(const std::string& path)
 class WsClient : public RawSocket
 {
 public:
-	explicit WsClient(std::uint16_t port, const std::string& path = "/echo", int receiveBufferSize = 0)
+	/// `tlsCa` not empty: TLS first, trusting that CA.
+	explicit WsClient(std::uint16_t port, const std::string& path = "/echo", int receiveBufferSize = 0,
+		const std::string& tlsCa = std::string())
 		: RawSocket(port, receiveBufferSize)
 	{
+		if (!tlsCa.empty()) startTls(tlsCa);
 		send(upgradeRequest(path));
 		const std::string head = readHead();
 		if (head.compare(0, 12, "HTTP/1.1 101") != 0) throw std::runtime_error("upgrade refused: " + head);
@@ -401,10 +478,12 @@ struct HttpAnswer
 	bool hasHeader(const std::string& line) const { return head.find("\r\n" + line + "\r\n") != std::string::npos; }
 };
 
-/// Sends a raw HTTP request and reads the answer (Content-Length bodies).
-inline HttpAnswer httpRequest(std::uint16_t port, const std::string& request)
+/// Sends a raw HTTP request and reads the answer (Content-Length bodies); over TLS if `tlsCa`
+/// is given.
+inline HttpAnswer httpRequest(std::uint16_t port, const std::string& request, const std::string& tlsCa = std::string())
 {
 	RawSocket socket(port);
+	if (!tlsCa.empty()) socket.startTls(tlsCa);
 	socket.send(request);
 	HttpAnswer answer;
 	answer.head = socket.readHead();
