@@ -174,7 +174,7 @@ bool HostServer::reload(const HostConfig& config, std::string* why)
 	const TlsConfig& runningTls = running->tls;
 	const bool sameTls = tls.enabled == runningTls.enabled && tls.certificateFile == runningTls.certificateFile &&
 		tls.privateKeyFile == runningTls.privateKeyFile && tls.cipherList == runningTls.cipherList &&
-		tls.requireTLSv1_2 == runningTls.requireTLSv1_2;
+		tls.requireTLSv1_2 == runningTls.requireTLSv1_2 && tls.sessionTickets == runningTls.sessionTickets;
 	if (config.address != running->address || config.port != running->port || config.maxHeaderBytes != running->maxHeaderBytes ||
 		!sameTls || config.adminAddress != running->adminAddress || config.adminPort != running->adminPort ||
 		config.adminThreads != running->adminThreads || config.pluginDir != running->pluginDir || config.pluginWatch != running->pluginWatch ||

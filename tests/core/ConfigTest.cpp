@@ -150,13 +150,14 @@ public:
 	{
 		HostConfig c = parse("route./a = echo\nserver.tls = true\nopenSSL.server.certificateFile = /x/cert.pem\n"
 			"openSSL.server.privateKeyFile = /x/key.pem\nopenSSL.server.cipherList = HIGH\n"
-			"openSSL.server.requireTLSv1_2 = false\nadmin.address = 0.0.0.0\nadmin.port = 0\nadmin.threads = 3\n"
+			"openSSL.server.requireTLSv1_2 = false\nopenSSL.server.sessionTickets = true\nadmin.address = 0.0.0.0\nadmin.port = 0\nadmin.threads = 3\n"
 			"server.max_header_bytes = 16384\nengine.handshake_timeout_ms = 2000\n");
 		CPPUNIT_ASSERT(c.tls.enabled);
 		CPPUNIT_ASSERT_EQUAL(std::string("/x/cert.pem"), c.tls.certificateFile);
 		CPPUNIT_ASSERT_EQUAL(std::string("/x/key.pem"), c.tls.privateKeyFile);
 		CPPUNIT_ASSERT_EQUAL(std::string("HIGH"), c.tls.cipherList);
 		CPPUNIT_ASSERT(!c.tls.requireTLSv1_2);
+		CPPUNIT_ASSERT(c.tls.sessionTickets);
 		CPPUNIT_ASSERT_EQUAL(std::string("0.0.0.0"), c.adminAddress);
 		CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), c.adminPort);
 		CPPUNIT_ASSERT_EQUAL(3u, c.adminThreads);

@@ -49,6 +49,7 @@ class HostTlsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testSilentClientCutAtTheDeadline);
 	CPPUNIT_TEST(testPlainHttpToTheTlsPort);
 	CPPUNIT_TEST(testTls12AndOlderVersions);
+	CPPUNIT_TEST(testSessionTicketsOnlyWhenAsked);
 	CPPUNIT_TEST(testBadCertificateOrKeyAtStartup);
 	CPPUNIT_TEST(testPythonClients);
 	CPPUNIT_TEST(testNodeWs);
@@ -218,6 +219,42 @@ public:
 			}
 			SSL_free(ssl);
 			SSL_CTX_free(context);
+		}
+	}
+
+	void testSessionTicketsOnlyWhenAsked()
+	{
+		// A second connection offers the first one's session: resumed only with sessionTickets.
+		for (bool tickets : {false, true})
+		{
+			_host = std::make_unique<TestHost>([tickets](parley::HostConfig& config) {
+				useTls(config);
+				config.tls.sessionTickets = tickets;
+			});
+			SSL_CTX* context = SSL_CTX_new(TLS_client_method());
+			SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nullptr);
+			SSL_CTX_set_session_cache_mode(context, SSL_SESS_CACHE_CLIENT);
+			SSL_SESSION* session = nullptr;
+			bool reused = false;
+			for (int round = 0; round < 2; ++round)
+			{
+				RawSocket s(_host->port());
+				SSL* ssl = SSL_new(context);
+				SSL_set_fd(ssl, s.fd());
+				if (session) SSL_set_session(ssl, session);
+				CPPUNIT_ASSERT_EQUAL(1, SSL_connect(ssl));
+				const std::string request = upgradeRequest("/echo");
+				SSL_write(ssl, request.data(), static_cast<int>(request.size()));
+				char buffer[512];
+				CPPUNIT_ASSERT(SSL_read(ssl, buffer, sizeof(buffer)) > 0); // (TLS 1.3 tickets come after the handshake)
+				if (round == 1) reused = SSL_session_reused(ssl) == 1;
+				if (!session) session = SSL_get1_session(ssl);
+				SSL_shutdown(ssl); // (a session whose connection was not shut down is not resumed)
+				SSL_free(ssl);
+			}
+			SSL_SESSION_free(session);
+			SSL_CTX_free(context);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(tickets ? "tickets on" : "tickets off", tickets, reused);
 		}
 	}
 

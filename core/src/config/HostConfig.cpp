@@ -77,6 +77,7 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 	tls.cipherList = Poco::trim(config.getString("openSSL.server.cipherList", tls.cipherList));
 	if (tls.cipherList.empty()) throw ConfigError("openSSL.server.cipherList: must not be empty");
 	tls.requireTLSv1_2 = readBool(config, "openSSL.server.requireTLSv1_2", tls.requireTLSv1_2);
+	tls.sessionTickets = readBool(config, "openSSL.server.sessionTickets", tls.sessionTickets);
 	if (tls.enabled && tls.certificateFile.empty())
 		throw ConfigError("openSSL.server.certificateFile: server.tls = true needs a certificate (PEM file)");
 

@@ -50,6 +50,7 @@ struct TlsConfig
 	std::string privateKeyFile;                    ///< openSSL.server.privateKeyFile (PEM; "" = in certificateFile)
 	std::string cipherList = DefaultCipherList;    ///< openSSL.server.cipherList (TLS 1.2 and below)
 	bool requireTLSv1_2 = true;                    ///< openSSL.server.requireTLSv1_2: refuse TLS 1.0/1.1
+	bool sessionTickets = false;                   ///< openSSL.server.sessionTickets: issue tickets (resumption)
 };
 
 /// The whole host configuration.
