@@ -54,7 +54,10 @@ void WebSocketLayer::open(Connection& c, std::uint16_t route, char* leftover, st
 	// (which is already in c.out).
 	if (size != 0) process(c, leftover, size, &c.out);
 	flush(c);
-	if (!c.dead && moreToRead && c.state == Connection::State::Open && !c.readPaused) readSocket(c);
+	if (c.dead) return;
+	// An idle WebSocket holds no output buffer: give back the one the 101 was written from.
+	if (c.out.empty()) c.out.release();
+	if (moreToRead && c.state == Connection::State::Open && !c.readPaused) readSocket(c);
 }
 
 void WebSocketLayer::endAfterOutput(Connection& c)
