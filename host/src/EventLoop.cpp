@@ -215,9 +215,24 @@ void EventLoop::pauseAccepting(int error)
 	}
 }
 
+void EventLoop::holdAccepting(bool hold)
+{
+	if (hold == _acceptHeld) return;
+	_acceptHeld = hold;
+	if (hold)
+	{
+		if (_listening) unwatch(_listener);
+		_listening = false;
+	}
+	else
+	{
+		resumeAccepting();
+	}
+}
+
 void EventLoop::resumeAccepting()
 {
-	if (_listener < 0 || _listening || _stopping.load()) return;
+	if (_listener < 0 || _listening || _acceptHeld || _stopping.load()) return;
 	epoll_event ev{};
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	ev.data.ptr = &listenerTag;

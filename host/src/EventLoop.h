@@ -19,7 +19,8 @@ namespace host {
 /// host (EPOLLEXCLUSIVE, level-triggered): the loop that wakes accepts, up to AcceptBatch per
 /// turn, and owns what it accepted. When the process runs out of descriptors the loop stops
 /// accepting (clients wait in the kernel's listen backlog, no busy loop) until a connection of
-/// this loop ends or the next tick, and logs that once per LogIntervalMs with a count.
+/// this loop ends or the next tick, and logs that once per LogIntervalMs with a count. The
+/// handler may also hold accepting (to leave new connections to the other loops).
 class EventLoop
 {
 public:
@@ -89,6 +90,13 @@ public:
 		if (_acceptPaused) resumeAccepting();
 	}
 
+	/// Stops (true) or resumes (false) accepting on the handler's behalf; the other loops of the
+	/// host take the new connections meanwhile. Loop thread only.
+	void holdAccepting(bool hold);
+
+	/// True while holdAccepting(true) is in force.
+	bool acceptingHeld() const noexcept { return _acceptHeld; }
+
 	/// Returns the loop clock (milliseconds, steady), read once per turn.
 	std::uint64_t now() const noexcept { return _now; }
 
@@ -112,6 +120,7 @@ private:
 	int _listener = -1;
 	bool _listening = false;        // the listener is in this loop's epoll set
 	bool _acceptPaused = false;     // out of descriptors: not accepting until resumeAccepting()
+	bool _acceptHeld = false;       // the handler holds accepting (holdAccepting)
 	std::uint64_t _now = 0;
 	std::uint64_t _nextTick = 0;
 	std::uint64_t _lastExhaustedLog = 0;

@@ -8,6 +8,7 @@ namespace parley {
 namespace host {
 
 EventLoopPool::EventLoopPool(unsigned loops, HostContext& context, SSL_CTX* tls):
+	_counts(loops),
 	_workers(context.config()->pluginWorkers)
 {
 	for (unsigned i = 0; i < loops; ++i)
@@ -55,6 +56,7 @@ Metrics EventLoopPool::metrics() const
 	const std::size_t websockets = _counts.websockets.load(std::memory_order_relaxed);
 	const std::size_t sockets = _counts.sockets.load(std::memory_order_relaxed);
 	m.connections = websockets;
+	for (unsigned i = 0; i < _counts.loopCount; ++i) m.connectionsByLoop.push_back(_counts.perLoop[i].load(std::memory_order_relaxed));
 	m.handshakes = sockets > websockets ? sockets - websockets : 0;
 	return m;
 }

@@ -3,6 +3,7 @@
 //
 #include "HostLoop.h"
 #include "HostContext.h"
+#include <algorithm>
 
 namespace parley {
 namespace host {
@@ -15,6 +16,7 @@ HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostC
 	_upgrader(_s, _ws, context, tls)
 {
 	_ws.setDispatch(_dispatch);
+	counts.eventLoops[id] = &_loop;
 }
 
 HostLoop::~HostLoop()
@@ -35,8 +37,48 @@ void HostLoop::onReady(void* tag, std::uint32_t events)
 		_ws.onEvents(c, events);
 }
 
+void HostLoop::balance()
+{
+	HostCounts& counts = _s.counts;
+	const std::size_t mine = _s.connections.size();
+	counts.perLoop[_loop.id()].store(mine, std::memory_order_relaxed);
+	if (counts.loopCount < 2) return;
+	// Like nginx's accept_disabled: a loop well above the least loaded one leaves new
+	// connections to the others; it takes them again once back near it. At least one loop
+	// always accepts (`accepting` never drops below 1).
+	std::size_t least = mine;
+	unsigned leastLoop = _loop.id();
+	for (unsigned i = 0; i < counts.loopCount; ++i)
+	{
+		const std::size_t n = counts.perLoop[i].load(std::memory_order_relaxed);
+		if (n < least)
+		{
+			least = n;
+			leastLoop = i;
+		}
+	}
+	const std::size_t slack = std::max<std::size_t>(16, least / 8);
+	if (!_loop.acceptingHeld() && mine > least + slack)
+	{
+		unsigned accepting = counts.accepting.load();
+		while (accepting >= 2 && !counts.accepting.compare_exchange_weak(accepting, accepting - 1))
+		{
+		}
+		if (accepting >= 2)
+			_loop.holdAccepting(true);
+		else
+			counts.eventLoops[leastLoop]->wake(); // it holds: let it look again now
+	}
+	else if (_loop.acceptingHeld() && mine <= least + slack / 2)
+	{
+		_loop.holdAccepting(false);
+		counts.accepting.fetch_add(1);
+	}
+}
+
 void HostLoop::onTick()
 {
+	balance();
 	for (std::size_t i = 0; i < _s.connections.size(); ++i)
 	{
 		Connection& c = *_s.connections[i];
@@ -51,12 +93,21 @@ void HostLoop::onTick()
 void HostLoop::onTurnEnd()
 {
 	_ws.readAgain();
-	_ws.reap();
+	if (!_s.graveyard.empty())
+	{
+		_ws.reap();
+		balance();
+	}
 	_s.publish();
 }
 
 void HostLoop::onStop()
 {
+	if (_loop.acceptingHeld())
+	{
+		_loop.holdAccepting(false);
+		_s.counts.accepting.fetch_add(1);
+	}
 	_dispatch.closeInbox();
 	for (std::size_t i = 0; i < _s.connections.size(); ++i) _ws.closeForStop(*_s.connections[i]);
 	_ws.reap();

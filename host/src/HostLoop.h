@@ -65,13 +65,25 @@ public:
 
 private:
 	void onTurnStart() override { _dispatch.checkGenerations(); }
-	void onAccept(int fd) override { _upgrader.accept(fd); }
+	void onAccept(int fd) override
+	{
+		_upgrader.accept(fd);
+		balance();
+	}
 	void onReady(void* tag, std::uint32_t events) override;
-	void onWake() override { _dispatch.takeInbox(); }
+	void onWake() override
+	{
+		_dispatch.takeInbox();
+		if (_loop.acceptingHeld()) balance();
+	}
 	void onTick() override;
 	void onTurnEnd() override;
 	bool hasWork() const override { return _ws.hasReadsPending(); }
 	void onStop() override;
+	/// Publishes this loop's connection count, then holds accepting while the loop has clearly
+	/// more connections than the least loaded loop, so that a burst of long-lived connections
+	/// spreads over the loops (the least loaded loop always accepts).
+	void balance();
 
 	EventLoop _loop;
 	LoopState _s;

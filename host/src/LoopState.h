@@ -31,8 +31,18 @@ enum Counter : std::size_t
 /// Connection counts of the whole host (every loop adds to them).
 struct HostCounts
 {
+	explicit HostCounts(unsigned loops)
+		: perLoop(new std::atomic<std::size_t>[loops]()), accepting(loops), loopCount(loops), eventLoops(loops, nullptr)
+	{
+	}
+
 	std::atomic<std::size_t> sockets{0};      ///< connections holding one of engine.max_connections
 	std::atomic<std::size_t> websockets{0};   ///< upgraded connections open now
+	// Balancing the loops (HostLoop::balance):
+	std::unique_ptr<std::atomic<std::size_t>[]> perLoop; ///< connections of each loop
+	std::atomic<unsigned> accepting;          ///< loops not holding accepting (never below 1)
+	const unsigned loopCount;
+	std::vector<EventLoop*> eventLoops;       ///< to wake a loop that holds while another wants to
 };
 
 struct LoopState

@@ -45,6 +45,8 @@ std::string Metrics::toText() const
 			text += "{code=\"" + code + "\"} " + std::to_string(entry.second) + "\n";
 		}
 	};
+	for (std::size_t i = 0; i < connectionsByLoop.size(); ++i)
+		text += "loop_connections{loop=\"" + std::to_string(i) + "\"} " + std::to_string(connectionsByLoop[i]) + "\n";
 	codes("closes_sent", closesSent);
 	codes("closes_received", closesReceived);
 	for (const auto& entry : refusedByStatus)

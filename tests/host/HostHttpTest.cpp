@@ -33,6 +33,7 @@ class HostHttpTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testHealth);
 	CPPUNIT_TEST(testMetrics);
 	CPPUNIT_TEST(testMaxConnections503);
+	CPPUNIT_TEST(testConnectionsSpreadOverTheLoops);
 	CPPUNIT_TEST(testTwoInstancesInOneProcess);
 	CPPUNIT_TEST(testPortInUse);
 	CPPUNIT_TEST(testUnknownPluginInRoute);
@@ -347,6 +348,26 @@ public:
 		CPPUNIT_ASSERT(upgraded);
 		b.sendText("still here");
 		CPPUNIT_ASSERT_EQUAL(std::string("still here"), b.readFrame().payload);
+	}
+
+	void testConnectionsSpreadOverTheLoops()
+	{
+		// The loops accept from one listening socket; a loop clearly above the least loaded one
+		// leaves new connections to it. 600 connections opened one after another on 2 loops.
+		std::vector<std::unique_ptr<WsClient>> clients;
+		for (int i = 0; i < 600; ++i) clients.push_back(std::make_unique<WsClient>(_host->port(), "/echo"));
+		parley::host::Metrics m;
+		CPPUNIT_ASSERT(eventually([&] {
+			m = _host->server().metrics();
+			return m.connections == 600;
+		}));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), m.connectionsByLoop.size());
+		const std::string shown = std::to_string(m.connectionsByLoop[0]) + " / " + std::to_string(m.connectionsByLoop[1]);
+		CPPUNIT_ASSERT_MESSAGE(shown, m.connectionsByLoop[0] >= 240 && m.connectionsByLoop[1] >= 240);
+		CPPUNIT_ASSERT(httpGet(_host->adminPort(), "/metrics").body.find("loop_connections{loop=\"1\"}") != std::string::npos);
+		// Every one of them works.
+		for (auto& c : clients) c->sendText("spread");
+		for (auto& c : clients) CPPUNIT_ASSERT_EQUAL(std::string("spread"), c->readFrame().payload);
 	}
 
 	void testTwoInstancesInOneProcess()

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace parley {
 namespace host {
@@ -41,6 +42,8 @@ struct Metrics
 	std::map<std::uint16_t, std::uint64_t> closesSent;
 	/// Close frames received, keyed like closesSent.
 	std::map<std::uint16_t, std::uint64_t> closesReceived;
+	/// Connections (any state) of each event loop, as of its last accept or close.
+	std::vector<std::uint64_t> connectionsByLoop;
 	/// Refused requests by HTTP status (400, 404, 405, 426, 431, 503; 0 = any other).
 	std::map<int, std::uint64_t> refusedByStatus;
 
