@@ -26,6 +26,7 @@ class HostBinaryTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testPortInUse);
 	CPPUNIT_TEST(testMissingPluginFolder);
 	CPPUNIT_TEST(testBadPortOption);
+	CPPUNIT_TEST(testAdminPortInUseOrBad);
 	CPPUNIT_TEST(testServesAndStopsOnSignal);
 	CPPUNIT_TEST_SUITE_END();
 
@@ -89,6 +90,15 @@ public:
 		expectOneLineFailure({"--config=" + file, "--port=http"}, {"--port", "http"});
 	}
 
+	void testAdminPortInUseOrBad()
+	{
+		Poco::Net::ServerSocket taken(Poco::Net::SocketAddress("127.0.0.1", 0));
+		const std::string port = std::to_string(taken.address().port());
+		const std::string file = writeConfig("route./ws = echo\nserver.port = 0\n");
+		expectOneLineFailure({"--config=" + file, "--admin-port=" + port}, {"admin.port", port, "in use"});
+		expectOneLineFailure({"--config=" + file, "--admin-port=-1"}, {"--admin-port", "-1"});
+	}
+
 	void testServesAndStopsOnSignal()
 	{
 		const std::string file = writeConfig("route./ws = random-suffix\nroute./echo = echo\nserver.port = 0\nengine.threads = 1\n");
@@ -105,6 +115,12 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(host.output(), line.find("/echo -> echo") != std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE(host.output(), line.find("/ws -> random-suffix") != std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE(host.output(), line.find("1 loop") != std::string::npos);
+		// The operator endpoints are on the port the line names, not on the public one.
+		const std::string adminMarker = "operator endpoints on http://127.0.0.1:";
+		CPPUNIT_ASSERT_MESSAGE(line, line.find(adminMarker) != std::string::npos);
+		const auto adminPort = static_cast<std::uint16_t>(std::stoi(line.substr(line.find(adminMarker) + adminMarker.size())));
+		CPPUNIT_ASSERT_EQUAL(200, httpGet(adminPort, "/health").status);
+		CPPUNIT_ASSERT_EQUAL(404, httpGet(port, "/health").status);
 		WsClient client(port, "/ws");
 		client.sendText("hello binary");
 		CPPUNIT_ASSERT(isRandomSuffixReply(client.readFrame().payload, "hello binary"));
