@@ -243,11 +243,11 @@ public:
 	{
 		Recorder r;
 		Session session(r);
-		session.connect(to("wss://127.0.0.1/ws"));
+		session.connect(to("http://127.0.0.1/ws"));
 		CPPUNIT_ASSERT(r.waitState(SessionState::Closed));
 		std::lock_guard<std::mutex> lock(r.mutex);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), r.errors.size());
-		CPPUNIT_ASSERT(r.errors.front().find("bad URL 'wss://127.0.0.1/ws'") == 0);
+		CPPUNIT_ASSERT(r.errors.front().find("bad URL 'http://127.0.0.1/ws'") == 0);
 	}
 
 	void testBadAccept()

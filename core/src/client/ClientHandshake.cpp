@@ -47,7 +47,7 @@ ClientHandshake::ClientHandshake(const Url& url, const std::string& subprotocol,
 	_request += url.path.empty() ? std::string("/") : url.path;
 	_request += " HTTP/1.1\r\nHost: ";
 	_request += url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-	if (url.port != 80)
+	if (url.port != url.defaultPort())
 	{
 		_request += ':';
 		_request += std::to_string(url.port);

@@ -229,6 +229,8 @@ void Runner::setUp()
 	{
 		throw RunError(e.what());
 	}
+	if (_url.secure)
+		throw RunError("cannot connect to " + _url.str() + ": wss:// (TLS) is not supported yet");
 	_opcode = _o.binary ? codec::Opcode::Binary : codec::Opcode::Text;
 	static const char pattern[] = "abcdefghijklmnopqrstuvwxyz";
 	_padding.resize(_o.size);

@@ -303,6 +303,8 @@ void Session::Impl::startConnect(const ConnectOptions& o)
 	try
 	{
 		url = Url::parse(options.url);
+		if (url.secure)
+			throw std::invalid_argument("cannot connect to " + url.str() + ": wss:// (TLS) is not supported yet");
 		handshake = std::make_unique<ClientHandshake>(url, options.subprotocol, options.headers);
 		socket = ClientSocket::startConnect(url.host, url.port, url.str());
 	}
