@@ -48,7 +48,7 @@ void ClientApp::defineOptions(OptionSet& options)
 {
 	Application::defineOptions(options);
 	options.addOption(Option("help", "h", "show this help and exit"));
-	options.addOption(Option("url", "u", "WebSocket URL (default ws://127.0.0.1:8080/ws)").argument("URL"));
+	options.addOption(Option("url", "u", "WebSocket URL, ws://host[:port][/path] or wss://... for TLS (default ws://127.0.0.1:8080/ws)").argument("URL"));
 	options.addOption(Option("count", "n", "messages in all, spread over the connections (default 10000)").argument("N"));
 	options.addOption(Option("window", "w", "messages in flight per connection, 1 = request/reply (default 64)").argument("N"));
 	options.addOption(Option("conns", "c", "parallel connections (default 1)").argument("N"));
@@ -59,6 +59,8 @@ void ClientApp::defineOptions(OptionSet& options)
 	options.addOption(Option("min", "", "random-suffix smallest integer (default 0)").argument("N"));
 	options.addOption(Option("max", "", "random-suffix largest integer (default 999999)").argument("N"));
 	options.addOption(Option("timeout-ms", "t", "give up when no reply arrives for this long (default 10000)").argument("MS"));
+	options.addOption(Option("insecure", "k", "wss://: accept any server certificate (self-signed, expired, another name) without verification"));
+	options.addOption(Option("ca", "", "wss://: also trust the CA or self-signed certificates in this PEM file (default: the system CAs only)").argument("PATH"));
 	options.addOption(Option("config", "f", "read client.* keys from a .properties file; options given here win").argument("PATH"));
 	options.addOption(Option("quiet", "q", "no progress bar and no summary; the exit code tells"));
 	options.addOption(Option("interactive", "i", "send each stdin line as a text message, print replies (like wscat)"));
@@ -74,6 +76,8 @@ void ClientApp::handleOption(const std::string& name, const std::string& value)
 	}
 	else if (name == "binary")
 		_overrides.emplace_back("binary", "true");
+	else if (name == "insecure")
+		_overrides.emplace_back("insecure", "true");
 	else if (name == "quiet")
 		_quiet = true;
 	else if (name == "interactive")
@@ -95,7 +99,7 @@ void ClientApp::printHelp()
 				   "per connection, verifies every reply and prints one summary line. Exit code 0 only when every "
 				   "message was verified; 1 when the run failed; 2 for bad usage.");
 	help.setFooter(std::string(InteractiveShell::help())
-		+ "Config keys (client.*): url count window conns size binary expect separator min max timeout_ms.");
+		+ "Config keys (client.*): url count window conns size binary expect separator min max timeout_ms insecure ca.");
 	help.setUnixStyle(true);
 	help.format(std::cout);
 }
@@ -128,6 +132,8 @@ int ClientApp::main(const std::vector<std::string>& args)
 		connect.url = settings.options().url;
 		connect.connectTimeoutMs = settings.options().connectTimeoutMs;
 		connect.maxMessageSize = settings.options().maxMessageSize;
+		connect.insecure = settings.options().insecure;
+		connect.caFile = settings.options().caFile;
 		InteractiveShell shell(_quiet);
 		return shell.run(connect);
 	}

@@ -6,17 +6,21 @@
 #include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
-#include <cctype>
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace parley {
 namespace clientapp {
 
 const char* const ClientSettings::Keys[] = {"url", "count", "window", "conns", "size", "binary", "expect",
-	"separator", "min", "max", "timeout_ms", nullptr};
+	"separator", "min", "max", "timeout_ms", "insecure", "ca", nullptr};
 
 namespace {
 
@@ -42,6 +46,16 @@ std::uint64_t toUnsigned(const std::string& source, const std::string& text, std
 	if (value.empty() || r.ec != std::errc() || r.ptr != value.data() + value.size() || n < low || n > high)
 		bad(source, text, "an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "]");
 	return n;
+}
+
+bool toBool(const std::string& source, const std::string& text)
+{
+	std::string v = trim(text);
+	if (v == "true" || v == "1" || v == "yes" || v == "on" || v.empty())
+		return true;
+	if (v == "false" || v == "0" || v == "no" || v == "off")
+		return false;
+	bad(source, text, "true or false");
 }
 
 std::int64_t toSigned(const std::string& source, const std::string& text)
@@ -84,14 +98,23 @@ void ClientSettings::set(const std::string& key, const std::string& value, const
 	else if (key == "size")
 		_options.size = static_cast<std::size_t>(toUnsigned(source, value, 0, 1u << 30));
 	else if (key == "binary")
+		_options.binary = toBool(source, value);
+	else if (key == "insecure")
+		_options.insecure = toBool(source, value);
+	else if (key == "ca")
 	{
-		std::string v = trim(value);
-		if (v == "true" || v == "1" || v == "yes" || v == "on" || v.empty())
-			_options.binary = true;
-		else if (v == "false" || v == "0" || v == "no" || v == "off")
-			_options.binary = false;
-		else
-			bad(source, value, "true or false");
+		// Checked here, so that a wrong path is a usage error before any connection; what is in
+		// the file is checked when the run loads it.
+		const std::string path = trim(value);
+		if (!path.empty())
+		{
+			struct stat info;
+			if (::stat(path.c_str(), &info) != 0)
+				bad(source, value, std::string("a readable PEM file (") + std::strerror(errno) + ")");
+			if (!S_ISREG(info.st_mode) || ::access(path.c_str(), R_OK) != 0)
+				bad(source, value, "a readable PEM file");
+		}
+		_options.caFile = path;
 	}
 	else if (key == "expect")
 	{

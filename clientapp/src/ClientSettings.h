@@ -18,9 +18,10 @@ public:
 	static const char* const Keys[];
 
 	/// Sets one setting by key ("url", "count", "window", "conns", "size", "binary", "expect",
-	/// "separator", "min", "max", "timeout_ms"). `source` names the origin for errors, e.g.
-	/// "--count" or "client.count in etc/parley-client.properties". Throws std::invalid_argument
-	/// with one line for a bad value or an unknown key.
+	/// "separator", "min", "max", "timeout_ms", "insecure", "ca"). `source` names the origin for
+	/// errors, e.g. "--count" or "client.count in etc/parley-client.properties". Throws
+	/// std::invalid_argument with one line for a bad value (a "ca" file that does not exist or
+	/// cannot be read, too) or an unknown key.
 	void set(const std::string& key, const std::string& value, const std::string& source);
 
 	/// Reads the client.* keys of a .properties file. Throws std::invalid_argument naming the

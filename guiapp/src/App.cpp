@@ -19,7 +19,7 @@ void App::OnInitCmdLine(wxCmdLineParser& parser)
 	parser.AddOption("s", "settings", "settings file (default ~/.config/parley-gui.conf)");
 	parser.AddSwitch("c", "connect", "connect to the URL at start");
 	parser.AddSwitch("r", "run", "start a load run at start (Send N with the saved settings)");
-	parser.AddParam("ws://host:port/path", wxCMD_LINE_VAL_STRING, wxCMD_LINE_PARAM_OPTIONAL);
+	parser.AddParam("ws[s]://host:port/path", wxCMD_LINE_VAL_STRING, wxCMD_LINE_PARAM_OPTIONAL);
 }
 
 bool App::OnCmdLineParsed(wxCmdLineParser& parser)

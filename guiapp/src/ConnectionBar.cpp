@@ -9,6 +9,7 @@
 #include <wx/button.h>
 #include <wx/checkbox.h>
 #include <wx/combobox.h>
+#include <wx/filepicker.h>
 #include <wx/sizer.h>
 #include <wx/spinctrl.h>
 #include <wx/stattext.h>
@@ -46,7 +47,7 @@ ConnectionBar::ConnectionBar(wxWindow* parent):
 	auto* row1 = new wxBoxSizer(wxHORIZONTAL);
 	row1->Add(new wxStaticText(this, wxID_ANY, "URL"), 0, wxALIGN_CENTER_VERTICAL | wxRIGHT, 6);
 	_url = new wxComboBox(this, wxID_ANY, wxEmptyString, wxDefaultPosition, wxSize(360, -1), 0, nullptr, wxTE_PROCESS_ENTER);
-	_url->SetToolTip(L"ws://host:port/path — Enter connects");
+	_url->SetToolTip(L"ws://host:port/path, or wss://host:port/path for TLS — Enter connects");
 	row1->Add(_url, 3, wxALIGN_CENTER_VERTICAL | wxRIGHT, 6);
 	_connect = new wxButton(this, wxID_ANY, "Connect", wxDefaultPosition, wxSize(110, -1));
 	_connect->SetToolTip("Open the WebSocket connection (Disconnect closes it with 1000)");
@@ -76,7 +77,7 @@ ConnectionBar::ConnectionBar(wxWindow* parent):
 	_close->SetToolTip("Start the close handshake with this code and reason");
 	row2->Add(_close, 0, wxALIGN_CENTER_VERTICAL | wxRIGHT, 18);
 	_optionsToggle = new wxToggleButton(this, wxID_ANY, L"Options ▸");
-	_optionsToggle->SetToolTip("Subprotocol, extra headers, auto-reconnect");
+	_optionsToggle->SetToolTip("Subprotocol, extra headers, TLS certificates, auto-reconnect");
 	row2->Add(_optionsToggle, 0, wxALIGN_CENTER_VERTICAL);
 	top->Add(row2, 0, wxEXPAND | wxLEFT | wxRIGHT | wxBOTTOM, 6);
 
@@ -93,6 +94,18 @@ ConnectionBar::ConnectionBar(wxWindow* parent):
 	_headers = new wxTextCtrl(pane, wxID_ANY, wxEmptyString, wxDefaultPosition, wxSize(-1, 52), wxTE_MULTILINE);
 	_headers->SetHint("Name: value, one per line (optional)");
 	grid->Add(_headers, 1, wxEXPAND);
+	grid->Add(new wxStaticText(pane, wxID_ANY, "TLS"), 0, wxALIGN_CENTER_VERTICAL);
+	_insecure = new wxCheckBox(pane, wxID_ANY, "Accept self-signed / untrusted certificates");
+	_insecure->SetToolTip("wss:// only: connect whatever certificate the server shows (no verification) — "
+		"for a host of your own under test");
+	grid->Add(_insecure, 1, wxEXPAND);
+	grid->Add(new wxStaticText(pane, wxID_ANY, "CA file"), 0, wxALIGN_CENTER_VERTICAL);
+	_caFile = new wxFilePickerCtrl(pane, wxID_ANY, wxEmptyString, "Choose a CA or self-signed certificate (PEM)",
+		"PEM certificates (*.pem;*.crt;*.cer)|*.pem;*.crt;*.cer|All files|*", wxDefaultPosition, wxDefaultSize,
+		wxFLP_OPEN | wxFLP_USE_TEXTCTRL);
+	_caFile->SetToolTip("wss:// only: a PEM file of CA or self-signed certificates to trust besides the system's (optional)");
+	if (_caFile->GetTextCtrl()) _caFile->GetTextCtrl()->SetHint("certificates to trust for wss:// besides the system's (PEM, optional)");
+	grid->Add(_caFile, 1, wxEXPAND);
 	grid->Add(new wxStaticText(pane, wxID_ANY, "Reconnect"), 0, wxALIGN_CENTER_VERTICAL);
 	auto* reconnect = new wxBoxSizer(wxHORIZONTAL);
 	_autoReconnect = new wxCheckBox(pane, wxID_ANY, "when the connection drops, retry");
@@ -123,6 +136,8 @@ void ConnectionBar::load(const Settings& settings)
 	_url->SetValue(wxString::FromUTF8(settings.url));
 	_subprotocol->ChangeValue(wxString::FromUTF8(settings.subprotocol));
 	_headers->ChangeValue(wxString::FromUTF8(settings.headers));
+	_insecure->SetValue(settings.insecure);
+	_caFile->SetPath(wxString::FromUTF8(settings.caFile));
 	_autoReconnect->SetValue(settings.autoReconnect);
 	_attempts->SetValue(settings.reconnectAttempts);
 	_interval->SetValue(settings.reconnectIntervalMs);
@@ -142,6 +157,8 @@ void ConnectionBar::store(Settings& settings) const
 	for (unsigned i = 0; i < _url->GetCount(); ++i) settings.urlHistory.push_back(_url->GetString(i).utf8_string());
 	settings.subprotocol = trim(_subprotocol->GetValue().utf8_string());
 	settings.headers = _headers->GetValue().utf8_string();
+	settings.insecure = insecure();
+	settings.caFile = caFile();
 	settings.autoReconnect = _autoReconnect->GetValue();
 	settings.reconnectAttempts = _attempts->GetValue();
 	settings.reconnectIntervalMs = _interval->GetValue();
@@ -171,7 +188,7 @@ bool ConnectionBar::connectOptions(client::ConnectOptions& options, std::string&
 	options.url = url();
 	if (options.url.empty())
 	{
-		error = "type a URL first, e.g. ws://127.0.0.1:8080/ws";
+		error = "type a URL first, e.g. ws://127.0.0.1:8080/ws or wss://127.0.0.1:8443/ws";
 		return false;
 	}
 	try
@@ -184,6 +201,8 @@ bool ConnectionBar::connectOptions(client::ConnectOptions& options, std::string&
 		return false;
 	}
 	options.subprotocol = trim(_subprotocol->GetValue().utf8_string());
+	options.insecure = insecure();
+	options.caFile = caFile();
 	const std::string headers = _headers->GetValue().utf8_string();
 	std::size_t start = 0;
 	int lineNo = 0;
@@ -269,6 +288,16 @@ void ConnectionBar::showOptions(bool show)
 	// The bar changes height: the panel holding it lays out again.
 	Layout();
 	if (GetParent()) GetParent()->Layout();
+}
+
+bool ConnectionBar::insecure() const
+{
+	return _insecure->GetValue();
+}
+
+std::string ConnectionBar::caFile() const
+{
+	return trim(_caFile->GetPath().utf8_string());
 }
 
 bool ConnectionBar::autoReconnect() const

@@ -1,7 +1,7 @@
 //
 // ConnectionBar.h — the strip at the top: URL, Connect/Disconnect, the state indicator, Ping with
 // its round-trip time, Close with a chosen code and reason, and the connection options
-// (subprotocol, extra headers, auto-reconnect) in a collapsible pane.
+// (subprotocol, extra headers, TLS certificates, auto-reconnect) in a collapsible pane.
 //
 #ifndef PARLEY_GUI_CONNECTIONBAR_INCLUDED
 #define PARLEY_GUI_CONNECTIONBAR_INCLUDED
@@ -15,6 +15,7 @@
 class wxButton;
 class wxCheckBox;
 class wxComboBox;
+class wxFilePickerCtrl;
 class wxSpinCtrl;
 class wxStaticText;
 class wxTextCtrl;
@@ -39,8 +40,8 @@ public:
 	std::string url() const;
 	/// Puts url in the URL box (and its history).
 	void setUrl(const std::string& url);
-	/// Builds the options for Session::connect from the controls. Returns false and sets error
-	/// (one line) for a malformed URL or header line.
+	/// Builds the options for Session::connect from the controls (TLS settings included). Returns
+	/// false and sets error (one line) for a malformed URL or header line.
 	bool connectOptions(client::ConnectOptions& options, std::string& error) const;
 	/// Reads the chosen close code and reason. Returns false and sets error for a code a client
 	/// may not send (RFC 6455 7.4: 1000-1003, 1007-1011, 3000-4999) or a reason over 123 bytes.
@@ -52,8 +53,13 @@ public:
 	/// Shows the last ping's round-trip time.
 	void showRtt(const wxString& text);
 
-	/// Shows or hides the connection options (subprotocol, headers, auto-reconnect).
+	/// Shows or hides the connection options (subprotocol, headers, TLS, auto-reconnect).
 	void showOptions(bool show);
+
+	/// Returns true when "Accept self-signed / untrusted certificates" is checked (wss://).
+	bool insecure() const;
+	/// Returns the CA file to trust for wss:// ("" = none), trimmed.
+	std::string caFile() const;
 
 	bool autoReconnect() const;
 	int reconnectAttempts() const;
@@ -68,6 +74,8 @@ public:
 	wxTextCtrl* subprotocolBox() const noexcept { return _subprotocol; }
 	wxTextCtrl* headersBox() const noexcept { return _headers; }
 	wxCheckBox* autoReconnectBox() const noexcept { return _autoReconnect; }
+	wxCheckBox* insecureBox() const noexcept { return _insecure; }
+	wxFilePickerCtrl* caFilePicker() const noexcept { return _caFile; }
 	wxToggleButton* optionsToggle() const noexcept { return _optionsToggle; }
 	StateIndicator* indicator() const noexcept { return _state; }
 	wxStaticText* rttLabel() const noexcept { return _rtt; }
@@ -85,6 +93,8 @@ private:
 	wxPanel* _options;
 	wxTextCtrl* _subprotocol;
 	wxTextCtrl* _headers;
+	wxCheckBox* _insecure;
+	wxFilePickerCtrl* _caFile;
 	wxCheckBox* _autoReconnect;
 	wxSpinCtrl* _attempts;
 	wxSpinCtrl* _interval;

@@ -308,11 +308,15 @@ void HostPanel::drainStream(wxInputStream* stream, std::string& partial)
 			partial.erase(0, nl + 1);
 			appendOutput(line);
 			if (!line.empty()) _lastLine = line;
-			const auto at = line.find("listening on ws://");
-			if (at != std::string::npos)
+			// "listening on ws://ADDR:PORT", or wss:// when the host serves TLS.
+			const auto at = line.find("listening on ");
+			const std::size_t begin = at == std::string::npos ? std::string::npos : at + std::strlen("listening on ");
+			const std::size_t scheme = begin == std::string::npos ? 0
+				: line.compare(begin, 5, "ws://") == 0 ? 5
+				: line.compare(begin, 6, "wss://") == 0 ? 6 : 0;
+			if (scheme != 0)
 			{
-				const std::size_t begin = at + std::strlen("listening on ");
-				const std::size_t end = line.find_first_of(" /", begin + 5);
+				const std::size_t end = line.find_first_of(" /", begin + scheme);
 				_announced = line.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
 				_state->SetLabel(wxString::Format(L"Running (pid %ld) — %s", _pid, wxString::FromUTF8(hostUrl())));
 			}

@@ -48,9 +48,10 @@ public:
 	void stop();
 	/// Returns true while the host process runs.
 	bool running() const noexcept { return _pid != 0; }
-	/// Returns the URL of the host's WebSocket route: ws://<address>:<port><route>; the address
-	/// and port the running host announced ("listening on ws://..."), else those of the
-	/// configuration file and the port field; the route is "/ws" if the file has it, else its first.
+	/// Returns the URL of the host's WebSocket route: the scheme, address and port the running
+	/// host announced ("listening on ws://..." or "listening on wss://..." when it serves TLS),
+	/// else ws:// and the address and port of the configuration file and the port field; the
+	/// route is "/ws" if the file has it, else its first.
 	std::string hostUrl() const;
 	/// Connect in one click: starts the host if needed, then hands hostUrl() to the connect
 	/// callback once the host says it is listening (or after 3 s).
@@ -92,7 +93,7 @@ private:
 	std::string _partialOut, _partialErr;
 	bool _connectPending = false;
 	std::string _lastLine;   ///< the host's last line of output (why it exited)
-	std::string _announced;  ///< "ws://ADDR:PORT" from the host's "listening on" line (port 0 support)
+	std::string _announced;  ///< "ws://ADDR:PORT" or "wss://ADDR:PORT" from the host's "listening on" line
 	std::chrono::steady_clock::time_point _startedAt{};
 	std::function<void(const std::string&, bool)> _onStatus;
 	std::function<void(const std::string&)> _onConnect;

@@ -142,7 +142,7 @@ MainFrame::MainFrame(wxConfigBase& config, const MainFrameOptions& options):
 
 	applyState(client::SessionState::Idle, 0, {});
 	_live->chart()->setSamples(_history.samples(TrafficHistory::Clock::now()));
-	setStatus("Ready. Type a ws:// URL and Connect, or start a local host in the Local host tab.", false);
+	setStatus("Ready. Type a ws:// or wss:// URL and Connect, or start a local host in the Local host tab.", false);
 	_tickTimer.Start(kTickIntervalMs);
 }
 
@@ -217,6 +217,8 @@ void MainFrame::connect()
 	_lastOptions = options;
 	_bar->setUrl(options.url);
 	_reconnectAttempt = 0;
+	if (options.insecure && client::Url::parse(options.url).secure)
+		logInfo("certificates are not checked: 'Accept self-signed / untrusted certificates' is on");
 	_session->connect(options);
 }
 
@@ -315,7 +317,9 @@ void MainFrame::startLoadRun()
 		++_counters.errors;
 		return;
 	}
-	const client::LoadOptions options = _loadPanel->options(url);
+	client::LoadOptions options = _loadPanel->options(url);
+	options.insecure = _bar->insecure();
+	options.caFile = _bar->caFile();
 	_loadRequested = options.count;
 	_loadUrl = url;
 	_lastProgress = client::LoadProgress{};

@@ -58,6 +58,8 @@ Settings Settings::load(wxConfigBase& config)
 	s.reconnectIntervalMs = readInt(config, "/Connection/ReconnectIntervalMs", s.reconnectIntervalMs);
 	s.closeCode = readInt(config, "/Connection/CloseCode", s.closeCode);
 	s.closeReason = readString(config, "/Connection/CloseReason", s.closeReason);
+	s.insecure = readBool(config, "/Connection/Insecure", s.insecure);
+	s.caFile = readString(config, "/Connection/CaFile", s.caFile);
 
 	s.composerText = readString(config, "/Composer/Text", s.composerText);
 	s.composerBinary = readBool(config, "/Composer/Binary", s.composerBinary);
@@ -113,6 +115,8 @@ void Settings::save(wxConfigBase& config) const
 	config.Write("/Connection/ReconnectIntervalMs", reconnectIntervalMs);
 	config.Write("/Connection/CloseCode", closeCode);
 	writeString(config, "/Connection/CloseReason", closeReason);
+	config.Write("/Connection/Insecure", insecure);
+	writeString(config, "/Connection/CaFile", caFile);
 
 	writeString(config, "/Composer/Text", composerText);
 	config.Write("/Composer/Binary", composerBinary);

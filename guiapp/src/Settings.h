@@ -33,6 +33,8 @@ struct Settings
 	int reconnectIntervalMs = 2000;
 	int closeCode = 1000;
 	std::string closeReason;
+	bool insecure = false;                ///< wss://: accept self-signed / untrusted certificates
+	std::string caFile;                   ///< wss://: a PEM file of certificates to trust too ("" = none)
 
 	// Composer
 	std::string composerText = "hello parley";

@@ -2,6 +2,7 @@
 // ClientAppTest.cpp — the parley-client binary run as a process against the real host.
 //
 #include "client/ClientTestHost.h"
+#include "client/TlsTestServer.h"
 #include "support/TestEnv.h"
 #include <Poco/File.h>
 #include <Poco/Path.h>
@@ -13,7 +14,9 @@
 #include "support/Ports.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <arpa/inet.h>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <thread>
@@ -73,6 +76,12 @@ class ClientAppTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testUnknownOption);
 	CPPUNIT_TEST(testHelp);
 	CPPUNIT_TEST(testInteractive);
+	CPPUNIT_TEST(testWssWithCaFile);
+	CPPUNIT_TEST(testWssInsecure);
+	CPPUNIT_TEST(testWssUntrusted);
+	CPPUNIT_TEST(testBadCaOption);
+	CPPUNIT_TEST(testTlsConfigKeys);
+	CPPUNIT_TEST(testInteractiveWss);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -183,7 +192,7 @@ public:
 		Result r = runClient({"--help"});
 		CPPUNIT_ASSERT_EQUAL(0, r.exitCode);
 		for (const char* option : {"--url", "--count", "--window", "--conns", "--size", "--binary", "--expect", "--separator",
-				 "--min", "--max", "--timeout-ms", "--config", "--quiet", "--interactive"})
+				 "--min", "--max", "--timeout-ms", "--config", "--quiet", "--interactive", "--insecure", "--ca", "wss://"})
 			CPPUNIT_ASSERT_MESSAGE(option, r.out.find(option) != std::string::npos);
 	}
 
@@ -213,6 +222,130 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(out, out.find("< [binary 2 bytes] 00ff\n") != std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE(out, out.find("< [close 4001]") != std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE(err, err.find("closed 4001") != std::string::npos);
+	}
+
+	void testWssWithCaFile()
+	{
+		test::TestCertificate cert;
+		test::TlsEchoServer server(cert);
+		Result r = runClient({"--url=" + server.url(), "--ca=" + cert.certFile(), "--count=10000", "--expect=echo"});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 0, r.exitCode);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.out, std::size_t(1), lines(r.out));
+		CPPUNIT_ASSERT_MESSAGE(r.out, r.out.find("parley-client: sent=10000 received=10000 verified=10000 mismatched=0 missing=0 ") == 0);
+		CPPUNIT_ASSERT_MESSAGE(r.err, r.err.empty());
+	}
+
+	void testWssInsecure()
+	{
+		test::TestCertificate cert("DNS:example.com");
+		test::TlsEchoServer server(cert);
+		Result r = runClient({"--url=" + server.url("/echo"), "--insecure", "--count=2000", "--conns=2", "--expect=echo"});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 0, r.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(r.out, r.out.find("verified=2000 mismatched=0 missing=0") != std::string::npos);
+	}
+
+	void testWssUntrusted()
+	{
+		test::TestCertificate cert;
+		test::TlsEchoServer server(cert);
+		Result r = runClient({"--url=" + server.url(), "--count=100"});
+		CPPUNIT_ASSERT_EQUAL(1, r.exitCode);
+		CPPUNIT_ASSERT_EQUAL("parley-client: TLS handshake with " + server.url()
+				+ " failed: certificate verify failed (self-signed certificate)\n",
+			r.err);
+		CPPUNIT_ASSERT(r.out.empty());
+	}
+
+	void testBadCaOption()
+	{
+		// A path that is not there: a usage error, before connecting.
+		Result r = runClient({"--url=wss://127.0.0.1:9/", "--ca=/nonexistent/ca.pem"});
+		CPPUNIT_ASSERT_EQUAL(2, r.exitCode);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, std::size_t(1), lines(r.err));
+		CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find("parley-client: bad value '/nonexistent/ca.pem' for --ca: ") == 0);
+		CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find("No such file or directory") != std::string::npos);
+		CPPUNIT_ASSERT(r.out.empty());
+		// A file without a certificate in it: the run fails with one line.
+		test::TestCertificate cert;
+		r = runClient({"--url=wss://127.0.0.1:9/", "--ca=" + cert.keyFile()});
+		CPPUNIT_ASSERT_EQUAL(1, r.exitCode);
+		CPPUNIT_ASSERT_EQUAL("parley-client: cannot load CA file '" + cert.keyFile() + "': no certificate or crl found\n", r.err);
+	}
+
+	void testTlsConfigKeys()
+	{
+		test::TestCertificate cert;
+		test::TlsEchoServer server(cert);
+		Poco::TemporaryFile file;
+		{
+			std::ofstream out(file.path());
+			out << "client.url = " << server.url("/ws") << "\nclient.count = 300\nclient.expect = echo\nclient.insecure = false\n"
+				<< "client.ca = " << cert.certFile() << "\n";
+		}
+		Result r = runClient({"--config=" + file.path()});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 0, r.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(r.out, r.out.find("verified=300 ") != std::string::npos);
+		{
+			std::ofstream out(file.path());
+			out << "client.url = " << server.url("/ws") << "\nclient.count = 300\nclient.expect = echo\nclient.insecure = true\n"
+				<< "client.ca =\n";
+		}
+		r = runClient({"--config=" + file.path()});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 0, r.exitCode);
+		{
+			std::ofstream out(file.path());
+			out << "client.insecure = sometimes\n";
+		}
+		r = runClient({"--config=" + file.path()});
+		CPPUNIT_ASSERT_EQUAL(2, r.exitCode);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, std::size_t(1), lines(r.err));
+		CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find("client.insecure in " + file.path()) != std::string::npos);
+	}
+
+	void testInteractiveWss()
+	{
+		test::TestCertificate cert;
+		test::TlsEchoServer server(cert);
+		Poco::Pipe inPipe, outPipe, errPipe;
+		Poco::ProcessHandle handle = Poco::Process::launch(test::binDir() + "/parley-client",
+			{"--interactive", "--url", server.url("/echo"), "--ca", cert.certFile()}, &inPipe, &outPipe, &errPipe);
+		// A watchdog: the client waits for stdin, so a missing reply must not hang the test.
+		std::mutex mutex;
+		std::condition_variable finished;
+		bool done = false;
+		std::thread watchdog([&] {
+			std::unique_lock<std::mutex> lock(mutex);
+			if (!finished.wait_for(lock, std::chrono::seconds(20), [&] { return done; }))
+				Poco::Process::kill(handle);
+		});
+		std::string err;
+		std::thread errReader([&] {
+			Poco::PipeInputStream es(errPipe);
+			Poco::StreamCopier::copyToString(es, err);
+		});
+		Poco::PipeOutputStream in(inPipe);
+		in << "hello over tls" << std::endl;
+		// The echo server drops replies to messages that arrive after a close: end the input
+		// (which closes with 1000) only once the reply is there.
+		Poco::PipeInputStream os(outPipe);
+		std::string out, line;
+		while (std::getline(os, line))
+		{
+			out += line + "\n";
+			if (line == "< hello over tls")
+				in.close();
+		}
+		const int code = handle.wait();
+		{
+			std::lock_guard<std::mutex> lock(mutex);
+			done = true;
+		}
+		finished.notify_all();
+		watchdog.join();
+		errReader.join();
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(err, 0, code);
+		CPPUNIT_ASSERT_MESSAGE(out, out.find("< hello over tls\n") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(err, err.find("closed 1000") != std::string::npos);
 	}
 };
 

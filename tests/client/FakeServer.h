@@ -32,7 +32,8 @@ public:
 		Silent,      ///< completes the handshake, never answers
 		BadAccept,   ///< 101 with a wrong Sec-WebSocket-Accept
 		CloseAfter,  ///< echoes `n` messages, then closes with 1011 "responder failed"
-		DropAfter    ///< echoes `n` messages, then drops the TCP connection without a close frame
+		DropAfter,   ///< echoes `n` messages, then drops the TCP connection without a close frame
+		TlsAlert     ///< answers the request with a TLS alert record, as a TLS server that is sent HTTP may
 	};
 
 	explicit FakeServer(Mode mode, unsigned n = 0) : _mode(mode), _n(n)
@@ -120,6 +121,11 @@ private:
 			std::lock_guard<std::mutex> lock(_mutex);
 			_lastRequest = request;
 		}
+		if (_mode == Mode::TlsAlert)
+		{
+			sendAll(fd, std::string("\x15\x03\x01\x00\x02\x02\x46", 7));  // fatal protocol_version
+			return;
+		}
 		std::string key;
 		std::size_t k = request.find("Sec-WebSocket-Key: ");
 		if (k != std::string::npos)
@@ -171,6 +177,7 @@ private:
 				{
 				case Mode::Silent:
 				case Mode::BadAccept:
+				case Mode::TlsAlert:
 					break;
 				case Mode::SwapPairs:
 					if (held.empty())

@@ -155,9 +155,9 @@ public:
 
 	void testBadUrl()
 	{
-		LoadSummary s = LoadRun(optionsFor("wss://127.0.0.1/ws", 100, 8, Expect::Prefix)).run();
+		LoadSummary s = LoadRun(optionsFor("http://127.0.0.1/ws", 100, 8, Expect::Prefix)).run();
 		CPPUNIT_ASSERT(!s.ok(100));
-		CPPUNIT_ASSERT_MESSAGE(s.error, s.error.find("bad URL 'wss://127.0.0.1/ws'") == 0);
+		CPPUNIT_ASSERT_MESSAGE(s.error, s.error.find("bad URL 'http://127.0.0.1/ws'") == 0);
 	}
 
 	void testEchoRouteIsNotRandomSuffix()

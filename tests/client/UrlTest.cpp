@@ -1,5 +1,5 @@
 //
-// UrlTest.cpp — parsing ws:// URLs for the clients.
+// UrlTest.cpp — parsing ws:// and wss:// URLs for the clients.
 //
 #include "parley/client/Url.h"
 #include <cppunit/extensions/HelperMacros.h>
@@ -15,7 +15,8 @@ class UrlTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testQueryOnly);
 	CPPUNIT_TEST(testSchemeCase);
 	CPPUNIT_TEST(testIpv6);
-	CPPUNIT_TEST(testWssRefused);
+	CPPUNIT_TEST(testWss);
+	CPPUNIT_TEST(testWssDefaults);
 	CPPUNIT_TEST(testBadInputs);
 	CPPUNIT_TEST(testStr);
 	CPPUNIT_TEST_SUITE_END();
@@ -61,12 +62,37 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("ws://[::1]:8080/ws"), u.str());
 	}
 
-	void testWssRefused()
+	void testWss()
 	{
-		std::string message = errorOf("wss://example.org/ws");
-		CPPUNIT_ASSERT(message.find("bad URL 'wss://example.org/ws'") == 0);
-		CPPUNIT_ASSERT(message.find("wss://") != std::string::npos);
-		CPPUNIT_ASSERT(message.find("not supported") != std::string::npos);
+		Url u = Url::parse("wss://example.org:8443/chat?room=2");
+		CPPUNIT_ASSERT(u.secure);
+		CPPUNIT_ASSERT_EQUAL(std::string("example.org"), u.host);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(8443), u.port);
+		CPPUNIT_ASSERT_EQUAL(std::string("/chat?room=2"), u.path);
+		CPPUNIT_ASSERT_EQUAL(std::string("wss://example.org:8443/chat?room=2"), u.str());
+		CPPUNIT_ASSERT(!Url::parse("ws://example.org/").secure);
+		Url v = Url::parse("WSS://[::1]:9443");
+		CPPUNIT_ASSERT(v.secure);
+		CPPUNIT_ASSERT_EQUAL(std::string("::1"), v.host);
+		CPPUNIT_ASSERT_EQUAL(std::string("wss://[::1]:9443/"), v.str());
+		CPPUNIT_ASSERT_EQUAL(std::string("wss://127.0.0.1:1/?x"), Url::parse("wss://127.0.0.1:1?x").str());
+	}
+
+	void testWssDefaults()
+	{
+		Url u = Url::parse("wss://localhost");
+		CPPUNIT_ASSERT(u.secure);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(443), u.port);
+		CPPUNIT_ASSERT_EQUAL(std::string("/"), u.path);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(80), Url::parse("ws://localhost").port);
+		// The same precise errors as for ws://.
+		expectError("wss://", "no host");
+		expectError("wss://h:0/ws", "port 0");
+		expectError("wss://h:99999", "out of range");
+		expectError("wss://u@h/", "user information");
+		expectError("wss://h/#x", "fragments");
+		expectError("https://h/ws", "scheme 'https'");
+		expectError("ws:/h/ws", "expected ws://host[:port][/path] or wss://host[:port][/path]");
 	}
 
 	void testBadInputs()

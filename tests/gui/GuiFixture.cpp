@@ -105,14 +105,14 @@ std::vector<std::string> GuiEnvironment::takeAsserts()
 	return out;
 }
 
-FrameHandle::FrameHandle(const std::string& configPath):
+FrameHandle::FrameHandle(const std::string& configPath, const gui::MainFrameOptions& options):
 	_configPath(configPath.empty() ? tempPath(".conf") : configPath),
 	_ownsFile(configPath.empty())
 {
 	GuiEnvironment::ensure();
 	_config = std::make_unique<wxFileConfig>("parley-gui-tests", wxEmptyString, wxString::FromUTF8(_configPath), wxEmptyString,
 		wxCONFIG_USE_LOCAL_FILE);
-	_frame = new gui::MainFrame(*_config);
+	_frame = new gui::MainFrame(*_config, options);
 	_frame->Bind(wxEVT_DESTROY, [this](wxWindowDestroyEvent& event) {
 		if (event.GetEventObject() == _frame) _destroyed = true;
 		event.Skip();

@@ -47,7 +47,8 @@ class FrameHandle
 {
 public:
 	/// configPath "" = a new temporary file (deleted at the end); otherwise that file (kept).
-	explicit FrameHandle(const std::string& configPath = {});
+	/// options: the frame's (e.g. another program as the local host).
+	explicit FrameHandle(const std::string& configPath = {}, const gui::MainFrameOptions& options = {});
 	~FrameHandle();
 
 	gui::MainFrame* operator->() const { return _frame; }

@@ -4,6 +4,7 @@
 // run; refused connections, bad input, a host that closes with an error or dies mid-run; a log of
 // 100,000 rows; settings that survive a restart; the local host panel.
 //
+#include "client/TlsTestServer.h"
 #include "gui/GuiFixture.h"
 #include "support/TestEnv.h"
 #include <Poco/Path.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <thread>
 #include <wx/button.h>
 #include <wx/checkbox.h>
@@ -32,6 +34,8 @@ using namespace parley;
 using namespace parley::test;
 using gui::LogListCtrl;
 using gui::StateIndicator;
+using parley::test::TestCertificate;
+using parley::test::TlsEchoServer;
 using std::chrono::seconds;
 
 namespace {
@@ -54,6 +58,18 @@ void connectTo(gui::MainFrame* f, const std::string& url)
 	click(f->bar()->connectButton());
 	CPPUNIT_ASSERT_MESSAGE("did not connect to " + url + ": " + f->bar()->indicator()->text().utf8_string(),
 		GuiEnvironment::pumpUntil([f] { return isOpen(f); }, kDeadline));
+}
+
+/// Opens the connection options with their toggle, as a click would.
+void openOptions(gui::MainFrame* f)
+{
+	auto* toggle = f->bar()->optionsToggle();
+	toggle->SetValue(true);
+	wxCommandEvent event(wxEVT_TOGGLEBUTTON, toggle->GetId());
+	event.SetEventObject(toggle);
+	event.SetInt(1);
+	toggle->GetEventHandler()->ProcessEvent(event);
+	GuiEnvironment::pumpFor(std::chrono::milliseconds(50));
 }
 
 void sendText(gui::MainFrame* f, const wxString& text)
@@ -81,6 +97,8 @@ class GuiFrameTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testSettingsSurviveRestart);
 	CPPUNIT_TEST(testAutoReconnect);
 	CPPUNIT_TEST(testLocalHostPanel);
+	CPPUNIT_TEST(testTlsOptionsSavedAndUsed);
+	CPPUNIT_TEST(testLocalHostAnnouncingWss);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -552,6 +570,118 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(f->statusText().utf8_string(), f->statusText().Contains("exited with status"));
 		CPPUNIT_ASSERT_MESSAGE(f->statusText().utf8_string(), f->statusText().Contains("no-such-plugin"));
 		std::remove(config.c_str());
+	}
+
+	void testTlsOptionsSavedAndUsed()
+	{
+		TestCertificate cert;
+		TlsEchoServer server(cert);
+		const std::string path = Poco::Path::temp() + "parley-gui-tls-" + std::to_string(::getpid()) + ".conf";
+		std::remove(path.c_str());
+		{
+			FrameHandle f(path);
+			openOptions(f.get());
+			CPPUNIT_ASSERT(f->bar()->insecureBox()->IsShownOnScreen());
+			CPPUNIT_ASSERT(f->bar()->caFilePicker()->IsShownOnScreen());
+			CPPUNIT_ASSERT(!f->bar()->insecureBox()->GetValue());  // verify by default
+			CPPUNIT_ASSERT(f->bar()->caFilePicker()->GetPath().empty());
+
+			// Not trusted yet: the failure says why.
+			f->bar()->urlBox()->SetValue(wxString::FromUTF8(server.url("/echo")));
+			click(f->bar()->connectButton());
+			CPPUNIT_ASSERT(GuiEnvironment::pumpUntil([&] {
+				return isClosed(f.get()) && f->bar()->indicator()->tone() == StateIndicator::Tone::Bad;
+			}, kDeadline));
+			CPPUNIT_ASSERT_MESSAGE(f->bar()->indicator()->text().utf8_string(),
+				f->bar()->indicator()->text().Contains("certificate verify failed (self-signed certificate)"));
+			CPPUNIT_ASSERT(f->statusText().Contains("certificate verify failed"));
+
+			// Trust the test certificate: it connects, and messages go both ways over TLS.
+			f->bar()->caFilePicker()->SetPath(wxString::FromUTF8(cert.certFile()));
+			connectTo(f.get(), server.url("/echo"));
+			sendText(f.get(), "hello over wss");
+			CPPUNIT_ASSERT(GuiEnvironment::pumpUntil([&] {
+				return !rowsWhere(f.get(), LogListCtrl::Direction, "received").empty();
+			}, kDeadline));
+			CPPUNIT_ASSERT_EQUAL(wxString("hello over wss"),
+				cell(f.get(), rowsWhere(f.get(), LogListCtrl::Direction, "received")[0], LogListCtrl::Preview));
+			click(f->bar()->connectButton());  // Disconnect: 1000
+			CPPUNIT_ASSERT(GuiEnvironment::pumpUntil([&] { return isClosed(f.get()); }, kDeadline));
+			CPPUNIT_ASSERT_MESSAGE(f->bar()->indicator()->text().utf8_string(), f->bar()->indicator()->text().Contains("1000"));
+
+			// The load run uses the same TLS settings.
+			f->tabs()->SetSelection(1);
+			f->loadPanel()->countSpin()->SetValue(2000);
+			click(f->loadPanel()->runButton());
+			CPPUNIT_ASSERT(GuiEnvironment::pumpUntil([&] { return !f->loadRunning(); }, seconds(60)));
+			CPPUNIT_ASSERT_MESSAGE(f->loadPanel()->verdict().utf8_string(),
+				f->loadPanel()->verdict().Contains("2,000 of 2,000 verified"));
+
+			// Accept any certificate instead of trusting the file.
+			f->bar()->caFilePicker()->SetPath(wxEmptyString);
+			f->bar()->insecureBox()->SetValue(true);
+			connectTo(f.get(), server.url("/echo"));
+			f.close();
+		}
+		{
+			// Both settings survive a restart, and a connection started with them opens.
+			FrameHandle f(path);
+			CPPUNIT_ASSERT(f->bar()->insecureBox()->GetValue());
+			CPPUNIT_ASSERT(f->bar()->caFilePicker()->GetPath().empty());
+			connectTo(f.get(), server.url("/"));
+			f->bar()->insecureBox()->SetValue(false);
+			f->bar()->caFilePicker()->SetPath(wxString::FromUTF8(cert.certFile()));
+			f.close();
+		}
+		{
+			FrameHandle f(path);
+			CPPUNIT_ASSERT(!f->bar()->insecureBox()->GetValue());
+			CPPUNIT_ASSERT_EQUAL(cert.certFile(), f->bar()->caFilePicker()->GetPath().utf8_string());
+			connectTo(f.get(), server.url("/"));
+		}
+		std::remove(path.c_str());
+	}
+
+	void testLocalHostAnnouncingWss()
+	{
+		// A stand-in for a parley-host that serves TLS: the TLS echo server, which announces
+		// "listening on wss://127.0.0.1:PORT" like the host does.
+		TestCertificate cert;
+		const std::string program = cert.dir() + "/parley-host";
+		{
+			std::ofstream out(program);
+			out << "#!/bin/sh\nexec " << python() << " " << TlsEchoServer::script() << " --cert " << cert.certFile()
+				<< " --key " << cert.keyFile() << " \"$@\"\n";
+		}
+		::chmod(program.c_str(), 0755);
+		const std::string config = cert.dir() + "/host.properties";
+		{
+			std::ofstream out(config);
+			out << "server.port = 0\n";
+		}
+		gui::MainFrameOptions options;
+		options.hostExecutable = program;
+		FrameHandle f({}, options);
+		openOptions(f.get());
+		f->bar()->caFilePicker()->SetPath(wxString::FromUTF8(cert.certFile()));
+		auto* hostPanel = f->hostPanel();
+		f->tabs()->SetSelection(2);
+		hostPanel->configPicker()->SetPath(wxString::FromUTF8(config));
+		click(hostPanel->connectButton());  // "Start & connect"
+		CPPUNIT_ASSERT_MESSAGE(hostPanel->output().utf8_string() + f->bar()->indicator()->text().utf8_string(),
+			GuiEnvironment::pumpUntil([&] { return isOpen(f.get()); }, kDeadline));
+		CPPUNIT_ASSERT(hostPanel->output().Contains("listening on wss://127.0.0.1:"));
+		CPPUNIT_ASSERT_MESSAGE(f->bar()->url(), f->bar()->url().rfind("wss://127.0.0.1:", 0) == 0);
+		CPPUNIT_ASSERT_MESSAGE(hostPanel->hostUrl(), hostPanel->hostUrl().rfind("wss://127.0.0.1:", 0) == 0);
+		CPPUNIT_ASSERT(hostPanel->stateText().Contains("wss://127.0.0.1:"));
+		sendText(f.get(), "via a TLS host");
+		CPPUNIT_ASSERT(GuiEnvironment::pumpUntil([&] {
+			return !rowsWhere(f.get(), LogListCtrl::Direction, "received").empty();
+		}, kDeadline));
+		f->tabs()->SetSelection(2);
+		click(hostPanel->stopButton());
+		CPPUNIT_ASSERT(GuiEnvironment::pumpUntil([&] { return !hostPanel->running(); }, kDeadline));
+		CPPUNIT_ASSERT(GuiEnvironment::pumpUntil([&] { return isClosed(f.get()); }, kDeadline));
 	}
 };
 

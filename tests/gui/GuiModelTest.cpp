@@ -208,6 +208,8 @@ public:
 		Settings defaults = Settings::load(config);
 		CPPUNIT_ASSERT_EQUAL(std::string("ws://127.0.0.1:8080/ws"), defaults.url);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(10000), defaults.loadCount);
+		CPPUNIT_ASSERT(!defaults.insecure);
+		CPPUNIT_ASSERT_EQUAL(std::string(), defaults.caFile);
 		Settings s;
 		s.rememberUrl("ws://a:1/x");
 		s.rememberUrl("ws://b:2/y");
@@ -217,6 +219,8 @@ public:
 		s.loadCount = 5000000000ull;
 		s.loadWindow = 256;
 		s.composerText = "h\xC3\xA9llo";
+		s.insecure = true;
+		s.caFile = "/etc/ssl/my ca.pem";
 		s.save(config);
 		const Settings r = Settings::load(config);
 		CPPUNIT_ASSERT_EQUAL(std::string("ws://a:1/x"), r.url);
@@ -229,6 +233,8 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(5000000000ull), r.loadCount);
 		CPPUNIT_ASSERT_EQUAL(256, r.loadWindow);
 		CPPUNIT_ASSERT_EQUAL(s.composerText, r.composerText);
+		CPPUNIT_ASSERT(r.insecure);
+		CPPUNIT_ASSERT_EQUAL(s.caFile, r.caFile);
 	}
 };
 

@@ -47,7 +47,7 @@ ClientHandshake::ClientHandshake(const Url& url, const std::string& subprotocol,
 	_request += url.path.empty() ? std::string("/") : url.path;
 	_request += " HTTP/1.1\r\nHost: ";
 	_request += url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-	if (url.port != 80)
+	if (url.port != url.defaultPort())
 	{
 		_request += ':';
 		_request += std::to_string(url.port);
@@ -92,6 +92,12 @@ ClientHandshake::Result ClientHandshake::feed(const char* data, std::size_t size
 	if (!_error.empty())
 		return Result::Failed;
 	const std::size_t before = _buffer.size();
+	if (before == 0 && size >= 2 && (data[0] == 0x15 || data[0] == 0x16) && data[1] == 0x03)
+	{
+		// A TLS record (alert or handshake) where an HTTP response belongs.
+		_error = "handshake failed: the server answered with TLS (use wss://)";
+		return Result::Failed;
+	}
 	const std::size_t room = MaxResponseSize + 4 - before;
 	_buffer.append(data, std::min(size, room));
 	std::size_t searchFrom = before >= 3 ? before - 3 : 0;

@@ -1,11 +1,13 @@
 //
 // LoadRun.cpp — one non-blocking epoll loop on the calling thread drives every connection:
 // replies are read and verified, freed window slots are refilled, and everything one turn
-// produced for a connection leaves in one send().
+// produced for a connection leaves in one send(). Over wss:// the same loop drives OpenSSL
+// (ClientTls): a plain connection pays one predictable branch for that, in onEvent and flush.
 //
 #include "parley/client/LoadRun.h"
 #include "ClientHandshake.h"
 #include "ClientSocket.h"
+#include "ClientTls.h"
 #include "LatencyHistogram.h"
 #include "MaskGenerator.h"
 #include "MessageId.h"
@@ -136,6 +138,9 @@ struct Connection
 	bool closeSent = false;
 	bool finished = false;     // close handshake done or connection gone (closing phase)
 	std::unique_ptr<ClientHandshake> handshake;
+	std::unique_ptr<TlsTransport> tls;  // wss:// only
+	bool readWantsWrite = false;        // TLS: a read waits for the socket to be writable
+	bool writeWantsRead = false;        // TLS: a write waits for the socket to be readable
 	codec::FrameDecoder decoder;
 	MaskGenerator masks;
 	OutputBuffer out;
@@ -166,6 +171,14 @@ private:
 	void setUp();
 	void onEvent(Connection& c, std::uint32_t events);
 	void readAll(Connection& c, std::uint32_t events);
+	void onTlsEvent(Connection& c, std::uint32_t events);
+	void stepTls(Connection& c);
+	void readAllTls(Connection& c);
+	void flushTls(Connection& c);
+	void ended(Connection& c);
+	void readFailed(Connection& c, const std::string& why);
+	void writeFailed(Connection& c, const std::string& why);
+	void finish(Connection& c) noexcept;
 	void processFrames(Connection& c, char* data, std::size_t size);
 	void onReply(Connection& c, codec::FrameDecoder::EventType type, std::string_view payload);
 	void mismatch(Connection& c, std::uint64_t seq, const std::string& what);
@@ -179,6 +192,7 @@ private:
 	const LoadOptions& _o;
 	std::atomic<bool>& _cancel;
 	Url _url;
+	std::unique_ptr<TlsContext> _tls;  // wss:// only
 	int _epoll = -1;
 	std::vector<std::unique_ptr<Connection>> _conns;
 	std::vector<char> _readBuffer;
@@ -236,6 +250,18 @@ void Runner::setUp()
 		_padding[i] = pattern[i % 26];
 	_readBuffer.resize(256 * 1024);
 
+	if (_url.secure)
+	{
+		try
+		{
+			_tls = std::make_unique<TlsContext>(_o.insecure, _o.caFile);
+		}
+		catch (const std::exception& e)
+		{
+			throw RunError(e.what());
+		}
+	}
+
 	_epoll = ::epoll_create1(EPOLL_CLOEXEC);
 	if (_epoll < 0)
 		throw RunError("epoll_create1: " + ClientSocket::errorText(errno));
@@ -253,6 +279,8 @@ void Runner::setUp()
 		{
 			c->handshake = std::make_unique<ClientHandshake>(_url);
 			c->socket = ClientSocket::startConnect(_url.host, _url.port, _url.str());
+			if (_tls)
+				c->tls = std::make_unique<TlsTransport>(*_tls, c->socket.fd(), _url.host);
 		}
 		catch (const std::exception& e)
 		{
@@ -321,10 +349,18 @@ LoadSummary Runner::run(const std::function<void(const LoadProgress&)>& progress
 				else if (_now >= connectDeadline)
 				{
 					bool tcp = true;
+					bool tls = true;
 					for (auto& c : _conns)
+					{
 						tcp = tcp && c->tcpConnected;
-					throw RunError(tcp ? "no handshake response from " + _url.str() + " within " + std::to_string(_o.connectTimeoutMs) + " ms"
-									   : "cannot connect to " + _url.str() + ": timed out after " + std::to_string(_o.connectTimeoutMs) + " ms");
+						tls = tls && (!c->tls || c->tls->established());
+					}
+					const std::string ms = std::to_string(_o.connectTimeoutMs) + " ms";
+					if (!tcp)
+						throw RunError("cannot connect to " + _url.str() + ": timed out after " + ms);
+					if (!tls)
+						throw RunError("TLS handshake with " + _url.str() + " failed: no answer within " + ms);
+					throw RunError("no handshake response from " + _url.str() + " within " + ms);
 				}
 			}
 			if (_exchanging)
@@ -399,9 +435,19 @@ void Runner::onEvent(Connection& c, std::uint32_t events)
 			return;
 		c.tcpConnected = true;
 		c.writable = true;
+		if (c.tls)
+		{
+			stepTls(c);
+			return;
+		}
 		c.out.clear();
 		c.out.append(c.handshake->request());
 		flush(c);
+	}
+	else if (c.tls)
+	{
+		onTlsEvent(c, events);
+		return;
 	}
 	if (events & EPOLLOUT)
 	{
@@ -445,33 +491,175 @@ void Runner::readAll(Connection& c, std::uint32_t events)
 		}
 		if (n == 0)
 		{
-			if (_closing)
-			{
-				c.finished = true;
-				c.socket.close();
-				return;
-			}
-			if (!c.open)
-				throw RunError("handshake failed: " + _url.str() + " closed the connection before answering");
-			throw RunError("server closed connection " + std::to_string(c.index) + " without a close frame after "
-				+ std::to_string(c.nextExpect) + " replies");
+			ended(c);
+			return;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
-		int err = errno;
-		if (_closing)
+		readFailed(c, ClientSocket::errorText(errno));
+		return;
+	}
+}
+
+void Runner::onTlsEvent(Connection& c, std::uint32_t events)
+{
+	if (!c.tls->established())
+	{
+		stepTls(c);
+		return;
+	}
+	const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+	const bool writable = events & EPOLLOUT;
+	if (writable || (readable && c.writeWantsRead))
+	{
+		c.writable = true;
+		flushTls(c);
+	}
+	if (readable || (writable && c.readWantsWrite))
+		readAllTls(c);
+}
+
+void Runner::stepTls(Connection& c)
+{
+	// Edge-triggered: a step ends only when OpenSSL met EAGAIN, so the next edge brings it back.
+	switch (c.tls->handshake())
+	{
+	case TlsStatus::Ok:
+		c.out.clear();
+		c.out.append(c.handshake->request());
+		c.writable = true;
+		flushTls(c);
+		readAllTls(c);  // records may wait inside OpenSSL already: no edge would report them
+		return;
+	case TlsStatus::WantRead:
+	case TlsStatus::WantWrite:
+		return;
+	case TlsStatus::Closed:
+		throw RunError("TLS handshake with " + _url.str() + " failed: the server closed the connection");
+	case TlsStatus::Failed:
+		throw RunError("TLS handshake with " + _url.str() + " failed: " + c.tls->error());
+	}
+}
+
+void Runner::readAllTls(Connection& c)
+{
+	// SSL_read returns at most one record: read until OpenSSL wants more from the socket.
+	while (c.socket.valid())
+	{
+		std::size_t n = 0;
+		switch (c.tls->read(_readBuffer.data(), _readBuffer.size(), n))
 		{
-			c.finished = true;
-			c.socket.close();
+		case TlsStatus::Ok:
+			break;
+		case TlsStatus::WantRead:
+			c.readWantsWrite = false;
+			return;
+		case TlsStatus::WantWrite:
+			c.readWantsWrite = true;
+			return;
+		case TlsStatus::Closed:
+			ended(c);
+			return;
+		case TlsStatus::Failed:
+			readFailed(c, "TLS: " + c.tls->error());
 			return;
 		}
+		_now = nowNanos();
+		char* data = _readBuffer.data();
+		std::size_t size = n;
 		if (!c.open)
-			throw RunError("handshake failed: " + _url.str() + ": " + ClientSocket::errorText(err));
-		throw RunError("connection " + std::to_string(c.index) + " lost after " + std::to_string(c.nextExpect)
-			+ " replies: " + ClientSocket::errorText(err));
+		{
+			std::size_t consumed = 0;
+			ClientHandshake::Result r = c.handshake->feed(data, size, consumed);
+			if (r == ClientHandshake::Result::Failed)
+				throw RunError(c.handshake->error() + " (" + _url.str() + ")");
+			if (r == ClientHandshake::Result::NeedMore)
+				continue;
+			c.open = true;
+			c.handshake.reset();
+			data += consumed;
+			size -= consumed;
+		}
+		if (size > 0)
+			processFrames(c, data, size);
 	}
+}
+
+void Runner::flushTls(Connection& c)
+{
+	// A write that waited is retried with the same bytes first: `out` only grows at its end (it
+	// may move: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) until they were sent.
+	while (c.writable && !c.out.empty() && c.socket.valid())
+	{
+		std::size_t n = 0;
+		switch (c.tls->write(c.out.pending(), c.out.pendingSize(), n))
+		{
+		case TlsStatus::Ok:
+			c.out.consume(n);
+			continue;
+		case TlsStatus::WantWrite:
+			c.writable = false;
+			c.writeWantsRead = false;
+			return;
+		case TlsStatus::WantRead:
+			c.writable = false;
+			c.writeWantsRead = true;
+			return;
+		case TlsStatus::Closed:
+			writeFailed(c, "the server closed the TLS connection");
+			return;
+		case TlsStatus::Failed:
+			writeFailed(c, "TLS: " + c.tls->error());
+			return;
+		}
+	}
+}
+
+void Runner::ended(Connection& c)
+{
+	if (_closing)
+	{
+		finish(c);
+		return;
+	}
+	if (!c.open)
+		throw RunError("handshake failed: " + _url.str() + " closed the connection before answering");
+	throw RunError("server closed connection " + std::to_string(c.index) + " without a close frame after "
+		+ std::to_string(c.nextExpect) + " replies");
+}
+
+void Runner::readFailed(Connection& c, const std::string& why)
+{
+	if (_closing)
+	{
+		finish(c);
+		return;
+	}
+	if (!c.open)
+		throw RunError("handshake failed: " + _url.str() + ": " + why);
+	throw RunError("connection " + std::to_string(c.index) + " lost after " + std::to_string(c.nextExpect)
+		+ " replies: " + why);
+}
+
+void Runner::writeFailed(Connection& c, const std::string& why)
+{
+	if (_closing)
+	{
+		finish(c);
+		return;
+	}
+	throw RunError("connection " + std::to_string(c.index) + " lost after " + std::to_string(c.nextExpect)
+		+ " replies: " + why);
+}
+
+void Runner::finish(Connection& c) noexcept
+{
+	if (c.tls)
+		c.tls->shutdown();  // close_notify: the WebSocket close handshake is done, or the peer is gone
+	c.finished = true;
+	c.socket.close();
 }
 
 void Runner::processFrames(Connection& c, char* data, std::size_t size)
@@ -507,8 +695,7 @@ void Runner::processFrames(Connection& c, char* data, std::size_t size)
 		{
 			if (_closing)
 			{
-				c.finished = true;
-				c.socket.close();
+				finish(c);
 				return;
 			}
 			std::string what = "server closed connection " + std::to_string(c.index) + " with "
@@ -521,8 +708,7 @@ void Runner::processFrames(Connection& c, char* data, std::size_t size)
 		case FrameDecoder::EventType::Error:
 			if (_closing)
 			{
-				c.finished = true;
-				c.socket.close();
+				finish(c);
 				return;
 			}
 			throw RunError("protocol error from the server on connection " + std::to_string(c.index) + ": "
@@ -672,6 +858,11 @@ void Runner::fill(Connection& c)
 
 void Runner::flush(Connection& c)
 {
+	if (c.tls)
+	{
+		flushTls(c);
+		return;
+	}
 	while (c.writable && !c.out.empty())
 	{
 		ssize_t n = ::send(c.socket.fd(), c.out.pending(), c.out.pendingSize(), MSG_NOSIGNAL);
@@ -687,15 +878,8 @@ void Runner::flush(Connection& c)
 			c.writable = false;
 			break;
 		}
-		int err = n < 0 ? errno : EPIPE;
-		if (_closing)
-		{
-			c.finished = true;
-			c.socket.close();
-			return;
-		}
-		throw RunError("connection " + std::to_string(c.index) + " lost after " + std::to_string(c.nextExpect)
-			+ " replies: " + ClientSocket::errorText(err));
+		writeFailed(c, ClientSocket::errorText(n < 0 ? errno : EPIPE));
+		return;
 	}
 }
 

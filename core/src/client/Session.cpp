@@ -4,6 +4,7 @@
 #include "parley/client/Session.h"
 #include "ClientHandshake.h"
 #include "ClientSocket.h"
+#include "ClientTls.h"
 #include "MaskGenerator.h"
 #include "parley/client/Url.h"
 #include "parley/codec/FrameDecoder.h"
@@ -79,6 +80,8 @@ struct Session::Impl
 	void startConnect(const ConnectOptions& options);
 	void onSocketReady(short revents);
 	void onConnected();
+	void stepTls();
+	short socketEvents() const;
 	void readAvailable();
 	void processBytes(char* data, std::size_t size);
 	void processFrames(char* data, std::size_t size);
@@ -87,6 +90,9 @@ struct Session::Impl
 	void sendClose(std::uint16_t code, const std::string& reason);
 	void appendFrame(codec::Opcode opcode, std::string_view payload);
 	bool flush();
+	enum class Io : std::uint8_t { Data, Blocked, End, Error };
+	Io receive(std::size_t& got, std::string& error);
+	Io transmit(const char* data, std::size_t size, std::size_t& put, std::string& error);
 	void fail(std::string message);  // by value: it may refer to state that drop() frees
 	void lost(std::string reason);
 	void finish(std::uint16_t code, const std::string& reason);
@@ -107,6 +113,11 @@ struct Session::Impl
 	Url url;
 	ClientSocket socket;
 	bool tcpConnected = false;
+	std::unique_ptr<TlsContext> tlsContext;  // wss:// only
+	std::unique_ptr<TlsTransport> tls;       // wss:// only
+	bool tlsWantsWrite = false;   // the TLS handshake waits for the socket to be writable
+	bool readWantsWrite = false;  // a TLS read waits for the socket to be writable
+	bool writeWantsRead = false;  // a TLS write waits for the socket to be readable
 	std::unique_ptr<ClientHandshake> handshake;
 	codec::FrameDecoder decoder{codec::Role::Client};
 	MaskGenerator masks;
@@ -162,11 +173,7 @@ void Session::Impl::run()
 		if (socket.valid())
 		{
 			fds[1].fd = socket.fd();
-			fds[1].events = 0;
-			if (!tcpConnected || outOffset < out.size())
-				fds[1].events |= POLLOUT;
-			if (tcpConnected)
-				fds[1].events |= POLLIN;
+			fds[1].events = socketEvents();
 			fds[1].revents = 0;
 			n = 2;
 		}
@@ -199,9 +206,12 @@ void Session::Impl::run()
 			hasDeadline = false;
 			SessionState s = state.load();
 			const std::string ms = std::to_string(options.connectTimeoutMs) + " ms";
-			if (s == SessionState::Connecting)
-				fail(tcpConnected ? "cannot connect to " + url.str() + ": no handshake response within " + ms
-								  : "cannot connect to " + url.str() + ": timed out after " + ms);
+			if (s == SessionState::Connecting && !tcpConnected)
+				fail("cannot connect to " + url.str() + ": timed out after " + ms);
+			else if (s == SessionState::Connecting && tls && !tls->established())
+				fail("TLS handshake with " + url.str() + " failed: no answer within " + ms);
+			else if (s == SessionState::Connecting)
+				fail("cannot connect to " + url.str() + ": no handshake response within " + ms);
 			else if (s == SessionState::Closing)
 			{
 				drop();
@@ -211,6 +221,18 @@ void Session::Impl::run()
 		}
 	}
 	drop();
+}
+
+short Session::Impl::socketEvents() const
+{
+	if (!tcpConnected)
+		return POLLOUT;
+	if (tls && !tls->established())
+		return tlsWantsWrite ? POLLOUT : POLLIN;
+	short events = POLLIN;
+	if ((outOffset < out.size() && !writeWantsRead) || readWantsWrite)
+		events |= POLLOUT;
+	return events;
 }
 
 int Session::Impl::pollTimeout() const
@@ -304,7 +326,11 @@ void Session::Impl::startConnect(const ConnectOptions& o)
 	{
 		url = Url::parse(options.url);
 		handshake = std::make_unique<ClientHandshake>(url, options.subprotocol, options.headers);
+		if (url.secure)
+			tlsContext = std::make_unique<TlsContext>(options.insecure, options.caFile);
 		socket = ClientSocket::startConnect(url.host, url.port, url.str());
+		if (url.secure)
+			tls = std::make_unique<TlsTransport>(*tlsContext, socket.fd(), url.host);
 	}
 	catch (const std::exception& e)
 	{
@@ -330,48 +356,168 @@ void Session::Impl::onSocketReady(short revents)
 		onConnected();
 		return;
 	}
-	if (revents & (POLLIN | POLLHUP | POLLERR))
+	if (tls && !tls->established())
+	{
+		stepTls();
+		return;
+	}
+	const bool readable = revents & (POLLIN | POLLHUP | POLLERR);
+	const bool writable = revents & POLLOUT;
+	if (readable || (readWantsWrite && writable))
 		readAvailable();
-	if (socket.valid() && (revents & POLLOUT))
+	if (socket.valid() && (writable || (writeWantsRead && readable)))
 		flush();
 }
 
 void Session::Impl::onConnected()
 {
 	tcpConnected = true;
+	if (tls)
+	{
+		stepTls();
+		return;
+	}
 	out = handshake->request();
 	outOffset = 0;
 	flush();
 }
 
+void Session::Impl::stepTls()
+{
+	switch (tls->handshake())
+	{
+	case TlsStatus::Ok:
+		tlsWantsWrite = false;
+		out = handshake->request();
+		outOffset = 0;
+		// Records may wait inside OpenSSL already, where poll cannot see them: read now.
+		if (flush() && socket.valid())
+			readAvailable();
+		return;
+	case TlsStatus::WantRead:
+		tlsWantsWrite = false;
+		return;
+	case TlsStatus::WantWrite:
+		tlsWantsWrite = true;
+		return;
+	case TlsStatus::Closed:
+		fail("TLS handshake with " + url.str() + " failed: the server closed the connection");
+		return;
+	case TlsStatus::Failed:
+		fail("TLS handshake with " + url.str() + " failed: " + tls->error());
+		return;
+	}
+}
+
 void Session::Impl::readAvailable()
 {
+	std::string error;
 	while (socket.valid())
+	{
+		std::size_t got = 0;
+		switch (receive(got, error))
+		{
+		case Io::Data:
+			processBytes(readBuffer.data(), got);
+			continue;
+		case Io::Blocked:
+			return;
+		case Io::End:
+			if (state.load() == SessionState::Connecting)
+				fail("handshake failed: the server closed the connection before answering");
+			else
+				lost(std::string("connection lost: the server closed the ") + (tls ? "TLS" : "TCP")
+					+ " connection without a close frame");
+			return;
+		case Io::Error:
+			if (state.load() == SessionState::Connecting)
+				fail("handshake failed: " + error);
+			else
+				lost("connection lost: " + error);
+			return;
+		}
+	}
+}
+
+Session::Impl::Io Session::Impl::receive(std::size_t& got, std::string& error)
+{
+	if (tls)
+	{
+		switch (tls->read(readBuffer.data(), readBuffer.size(), got))
+		{
+		case TlsStatus::Ok:
+			return Io::Data;
+		case TlsStatus::WantRead:
+			readWantsWrite = false;
+			return Io::Blocked;
+		case TlsStatus::WantWrite:
+			readWantsWrite = true;
+			return Io::Blocked;
+		case TlsStatus::Closed:
+			return Io::End;
+		case TlsStatus::Failed:
+			break;
+		}
+		error = "TLS: " + tls->error();
+		return Io::Error;
+	}
+	for (;;)
 	{
 		ssize_t n = ::recv(socket.fd(), readBuffer.data(), readBuffer.size(), 0);
 		if (n > 0)
 		{
-			processBytes(readBuffer.data(), static_cast<std::size_t>(n));
-			continue;
+			got = static_cast<std::size_t>(n);
+			return Io::Data;
 		}
 		if (n == 0)
-		{
-			if (state.load() == SessionState::Connecting)
-				fail("handshake failed: the server closed the connection before answering");
-			else
-				lost("connection lost: the server closed the TCP connection without a close frame");
-			return;
-		}
+			return Io::End;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
-		int err = errno;
-		if (state.load() == SessionState::Connecting)
-			fail("handshake failed: " + ClientSocket::errorText(err));
-		else
-			lost("connection lost: " + ClientSocket::errorText(err));
-		return;
+			return Io::Blocked;
+		error = ClientSocket::errorText(errno);
+		return Io::Error;
+	}
+}
+
+Session::Impl::Io Session::Impl::transmit(const char* data, std::size_t size, std::size_t& put, std::string& error)
+{
+	if (tls)
+	{
+		switch (tls->write(data, size, put))
+		{
+		case TlsStatus::Ok:
+			writeWantsRead = false;
+			return Io::Data;
+		case TlsStatus::WantWrite:
+			writeWantsRead = false;
+			return Io::Blocked;
+		case TlsStatus::WantRead:
+			writeWantsRead = true;
+			return Io::Blocked;
+		case TlsStatus::Closed:
+			error = "the server closed the TLS connection";
+			return Io::Error;
+		case TlsStatus::Failed:
+			break;
+		}
+		error = "TLS: " + tls->error();
+		return Io::Error;
+	}
+	for (;;)
+	{
+		ssize_t n = ::send(socket.fd(), data, size, MSG_NOSIGNAL);
+		if (n > 0)
+		{
+			put = static_cast<std::size_t>(n);
+			return Io::Data;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return Io::Blocked;
+		error = ClientSocket::errorText(n < 0 ? errno : EPIPE);
+		return Io::Error;
 	}
 }
 
@@ -524,21 +670,22 @@ bool Session::Impl::flush()
 {
 	while (socket.valid() && outOffset < out.size())
 	{
-		ssize_t n = ::send(socket.fd(), out.data() + outOffset, out.size() - outOffset, MSG_NOSIGNAL);
-		if (n > 0)
+		// A TLS write that waited is retried with the same bytes first: `out` only grows at
+		// its end until everything in it was sent.
+		std::size_t put = 0;
+		std::string error;
+		const Io io = transmit(out.data() + outOffset, out.size() - outOffset, put, error);
+		if (io == Io::Data)
 		{
-			outOffset += static_cast<std::size_t>(n);
+			outOffset += put;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (io == Io::Blocked)
 			return true;
-		int err = n < 0 ? errno : EPIPE;
 		if (state.load() == SessionState::Connecting)
-			fail("handshake failed: " + ClientSocket::errorText(err));
+			fail("handshake failed: " + error);
 		else
-			lost("connection lost: " + ClientSocket::errorText(err));
+			lost("connection lost: " + error);
 		return false;
 	}
 	if (outOffset == out.size())
@@ -564,12 +711,17 @@ void Session::Impl::lost(std::string reason)
 
 void Session::Impl::finish(std::uint16_t code, const std::string& reason)
 {
+	if (tls)
+		tls->shutdown();  // the close handshake is done: say so to TLS too (close_notify)
 	drop();
 	setState(SessionState::Closed, code, reason);
 }
 
 void Session::Impl::drop() noexcept
 {
+	tls.reset();  // before the socket: it writes to its descriptor
+	tlsContext.reset();
+	tlsWantsWrite = readWantsWrite = writeWantsRead = false;
 	socket.close();
 	tcpConnected = false;
 	hasDeadline = false;

@@ -53,25 +53,34 @@ bool isHostChar(char c)
 
 Url Url::parse(std::string_view text)
 {
+	static const char expected[] = "expected ws://host[:port][/path] or wss://host[:port][/path]";
 	if (text.empty())
-		fail(text, "empty (expected ws://host[:port][/path])");
+		fail(text, std::string("empty (") + expected + ")");
 	for (char c : text)
 	{
 		unsigned char u = static_cast<unsigned char>(c);
 		if (u <= 0x20 || u == 0x7F)
 			fail(text, "contains a space or control character");
 	}
+	Url url;
+	std::size_t schemeLength = 0;
 	if (startsWithNoCase(text, "wss://"))
-		fail(text, "wss:// (TLS) is not supported, Parley speaks plain ws://");
-	if (!startsWithNoCase(text, "ws://"))
+	{
+		url.secure = true;
+		url.port = 443;
+		schemeLength = 6;
+	}
+	else if (startsWithNoCase(text, "ws://"))
+		schemeLength = 5;
+	else
 	{
 		std::size_t colon = text.find("://");
 		if (colon != std::string_view::npos)
-			fail(text, "scheme '" + std::string(text.substr(0, colon)) + "' is not supported (expected ws://host[:port][/path])");
-		fail(text, "expected ws://host[:port][/path]");
+			fail(text, "scheme '" + std::string(text.substr(0, colon)) + "' is not supported (" + expected + ")");
+		fail(text, expected);
 	}
 
-	std::string_view rest = text.substr(5);
+	std::string_view rest = text.substr(schemeLength);
 	std::size_t authorityEnd = rest.find_first_of("/?#");
 	std::string_view authority = rest.substr(0, authorityEnd);
 	std::string_view tail = authorityEnd == std::string_view::npos ? std::string_view() : rest.substr(authorityEnd);
@@ -81,7 +90,6 @@ Url Url::parse(std::string_view text)
 	if (tail.find('#') != std::string_view::npos)
 		fail(text, "fragments (#...) are not allowed in WebSocket URLs");
 
-	Url url;
 	std::string_view portText;
 	bool hasPort = false;
 	if (!authority.empty() && authority.front() == '[')
@@ -112,7 +120,7 @@ Url Url::parse(std::string_view text)
 		std::size_t colon = authority.find(':');
 		std::string_view host = authority.substr(0, colon);
 		if (host.empty())
-			fail(text, "no host (expected ws://host[:port][/path])");
+			fail(text, std::string("no host (") + expected + ")");
 		for (char c : host)
 		{
 			if (!isHostChar(c))
@@ -155,7 +163,7 @@ Url Url::parse(std::string_view text)
 
 std::string Url::str() const
 {
-	std::string out = "ws://";
+	std::string out = secure ? "wss://" : "ws://";
 	if (host.find(':') != std::string::npos)
 		out += "[" + host + "]";
 	else

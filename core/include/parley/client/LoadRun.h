@@ -25,7 +25,7 @@ enum class Expect : std::uint8_t
 
 struct LoadOptions
 {
-	std::string url = "ws://127.0.0.1:8080/ws";
+	std::string url = "ws://127.0.0.1:8080/ws";  ///< ws://host:port/path or wss://host:port/path
 	std::uint64_t count = 10000;   ///< messages in all, spread over the connections
 	unsigned window = 64;          ///< messages in flight per connection (1 = request/reply)
 	unsigned conns = 1;
@@ -35,9 +35,11 @@ struct LoadOptions
 	std::string separator = " ";   ///< RandomSuffix
 	std::int64_t min = 0;          ///< RandomSuffix
 	std::int64_t max = 999999;     ///< RandomSuffix
-	unsigned connectTimeoutMs = 5000;
+	unsigned connectTimeoutMs = 5000;  ///< TCP connect + TLS handshake + WebSocket handshake, all connections
 	unsigned replyTimeoutMs = 10000;  ///< give up when no reply arrives for this long (missing)
 	std::uint64_t maxMessageSize = 16u << 20;
+	bool insecure = false;         ///< wss://: accept any certificate (no verification at all)
+	std::string caFile;            ///< wss://: also trust the certificates of this PEM file ("" = the system CAs only)
 };
 
 struct LoadProgress

@@ -36,11 +36,13 @@ struct FrameRecord
 
 struct ConnectOptions
 {
-	std::string url;                                         ///< ws://host:port/path
+	std::string url;                                         ///< ws://host:port/path or wss://host:port/path
 	std::string subprotocol;                                 ///< offered in Sec-WebSocket-Protocol if not empty
 	std::vector<std::pair<std::string, std::string>> headers; ///< extra request headers
-	unsigned connectTimeoutMs = 5000;                        ///< TCP connect + handshake
+	unsigned connectTimeoutMs = 5000;                        ///< TCP connect + TLS handshake + WebSocket handshake
 	std::uint64_t maxMessageSize = 16u << 20;
+	bool insecure = false;   ///< wss://: accept any certificate (no verification at all)
+	std::string caFile;      ///< wss://: also trust the certificates of this PEM file ("" = the system CAs only)
 };
 
 /// Receives a session's events. Called on the session's network thread: a GUI must marshal
