@@ -97,6 +97,11 @@ const char* checkSyntax(std::string_view head)
 
 } // namespace
 
+bool HttpHead::canStartRequest(char first) noexcept
+{
+	return isTokenChar(first);
+}
+
 int HttpHead::parse(std::string_view head, Poco::Net::HTTPRequest& request, std::string* why)
 {
 	if (const char* bad = checkSyntax(head))

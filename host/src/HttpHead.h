@@ -25,6 +25,9 @@ public:
 	/// of `bytes` at the previous call; 0 the first time).
 	static std::size_t findEnd(std::string_view bytes, std::size_t from = 0) noexcept;
 
+	/// True if `first` can be the first byte of a request line (a method's first character).
+	static bool canStartRequest(char first) noexcept;
+
 	/// Parses a complete head (as findEnd delimited it) into `request`. Returns 0, or the status
 	/// to refuse it with and a reason in *why: 400 for a malformed request line or header,
 	/// 431 for too many or too long header fields.

@@ -98,6 +98,15 @@ void Upgrader::readHead(Connection& c)
 		if (n > 0)
 		{
 			_s.counters[BytesIn] += static_cast<std::uint64_t>(n);
+			if (have == 0 && !HttpHead::canStartRequest(head[0]))
+			{
+				// Not HTTP at all (a TLS ClientHello on a plain port, binary noise): answer now
+				// instead of waiting for a head that will not come.
+				const bool tls = static_cast<unsigned char>(head[0]) == 0x16;
+				refuse(c, 400, HttpHead::answer(400, tls ? "a TLS handshake on a plain ws:// port (use ws://, or serve wss:// with server.tls)\n"
+					: "not an HTTP request\n"));
+				return;
+			}
 			const std::size_t end = HttpHead::findEnd(head, have);
 			if (end != 0 && end <= limit)
 			{

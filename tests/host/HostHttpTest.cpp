@@ -7,6 +7,7 @@
 #include <Poco/Net/SocketAddress.h>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,7 @@ class HostHttpTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testUpgradeWithBody400);
 	CPPUNIT_TEST(testMalformedHeads400);
 	CPPUNIT_TEST(testHeadOverLimit431);
+	CPPUNIT_TEST(testTlsOrNoiseOnThePlainPort400AtOnce);
 	CPPUNIT_TEST(testHeadInPiecesAndBareLineFeeds);
 	CPPUNIT_TEST(testRefusalEndsTheConnection);
 	CPPUNIT_TEST(testHeadRequestGetsNoBody);
@@ -209,6 +211,25 @@ public:
 		CPPUNIT_ASSERT(socket.readHead().compare(0, 12, "HTTP/1.1 101") == 0);
 		CPPUNIT_ASSERT_EQUAL(std::string(8000, 'f'), socket.readFrame().payload);
 		CPPUNIT_ASSERT(eventually([this] { return _host->server().metrics().refusedByStatus[431] == 3; }));
+	}
+
+	void testTlsOrNoiseOnThePlainPort400AtOnce()
+	{
+		// A TLS ClientHello (or any byte that cannot start a request line) gets its 400 at once,
+		// not after the handshake deadline.
+		for (const std::string& start : {std::string("\x16\x03\x01\x00\xa5\x01", 6), std::string("\x00\xff", 2)})
+		{
+			RawSocket socket(_host->port());
+			const auto began = std::chrono::steady_clock::now();
+			socket.send(start);
+			const std::string head = socket.readHead();
+			CPPUNIT_ASSERT_MESSAGE(head, head.compare(0, 12, "HTTP/1.1 400") == 0);
+			const std::size_t length = std::stoul(head.substr(head.find("Content-Length: ") + 16));
+			const std::string body = socket.readExactly(length);
+			CPPUNIT_ASSERT_MESSAGE(body, start[0] != '\x16' || body.find("a TLS handshake on a plain ws:// port") == 0);
+			CPPUNIT_ASSERT(socket.readEof());
+			CPPUNIT_ASSERT(std::chrono::steady_clock::now() - began < std::chrono::seconds(3));
+		}
 	}
 
 	void testHeadInPiecesAndBareLineFeeds()
