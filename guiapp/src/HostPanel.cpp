@@ -149,7 +149,9 @@ bool HostPanel::start()
 		status("cannot start the local host: choose a configuration file" + (config.empty() ? std::string() : " ('" + config + "' does not exist)"), true);
 		return false;
 	}
-	std::vector<std::string> args{_executable, "--config=" + config};
+	// The operator endpoints on any free port (named in the output): a host started from here
+	// must not fail because another host holds the default admin.port.
+	std::vector<std::string> args{_executable, "--config=" + config, "--admin-port=0"};
 	if (_port->GetValue() > 0) args.push_back("--port=" + std::to_string(_port->GetValue()));
 	std::vector<const char*> argv;
 	for (const std::string& a : args) argv.push_back(a.c_str());

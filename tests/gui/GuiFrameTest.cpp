@@ -532,11 +532,12 @@ public:
 
 	void testLocalHostPanel()
 	{
-		// A configuration of our own: any free port, the build's plugins.
+		// A configuration of our own: any free port, the build's plugins, the default admin.port
+		// (which the panel overrides with any free one: another host may hold 8081).
 		const std::string config = Poco::Path::temp() + "parley-gui-host-" + std::to_string(::getpid()) + ".properties";
 		{
 			std::ofstream out(config);
-			out << "server.address = 127.0.0.1\nserver.port = 0\nadmin.port = 0\nplugins.dir = " << pluginDir() << "\nroute./ws = random-suffix\n";
+			out << "server.address = 127.0.0.1\nserver.port = 0\nplugins.dir = " << pluginDir() << "\nroute./ws = random-suffix\n";
 		}
 		FrameHandle f;
 		auto* hostPanel = f->hostPanel();
@@ -547,6 +548,8 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(hostPanel->output().utf8_string(), GuiEnvironment::pumpUntil([&] { return isOpen(f.get()); }, kDeadline));
 		CPPUNIT_ASSERT(hostPanel->running());
 		CPPUNIT_ASSERT(hostPanel->output().Contains("listening on ws://127.0.0.1:"));
+		CPPUNIT_ASSERT(hostPanel->output().Contains("operator endpoints on http://127.0.0.1:"));
+		CPPUNIT_ASSERT_MESSAGE(hostPanel->output().utf8_string(), !hostPanel->output().Contains("127.0.0.1:8081"));
 		CPPUNIT_ASSERT(f->bar()->url().rfind("ws://127.0.0.1:", 0) == 0);
 		sendText(f.get(), "via local host");
 		CPPUNIT_ASSERT(GuiEnvironment::pumpUntil([&] {

@@ -51,6 +51,7 @@ class HostTlsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testTls12AndOlderVersions);
 	CPPUNIT_TEST(testSessionTicketsOnlyWhenAsked);
 	CPPUNIT_TEST(testBadCertificateOrKeyAtStartup);
+	CPPUNIT_TEST(testParleyClient10000);
 	CPPUNIT_TEST(testPythonClients);
 	CPPUNIT_TEST(testNodeWs);
 	CPPUNIT_TEST_SUITE_END();
@@ -305,6 +306,26 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(host.output(), host.output().find("parley-host: ") == 0);
 		CPPUNIT_ASSERT_MESSAGE(host.output(), host.output().find("openSSL.server.privateKeyFile") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(host.output(), host.output().size() - 1, host.output().find('\n'));
+	}
+
+	void testParleyClient10000()
+	{
+		// The console client over wss://, trusting the test CA: every reply verified.
+		const std::string url = "wss://127.0.0.1:" + std::to_string(_host->port());
+		for (const std::vector<std::string>& args :
+			{std::vector<std::string>{"--url=" + url + "/ws", "--ca=" + ca(), "--count=10000", "--expect=random-suffix"},
+				std::vector<std::string>{"--url=" + url + "/echo", "--ca=" + ca(), "--count=10000", "--conns=4", "--window=256",
+					"--size=3000", "--expect=echo"}})
+		{
+			ProcessRunner client(binDir() + "/parley-client", args, 120);
+			const int code = client.wait();
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(client.output(), 0, code);
+			CPPUNIT_ASSERT_MESSAGE(client.output(), client.output().find("verified=10000 mismatched=0 missing=0") != std::string::npos);
+		}
+		// Without the CA the certificate cannot be verified: one line, nothing sent.
+		ProcessRunner untrusting(binDir() + "/parley-client", {"--url=" + url + "/ws", "--count=10"}, 60);
+		CPPUNIT_ASSERT(untrusting.wait() != 0);
+		CPPUNIT_ASSERT_MESSAGE(untrusting.output(), untrusting.output().find("certificate verify failed") != std::string::npos);
 	}
 
 	void testPythonClients()
