@@ -3,6 +3,7 @@
 //
 #include "Upgrader.h"
 #include "HttpHead.h"
+#include <algorithm>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -88,15 +89,15 @@ void Upgrader::readHead(Connection& c)
 	const std::size_t limit = _s.maxHeaderBytes;
 	for (;;)
 	{
-		// One byte more than the limit allows, to tell a head that is too large.
+		// One byte more than the limit allows, to tell a head that is too large. Read through
+		// the loop's buffer: a head that arrives in pieces holds only what came so far.
 		const std::size_t have = head.size();
-		const std::size_t want = limit + 1 - have;
-		head.resize(have + want);
+		const std::size_t want = std::min(limit + 1 - have, _s.inSize);
 		bool drained = false;
-		const ssize_t n = c.transport.read(&head[have], want, drained);
-		head.resize(have + (n > 0 ? static_cast<std::size_t>(n) : 0));
+		const ssize_t n = c.transport.read(_s.in.get(), want, drained);
 		if (n > 0)
 		{
+			head.append(_s.in.get(), static_cast<std::size_t>(n));
 			_s.counters[BytesIn] += static_cast<std::uint64_t>(n);
 			if (have == 0 && !HttpHead::canStartRequest(head[0]))
 			{
