@@ -28,9 +28,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 results="$out/$(date +%F-%H%M).jsonl"
+# (Not inline in ${...:-...}: the } of {port} would end the expansion.)
+limit16k="limit16k=$build/bench-kit/limit_echo {port} 1 16384"
 BENCH_BUILD="$build/bench-kit" BENCH_RESULTS="$out" \
 EXTRA_SERVER="parley_echo=$host@/echo" EXTRA_SERVER2="parley_rs=$host@/ws" \
-EXTRA_SERVER3="${EXTRA_SERVER3:-limit16k=$build/bench-kit/limit_echo {port} 1 16384}" \
+EXTRA_SERVER3="${EXTRA_SERVER3:-$limit16k}" \
   python3 "$kit/bench.py" --servers "$servers" --scenarios "$scenarios" --reps "$reps" --out "$results" "${extra[@]}"
 python3 "$kit/bench.py" table "$results"
 python3 "$kit/bench.py" summary "$results" --ref limit

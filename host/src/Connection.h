@@ -38,8 +38,9 @@ struct Connection
 	{
 	}
 
-	/// Returns the bytes of output not yet written to the socket.
-	std::size_t pending() const noexcept { return out.size() - outPos; }
+	/// Returns the bytes of output not yet written to the socket (encrypted bytes waiting in a
+	/// TLS transport included).
+	std::size_t pending() const noexcept { return out.size() - outPos + transport.backlog(); }
 
 	/// True once the connection became a WebSocket (it has an id then).
 	bool upgraded() const noexcept { return id != 0; }

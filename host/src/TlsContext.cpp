@@ -99,10 +99,18 @@ TlsContext::TlsContext(const TlsConfig& config)
 	// idle connections give their record buffers back.
 	SSL_CTX_clear_mode(context, SSL_MODE_AUTO_RETRY);
 	SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	// One recv() brings as many records as fit in 64 KiB (the buffer exists only while it holds
+	// bytes: RELEASE_BUFFERS).
+	SSL_CTX_set_read_ahead(context, 1);
+	SSL_CTX_set_default_read_buffer_len(context, 64u * 1024u);
 	// A peer that ends TCP without close_notify has ended the stream (WebSocket has its own
 	// close handshake); no renegotiation; no server-side session cache. Session tickets only when
 	// asked for: making them costs about a fifth of a new connection's CPU (bench/edge.sh).
 	SSL_CTX_set_options(context, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+	// TLS 1.3: AES-128-GCM first (a third less CPU per byte than AES-256-GCM, which OpenSSL's
+	// clients ask for first), ChaCha20-Poly1305 for clients that put it first (no AES hardware).
+	SSL_CTX_set_ciphersuites(context, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384");
+	SSL_CTX_set_options(context, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_PRIORITIZE_CHACHA);
 	SSL_CTX_set_session_cache_mode(context, SSL_SESS_CACHE_OFF);
 	if (config.sessionTickets)
 	{

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -18,10 +19,16 @@ typedef struct ssl_ctx_st SSL_CTX;
 namespace parley {
 namespace host {
 
-/// Reads and writes never block and never throw. A TLS transport reads until OpenSSL wants more
-/// from the socket (SSL_read returns one record at a time, so "a short read" does not mean the
-/// socket is empty) and writes until the socket is full (partial writes, moving write buffer:
-/// what was not taken is offered again later from wherever it lies then).
+/// Reads and writes never block and never throw.
+///
+/// TLS: OpenSSL talks to the socket through a BIO of ours. Its reads go straight to recv() with
+/// read-ahead, so one recv() brings several records; its writes (records) are gathered in memory
+/// and leave with one send() per write() call — OpenSSL's socket BIO makes one write() per
+/// 16 KiB record and two reads per record. Encrypted bytes the socket did not take wait in the
+/// transport (backlog(): at most one write() call's worth) and go first on the next write() or
+/// flushBacklog(); write() takes no more plaintext while they wait. A read goes on until OpenSSL
+/// wants more from the socket (SSL_read returns one record at a time, so "a short read" does not
+/// mean the socket is empty).
 class Transport
 {
 public:
@@ -31,28 +38,28 @@ public:
 
 	enum class Step : std::uint8_t { Done, Pending, Failed };
 
-	explicit Transport(int fd) noexcept : _fd(fd) {}
-	~Transport() { close(); }
+	explicit Transport(int fd) noexcept;
+	~Transport();
 
 	Transport(const Transport&) = delete;
 	Transport& operator=(const Transport&) = delete;
 
 	int fd() const noexcept { return _fd; }
-	bool secure() const noexcept { return _ssl != nullptr; }
+	bool secure() const noexcept { return _tls != nullptr; }
 
 	/// Makes this a TLS transport (server side) with `context`. Returns false if OpenSSL cannot
 	/// create the session (out of memory).
 	bool startTls(SSL_CTX* context);
 
 	/// Runs the TLS handshake as far as the socket allows. On Failed, *why (if given) says why
-	/// in a few words ("peer closed the connection", "http request", "no shared cipher"...).
+	/// in a few words ("unexpected eof while reading", "http request", "no shared cipher"...).
 	Step handshake(std::string* why = nullptr);
 
 	/// Reads up to `size` bytes: returns the count (> 0), 0 at the end of the peer's stream,
 	/// WouldBlock or Failed. `drained` is set when the socket is known to be empty now.
 	ssize_t read(char* data, std::size_t size, bool& drained)
 	{
-		if (_ssl) return tlsRead(data, size, drained);
+		if (_tls) return tlsRead(data, size, drained);
 		for (;;)
 		{
 			const ssize_t n = ::recv(_fd, data, size, 0);
@@ -72,7 +79,7 @@ public:
 	/// the socket is full), WouldBlock if it took nothing, or Failed.
 	ssize_t write(const char* data, std::size_t size)
 	{
-		if (_ssl) return tlsWrite(data, size);
+		if (_tls) return tlsWrite(data, size);
 		for (;;)
 		{
 			const ssize_t n = ::send(_fd, data, size, MSG_NOSIGNAL);
@@ -81,6 +88,12 @@ public:
 			return (errno == EAGAIN || errno == EWOULDBLOCK) ? WouldBlock : Failed;
 		}
 	}
+
+	/// Encrypted bytes waiting for the socket (always 0 for a plain transport).
+	std::size_t backlog() const noexcept { return _tls ? tlsBacklog() : 0; }
+
+	/// Sends what backlog() holds as far as the socket takes it. False if the connection failed.
+	bool flushBacklog();
 
 	/// Ends our side of the stream: a TLS close_notify (best effort), then the TCP FIN.
 	void shutdownWrite();
@@ -92,14 +105,15 @@ public:
 	/// Frees the TLS session and closes the socket. Idempotent.
 	void close();
 
+	struct Tls;   ///< the TLS session and its encrypted backlog (Transport.cpp)
+
 private:
 	ssize_t tlsRead(char* data, std::size_t size, bool& drained);
 	ssize_t tlsWrite(const char* data, std::size_t size);
+	std::size_t tlsBacklog() const noexcept;
 
 	int _fd;
-	SSL* _ssl = nullptr;
-	/// TLS: the end of the stream (0) or a failure seen while returning earlier bytes; 1 = none.
-	signed char _pendingEnd = 1;
+	std::unique_ptr<Tls> _tls;
 };
 
 } // namespace host

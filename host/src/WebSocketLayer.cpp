@@ -313,6 +313,12 @@ void WebSocketLayer::sendShared(Connection& c)
 void WebSocketLayer::flush(Connection& c)
 {
 	if (c.dead) return;
+	if (c.transport.backlog() != 0 && !c.transport.flushBacklog())
+	{
+		if (c.state == Connection::State::Open) ++_s.counters[IoErrors];
+		destroy(c);
+		return;
+	}
 	const std::size_t sent = sendSome(c, c.out.data() + c.outPos, c.out.size() - c.outPos);
 	if (sent == SendFailed) return;
 	c.outPos += sent;
