@@ -6,11 +6,12 @@
 #   T4  1 connection, 64 KiB binary messages, 16 in flight (S4 through parley-client)
 #   T5  10,000 idle connections held 5 s, then one message each: host bytes per connection
 #   H   new connections per second (connect, TLS handshake, upgrade, one echo, close handshake),
-#       16 clients in a loop for 10 s; H+T: the same beside 1,000 connections that trickle their
-#       request head a byte every 2 s (and reconnect when the host drops them at its deadline)
+#       16 clients in a loop for 5 s; H+T: the same beside 1,000 connections that trickle their
+#       request head a byte every 2 s (and reconnect when the host drops them at its deadline);
+#       H and H+T alternate, --hreps pairs per scheme (this VM's noise needs many)
 #   P   a perf profile of the wss host during H: the share of its CPU spent in OpenSSL
 #
-# Usage: bench/edge.sh [--reps N] [--scenarios T3,T4,T5,H,P]
+# Usage: bench/edge.sh [--reps N] [--hreps N] [--scenarios T3,T4,T5,H,P]
 # Writes build/bench-results/edge-<date>.jsonl and prints the medians and the wss/ws ratios.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,10 +19,12 @@ build="${PARLEY_BUILD_DIR:-$root/build}"
 out="$root/build/bench-results"
 work="$build/bench-edge"
 reps=3
+hreps=7
 scenarios="T3,T4,T5,H,P"
 while [ $# -gt 0 ]; do
   case "$1" in
     --reps) reps="$2"; shift 2 ;;
+    --hreps) hreps="$2"; shift 2 ;;
     --scenarios) scenarios="$2"; shift 2 ;;
     *) echo "edge.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -107,10 +110,16 @@ for rep in $(seq 1 "$reps"); do
     has T3 && client_run T3 "$scheme" "$rep" --conns=100 --window=10 --count=$([ "$scheme" = ws ] && echo 4000000 || echo 2000000)
     has T4 && client_run T4 "$scheme" "$rep" --conns=1 --window=16 --size=65536 --binary --count=$([ "$scheme" = ws ] && echo 300000 || echo 150000)
     has T5 && edge_run T5 "$scheme" "$rep" --mode idle --conns 10000 --hold 5 --concurrency 64
-    has H && edge_run H "$scheme" "$rep" --mode rate --conns 16 --duration 10
-    has H && edge_run H+T "$scheme" "$rep" --mode rate --conns 16 --duration 10 --trickle 1000
   done
 done
+if has H; then
+  for rep in $(seq 1 "$hreps"); do
+    for scheme in ws wss; do
+      edge_run H "$scheme" "$rep" --mode rate --conns 16 --duration 5
+      edge_run H+T "$scheme" "$rep" --mode rate --conns 16 --duration 5 --trickle 1000
+    done
+  done
+fi
 
 if has P && command -v perf >/dev/null; then
   # Where the wss host's CPU goes while it takes new connections as fast as they come.
@@ -157,10 +166,11 @@ for scheme in ("ws", "wss"):
     h, ht = med(get("H", scheme, "per_s")), med(get("H+T", scheme, "per_s"))
     if h == h and ht == ht:
         print(f"{scheme}: {h:,.0f} new connections/s alone, {ht:,.0f} beside 1,000 trickling heads ({ht / h:.2f})")
-    cpu = [r["result"]["server_cpu_s"] / r["result"]["completed"] * 1e6 for r in rows
-           if r["scenario"] == "H" and r.get("scheme") == scheme and r["result"]["completed"]]
-    if cpu:
-        print(f"{scheme}: {med(cpu):.0f} us of host CPU per new connection")
+    for scenario in ("H", "H+T"):
+        cpu = [r["result"]["server_cpu_s"] / r["result"]["completed"] * 1e6 for r in rows
+               if r["scenario"] == scenario and r.get("scheme") == scheme and r["result"]["completed"]]
+        if cpu:
+            print(f"{scheme} {scenario}: {med(cpu):.0f} us of host CPU per new connection ({len(cpu)} runs)")
 for r in rows:
     if r["scenario"] == "P":
         print("wss host CPU by object during H (perf, cpu-clock):", r["dso_share_percent"])
