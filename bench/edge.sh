@@ -56,15 +56,23 @@ port=18930
 host_pid=""
 start_host() { # scheme
   port=$((port + 1))
+  rm -f "$work/host.log"
   taskset -c 0 "$build/bin/parley-host" --config="$work/$1.properties" --port="$port" >"$work/host.log" 2>&1 &
   host_pid=$!
   for _ in $(seq 1 100); do
-    grep -q "listening on" "$work/host.log" 2>/dev/null && return 0
+    grep -q "listening on $1://127.0.0.1:$port " "$work/host.log" 2>/dev/null && return 0
     sleep 0.05
   done
   echo "edge.sh: the host did not start:" >&2; cat "$work/host.log" >&2; exit 1
 }
 stop_host() {
+  if ! kill -0 "$host_pid" 2>/dev/null; then
+    local status=0
+    wait "$host_pid" 2>/dev/null || status=$?
+    echo "edge.sh: the host ended by itself (status $status) before it was stopped:" >&2
+    tail -5 "$work/host.log" >&2
+    return 0
+  fi
   kill -TERM "$host_pid" 2>/dev/null || true
   wait "$host_pid" 2>/dev/null || true
 }
@@ -81,7 +89,7 @@ client_run() { # scenario scheme rep args...
   start_host "$scheme"
   local before line after
   before=$(cpu_of "$host_pid")
-  line=$(taskset -c 1 "$build/bin/parley-client" --url="$scheme://127.0.0.1:$port/echo" $(tls_args "$scheme") --expect=echo "$@" | tail -1)
+  line=$(taskset -c 1 "$build/bin/parley-client" --url="$scheme://127.0.0.1:$port/echo" $(tls_args "$scheme") --expect=echo "$@" 2>&1 | tail -1) || true
   after=$(cpu_of "$host_pid")
   stop_host
   local rate elapsed verified
