@@ -2,6 +2,7 @@
 // PluginRegistry.cpp
 //
 #include "parley/PluginRegistry.h"
+#include "parley/Gate.h"
 #include <Poco/ClassLoader.h>
 #include <Poco/DirectoryIterator.h>
 #include <Poco/Exception.h>
@@ -23,7 +24,7 @@ namespace {
 
 using ApiVersionFunc = int (*)();
 using PluginInfoFunc = const PluginInfo* (*)();
-using Loader = Poco::ClassLoader<Responder>;
+using Loader = Poco::ClassLoader<Plugin>;
 
 std::string safe(const char* s)
 {
@@ -113,21 +114,39 @@ namespace {
 class BoundResponder: public Responder
 {
 public:
-	BoundResponder(std::shared_ptr<PluginRegistry::Library> library, Responder* inner)
-		: _library(std::move(library)), _inner(inner)
+	BoundResponder(std::shared_ptr<PluginRegistry::Library> library, std::unique_ptr<Plugin> plugin)
+		: _library(std::move(library)), _plugin(std::move(plugin)), _inner(_plugin->asResponder())
 	{
 	}
 	void configure(const Settings& settings) override { _inner->configure(settings); }
 	void attach(Outbox& outbox) override { _inner->attach(outbox); }
-	void onOpen(ConnectionId connection) override { _inner->onOpen(connection); }
+	void onOpen(const ConnectionInfo& connection) override { _inner->onOpen(connection); }
 	void onClose(ConnectionId connection) override { _inner->onClose(connection); }
 	bool blocking() const override { return _inner->blocking(); }
 	void respond(const Message& message, Reply& reply) override { _inner->respond(message, reply); }
 	Responder& inner() noexcept { return *_inner; }
 
 private:
-	std::shared_ptr<PluginRegistry::Library> _library; // destroyed after _inner
-	std::unique_ptr<Responder> _inner;
+	std::shared_ptr<PluginRegistry::Library> _library; // destroyed after _plugin
+	std::unique_ptr<Plugin> _plugin;
+	Responder* _inner;
+};
+
+/// Keeps a gate's library loaded for as long as the gate lives.
+class BoundGate: public Gate
+{
+public:
+	BoundGate(std::shared_ptr<PluginRegistry::Library> library, std::unique_ptr<Plugin> plugin)
+		: _library(std::move(library)), _plugin(std::move(plugin)), _inner(_plugin->asGate())
+	{
+	}
+	void configure(const Settings& settings) override { _inner->configure(settings); }
+	void check(const GateRequest& request, GateVerdict& verdict) override { _inner->check(request, verdict); }
+
+private:
+	std::shared_ptr<PluginRegistry::Library> _library; // destroyed after _plugin
+	std::unique_ptr<Plugin> _plugin;
+	Gate* _inner;
 };
 
 } // namespace
@@ -140,23 +159,26 @@ Responder& PluginRegistry::target(Responder& responder) noexcept
 
 namespace {
 
-std::unique_ptr<Responder> instantiate(const std::shared_ptr<PluginRegistry::Library>& library)
+std::unique_ptr<Plugin> instantiate(const std::shared_ptr<PluginRegistry::Library>& library)
 {
-	Responder* raw = nullptr;
+	std::unique_ptr<Plugin> raw;
 	{
 		std::lock_guard<std::mutex> lock(library->shared->mutex);
 		const auto* manifest = library->shared->loader.findManifest(library->copyPath);
 		if (!manifest || manifest->find(library->className) == manifest->end())
 			throw std::invalid_argument("plugin '" + library->description.name + "' lost its class " + library->className);
-		raw = manifest->find(library->className)->create();
+		raw.reset(manifest->find(library->className)->create());
 	}
-	return std::unique_ptr<Responder>(new BoundResponder(library, raw));
+	if (raw->asResponder()) return std::unique_ptr<Plugin>(new BoundResponder(library, std::move(raw)));
+	if (raw->asGate()) return std::unique_ptr<Plugin>(new BoundGate(library, std::move(raw)));
+	throw std::invalid_argument("plugin '" + library->description.name + "' is neither a responder nor a gate");
 }
 
-std::unique_ptr<Responder> createConfigured(const std::shared_ptr<PluginRegistry::Library>& library, const Settings& settings)
+/// Makes and configures a plugin of `library`, bound to it.
+std::unique_ptr<Plugin> createConfigured(const std::shared_ptr<PluginRegistry::Library>& library, const Settings& settings)
 {
 	const std::string& name = library->description.name;
-	std::unique_ptr<Responder> responder;
+	std::unique_ptr<Plugin> responder;
 	try
 	{
 		responder = instantiate(library);
@@ -312,6 +334,7 @@ bool PluginRegistry::loadLibrary(const std::string& path, std::string* why)
 			else
 			{
 				description.name = info->name;
+				description.kind = safe(info->kind) == "gate" ? "gate" : "responder";
 				description.version = safe(info->version);
 				description.description = safe(info->description);
 				description.path = path;
@@ -425,16 +448,38 @@ bool PluginRegistry::has(const std::string& name) const
 	return _shared->byName.count(name) != 0;
 }
 
+std::string PluginRegistry::kindOf(const std::string& name) const
+{
+	std::lock_guard<std::mutex> lock(_shared->mutex);
+	auto it = _shared->byName.find(name);
+	return it == _shared->byName.end() ? std::string() : it->second->description.kind;
+}
+
+namespace {
+
+std::shared_ptr<PluginRegistry::Library> find(const std::shared_ptr<PluginRegistry::Shared>& shared, const std::string& name,
+	const char* kind)
+{
+	std::lock_guard<std::mutex> lock(shared->mutex);
+	auto it = shared->byName.find(name);
+	if (it == shared->byName.end()) throw std::invalid_argument("unknown plugin '" + name + "'");
+	if (it->second->description.kind != kind)
+		throw std::invalid_argument("plugin '" + name + "' is a " + it->second->description.kind + ", not a " + kind);
+	return it->second;
+}
+
+} // namespace
+
 std::unique_ptr<Responder> PluginRegistry::create(const std::string& name, const Settings& settings) const
 {
-	std::shared_ptr<Library> library;
-	{
-		std::lock_guard<std::mutex> lock(_shared->mutex);
-		auto it = _shared->byName.find(name);
-		if (it == _shared->byName.end()) throw std::invalid_argument("unknown plugin '" + name + "'");
-		library = it->second;
-	}
-	return createConfigured(library, settings);
+	std::unique_ptr<Plugin> plugin = createConfigured(find(_shared, name, "responder"), settings);
+	return std::unique_ptr<Responder>(plugin.release()->asResponder());
+}
+
+std::unique_ptr<Gate> PluginRegistry::createGate(const std::string& name, const Settings& settings) const
+{
+	std::unique_ptr<Plugin> plugin = createConfigured(find(_shared, name, "gate"), settings);
+	return std::unique_ptr<Gate>(plugin.release()->asGate());
 }
 
 std::vector<PluginDescription> PluginRegistry::plugins() const

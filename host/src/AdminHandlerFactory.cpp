@@ -33,7 +33,7 @@ Poco::Net::HTTPRequestHandler* AdminHandlerFactory::createRequestHandler(const P
 	}
 	if (path == "/metrics") return new StatusHandler(HTTPResponse::HTTP_OK, "text/plain; charset=utf-8", _pool.metrics().toText());
 	return new StatusHandler(HTTPResponse::HTTP_OK, "application/json",
-		PluginCatalog::toJson(_context.registry().plugins(), _context.config()->routes));
+		PluginCatalog::toJson(_context.registry().plugins(), *_context.config()));
 }
 
 } // namespace host

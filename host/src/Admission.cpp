@@ -10,6 +10,7 @@
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/URI.h>
+#include <algorithm>
 
 namespace parley {
 namespace host {
@@ -51,12 +52,57 @@ std::string targetPath(const std::string& target)
 	}
 }
 
+/// The subprotocol offers of a request (every Sec-WebSocket-Protocol field, comma-separated),
+/// or false if one is not a token.
+bool offers(const Poco::Net::HTTPRequest& request, std::vector<std::string>& out)
+{
+	static const std::string name = "Sec-WebSocket-Protocol";
+	for (auto it = request.find(name); it != request.end() && Poco::icompare(it->first, name) == 0; ++it)
+	{
+		const std::string& value = it->second;
+		std::size_t start = 0;
+		for (;;)
+		{
+			const std::size_t comma = value.find(',', start);
+			const std::string item = Poco::trim(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+			if (item.empty()) return false;
+			for (unsigned char ch : item)
+				if (ch <= 32 || ch >= 127 || std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(ch)) != std::string_view::npos)
+					return false;
+			out.push_back(item);
+			if (comma == std::string::npos) break;
+			start = comma + 1;
+		}
+	}
+	return true;
+}
+
+std::string join(const std::vector<std::string>& items)
+{
+	std::string out;
+	for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+	return out;
+}
+
 } // namespace
 
 Verdict Admission::overCapacity()
 {
 	return refuse(503, "too many connections (engine.max_connections)");
 }
+
+Verdict Admission::overPeerLimit(bool tooFast)
+{
+	return refuse(429, tooFast ? "too many new connections from your address (engine.handshakes_per_ip_per_s)"
+	                           : "too many connections from your address (engine.max_connections_per_ip)",
+		{{"Retry-After", "1"}});
+}
+
+Verdict Admission::refusal(int status, const std::string& reason, const Verdict::Headers& headers)
+{
+	return refuse(status, reason, headers);
+}
+
 
 Verdict Admission::evaluate(std::string_view head) const
 {
@@ -70,7 +116,8 @@ Verdict Admission::evaluate(std::string_view head) const
 	if (hosts > 1) return refuse(400, "bad request: more than one Host header", {}, forHead);
 	const std::string path = targetPath(request.getURI());
 	if (path.empty()) return refuse(400, "bad request: the request target is not a path", {}, forHead);
-	const int route = _context.activeRoute(path);
+	std::shared_ptr<const HostConfig> config;
+	const int route = _context.activeRoute(path, config);
 	if (route < 0) return refuse(404, "not found: " + path, {}, forHead);
 
 	const HttpHead::Headers version{{"Sec-WebSocket-Version", "13"}};
@@ -106,12 +153,72 @@ Verdict Admission::evaluate(std::string_view head) const
 		if (verdict.status == 426) headers.emplace_back("Upgrade", "websocket");
 		return refuse(verdict.status, verdict.reason, headers);
 	}
+
+	const RouteOptions& options = config->optionsFor(path);
+	const std::size_t origins = countOf(request, "Origin");
+	auto because = [](Verdict v, Verdict::Cause cause) {
+		v.cause = cause;
+		return v;
+	};
+	if (origins > 1) return because(refuse(403, "forbidden: more than one Origin header"), Verdict::Cause::Origin);
+	if (origins == 1)
+	{
+		const std::string& origin = request.get("Origin");
+		const OriginList* allowed = config->originsFor(path);
+		if (allowed ? !allowed->allows(origin) : !OriginList::sameOrigin(origin, request.getHost()))
+			return because(refuse(403, "forbidden: origin " + origin + " is not allowed on " + path +
+				(options.hasOrigins ? " (route." + path + ".origins)"
+				 : allowed ? " (server.origins)" : " (only the host's own pages without server.origins)")), Verdict::Cause::Origin);
+	}
+
+	std::vector<std::string> offered;
+	if (!offers(request, offered)) return refuse(400, "malformed Sec-WebSocket-Protocol header", version);
+	std::string selected;
+	if (!offered.empty())
+	{
+		for (const std::string& mine : options.subprotocols)
+		{
+			if (std::find(offered.begin(), offered.end(), mine) != offered.end())
+			{
+				selected = mine;
+				break;
+			}
+		}
+		if (selected.empty())
+		{
+			if (options.subprotocols.empty())
+				return because(refuse(400, path + " speaks no subprotocol; offered: " + join(offered), version),
+					Verdict::Cause::Subprotocol);
+			return because(refuse(400, path + " speaks " + join(options.subprotocols) + "; offered: " + join(offered), version),
+				Verdict::Cause::Subprotocol);
+		}
+	}
+
 	Verdict v;
 	v.status = 101;
 	v.route = static_cast<std::uint16_t>(route);
+	v.path = path;
+	const std::string& target = request.getURI();
+	const std::size_t question = target.find('?');
+	if (question != std::string::npos)
+		v.query = target.substr(question + 1, target.find('#', question) == std::string::npos ? std::string::npos
+			: target.find('#', question) - question - 1);
+	v.subprotocol = selected;
 	v.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
 	v.response += verdict.accept;
+	if (!selected.empty())
+	{
+		v.response += "\r\nSec-WebSocket-Protocol: ";
+		v.response += selected;
+	}
 	v.response += "\r\n\r\n";
+	if (!options.gates.empty())
+	{
+		v.gated = true;
+		auto headers = std::make_shared<Verdict::Headers>();
+		for (const auto& field : request) headers->emplace_back(field.first, field.second);
+		v.headers = std::move(headers);
+	}
 	return v;
 }
 

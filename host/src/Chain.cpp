@@ -59,24 +59,24 @@ bool Chain::sameAs(const std::vector<std::string>& otherNames, const HostConfig&
 	return true;
 }
 
-void Chain::open(ConnectionId connection, Poco::Logger& logger) const
+void Chain::open(const ConnectionInfo& connection, Poco::Logger& logger) const
 {
-	notify(&Responder::onOpen, "onOpen", connection, logger);
+	notify([&connection](Responder& r) { r.onOpen(connection); }, "onOpen", logger);
 }
 
 void Chain::close(ConnectionId connection, Poco::Logger& logger) const
 {
-	notify(&Responder::onClose, "onClose", connection, logger);
+	notify([connection](Responder& r) { r.onClose(connection); }, "onClose", logger);
 }
 
-void Chain::notify(void (Responder::*hook)(ConnectionId), const char* hookName, ConnectionId connection,
-	Poco::Logger& logger) const
+template <typename Hook>
+void Chain::notify(Hook hook, const char* hookName, Poco::Logger& logger) const
 {
 	for (std::size_t i = 0; i < stages.size(); ++i)
 	{
 		try
 		{
-			(stages[i]->*hook)(connection);
+			hook(*stages[i]);
 		}
 		catch (const std::exception& e)
 		{
@@ -87,6 +87,26 @@ void Chain::notify(void (Responder::*hook)(ConnectionId), const char* hookName, 
 			logger.error("plugin '%s': %s failed", names[i], std::string(hookName));
 		}
 	}
+}
+
+std::shared_ptr<GateChain> GateChain::build(const std::vector<std::string>& names, const HostConfig& config,
+	const PluginRegistry& registry, unsigned workers)
+{
+	auto chain = std::make_shared<GateChain>();
+	chain->names = names;
+	for (const std::string& name : names) chain->settings.push_back(config.settingsFor(name));
+	chain->perWorker.resize(workers);
+	for (unsigned w = 0; w < workers; ++w)
+		for (const std::string& name : names) chain->perWorker[w].push_back(registry.createGate(name, config.settingsFor(name)));
+	return chain;
+}
+
+bool GateChain::sameAs(const std::vector<std::string>& otherNames, const HostConfig& config) const
+{
+	if (otherNames != names) return false;
+	for (std::size_t i = 0; i < names.size(); ++i)
+		if (config.settingsFor(names[i]) != settings[i]) return false;
+	return true;
 }
 
 } // namespace host

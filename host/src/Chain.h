@@ -6,6 +6,7 @@
 #define PARLEY_HOST_CHAIN_INCLUDED
 
 #include "parley/Pipeline.h"
+#include "parley/Gate.h"
 #include "parley/Responder.h"
 #include "parley/config/HostConfig.h"
 #include <Poco/Logger.h>
@@ -40,13 +41,29 @@ struct Chain
 	bool sameAs(const std::vector<std::string>& otherNames, const HostConfig& config) const;
 
 	/// Calls onOpen / onClose on every stage (not for a blocking chain); logs what they throw.
-	void open(ConnectionId connection, Poco::Logger& logger) const;
+	void open(const ConnectionInfo& connection, Poco::Logger& logger) const;
 	void close(ConnectionId connection, Poco::Logger& logger) const;
 
 private:
 	/// Calls `hook` on every stage; logs what it throws, naming the plugin and `hookName`.
-	void notify(void (Responder::*hook)(ConnectionId), const char* hookName, ConnectionId connection,
-		Poco::Logger& logger) const;
+	template <typename Hook>
+	void notify(Hook hook, const char* hookName, Poco::Logger& logger) const;
+};
+
+/// The gates of one route (route.<path>.gates): one instance of each per worker thread, since
+/// gates run on the workers. Shared by the handshakes that use it, like Chain.
+struct GateChain
+{
+	std::vector<std::string> names;              ///< gate plugin names, in order
+	std::vector<Settings> settings;
+	std::vector<std::vector<std::unique_ptr<Gate>>> perWorker; ///< by worker index, then in order
+
+	/// Creates and configures the gates of `names`, `workers` times. Throws std::invalid_argument
+	/// (from PluginRegistry::createGate) naming the plugin.
+	static std::shared_ptr<GateChain> build(const std::vector<std::string>& names, const HostConfig& config,
+		const PluginRegistry& registry, unsigned workers);
+
+	bool sameAs(const std::vector<std::string>& otherNames, const HostConfig& config) const;
 };
 
 } // namespace host

@@ -5,10 +5,14 @@
 #ifndef PARLEY_HOST_CONNECTION_INCLUDED
 #define PARLEY_HOST_CONNECTION_INCLUDED
 
+#include "Admission.h"
 #include "Chain.h"
+#include "ConnectionDetails.h"
 #include "OutputBuffer.h"
+#include "PeerLimits.h"
 #include "Transport.h"
 #include "parley/codec/FrameDecoder.h"
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -27,6 +31,7 @@ struct Connection
 	{
 		Tls,       ///< TLS handshake in progress (the handshake deadline runs)
 		Head,      ///< reading the HTTP request head (the handshake deadline runs)
+		Gating,    ///< the route's gates judge the request on the workers (the handshake deadline runs)
 		Open,      ///< a WebSocket exchanging messages
 		Closing,   ///< our close frame or HTTP answer (or last output after the peer's EOF) is queued; no more reading
 		Draining   ///< output sent and write side shut down; reading and discarding until EOF
@@ -42,6 +47,16 @@ struct Connection
 	/// TLS transport included).
 	std::size_t pending() const noexcept { return out.size() - outPos + transport.backlog(); }
 
+	/// Before the 101: the request head and, while the gates run, the answer waiting for them.
+	struct Pending
+	{
+		std::string head;            ///< the request head read so far (and any bytes after it)
+		std::size_t headSize = 0;    ///< Gating: where the head ends in `head`
+		std::uint64_t ticket = 0;    ///< Gating: the key of the gates' outcome (LoopState::gating)
+		Verdict verdict;             ///< Gating: the 101 to send if the gates admit
+		std::shared_ptr<std::atomic<int>> gateRunning; ///< Gating: index of the gate being run (-1: none yet)
+	};
+
 	/// True once the connection became a WebSocket (it has an id then).
 	bool upgraded() const noexcept { return id != 0; }
 
@@ -49,7 +64,9 @@ struct Connection
 	OutputBuffer out;                ///< unsent output (empty while writes keep up)
 	std::size_t outPos = 0;          ///< bytes of `out` already written
 	Transport transport;
-	std::unique_ptr<std::string> head; ///< Tls/Head: the request head read so far
+	std::unique_ptr<Pending> upgrading;  ///< Tls/Head/Gating: the request head and what waits on it
+	std::shared_ptr<ConnectionDetails> details; ///< Open: what responders see (ConnectionInfo)
+	PeerAddress peer;                ///< the client's address and port
 	std::uint64_t id = 0;            ///< the ConnectionId responders see (unique for the host's life); 0 before the upgrade
 	std::uint64_t lastActivity;      ///< loop clock (ms) of the last read with data
 	std::uint64_t lastPing;          ///< loop clock (ms) of the last ping sent (or the start)
@@ -57,7 +74,9 @@ struct Connection
 	std::uint32_t index = 0;         ///< position in the loop's connection list
 	std::uint16_t route = 0;
 	State state = State::Head;
-	bool counted = true;             ///< holds one of engine.max_connections (false: answered 503)
+	bool counted = true;             ///< holds one of engine.max_connections (false: answered `refusal`)
+	bool peerCounted = false;        ///< holds one of its address's engine.max_connections_per_ip
+	std::uint16_t refusal = 0;       ///< not counted: the status its head gets (503 or 429)
 	bool readPaused = false;         ///< backpressure: output above the high mark
 	bool queued = false;             ///< in the loop's list of connections to read again
 	bool awaitingPong = false;       ///< a ping of ours is unanswered

@@ -32,6 +32,7 @@ Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& co
 	_configGeneration = _context.configGeneration();
 	const auto config = _context.config();
 	const std::size_t routes = _context.routeCount();
+	_gates.resize(routes);
 	for (std::size_t r = 0; r < routes; ++r)
 	{
 		const std::string path = _context.routePath(r);
@@ -51,6 +52,8 @@ Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& co
 		{
 			throw ConfigError(std::string(e.what()) + " (route." + path + ")");
 		}
+		std::string why;
+		if (!buildGates(r, *config, false, &why)) throw ConfigError(why + " (route." + path + ".gates)");
 	}
 }
 
@@ -70,7 +73,7 @@ bool Dispatch::onOpen(Connection& c)
 		_live[c.id] = c.route;
 	}
 	if (!c.chain) return false;
-	if (!c.chain->blocking) c.chain->open(c.id, _s.logger);
+	if (!c.chain->blocking) c.chain->open(c.details->info, _s.logger);
 	return true;
 }
 
@@ -106,6 +109,7 @@ void Dispatch::rebuild()
 	const std::size_t routes = _context.routeCount();
 	while (_s.routePaths.size() < routes) _s.routePaths.push_back(_context.routePath(_s.routePaths.size()));
 	_chains.resize(routes);
+	_gates.resize(routes);
 	std::vector<bool> changed(routes, false);
 	for (std::size_t r = 0; r < routes; ++r)
 	{
@@ -114,8 +118,13 @@ void Dispatch::rebuild()
 		{
 			// Dropped by a reload: open connections keep their instances until they close.
 			if (_chains[r]) _chains[r].reset();
+			_gates[r].reset();
 			continue;
 		}
+		std::string why;
+		if (!buildGates(r, *config, pluginsChanged, &why) && _s.loop.id() == 0)
+			_s.logger.warning("route %s: %s; new connections on it are refused with 503 until the gate is back",
+				_s.routePaths[r], why);
 		if (_chains[r] && !pluginsChanged && _chains[r]->sameAs(route->second, *config)) continue;
 		const bool had = _chains[r] != nullptr;
 		try
@@ -139,10 +148,136 @@ void Dispatch::rebuild()
 		if (!fresh || c->chain == fresh) continue;
 		if (c->chain && !c->chain->blocking) c->chain->close(c->id, _s.logger);
 		c->chain = fresh;   // the old chain goes when its last connection and job let go
-		if (!fresh->blocking) fresh->open(c->id, _s.logger);
+		if (!fresh->blocking) fresh->open(c->details->info, _s.logger);
 		++moved;
 	}
 	if (_s.logger.debug()) _s.logger.debug("event loop %u: chains rebuilt, %z connections moved", _s.loop.id(), moved);
+}
+
+bool Dispatch::buildGates(std::size_t r, const HostConfig& config, bool pluginsChanged, std::string* why)
+{
+	const std::vector<std::string>& names = config.optionsFor(_s.routePaths[r]).gates;
+	if (names.empty())
+	{
+		_gates[r].reset();
+		return true;
+	}
+	if (_gates[r] && !pluginsChanged && _gates[r]->sameAs(names, config)) return true;
+	try
+	{
+		_gates[r] = GateChain::build(names, config, _context.registry(), _workers.size());
+		return true;
+	}
+	catch (const std::exception& e)
+	{
+		_gates[r].reset();
+		if (why) *why = e.what();
+		return false;
+	}
+}
+
+std::string Dispatch::gateName(std::uint16_t route, int index) const
+{
+	if (route >= _gates.size() || !_gates[route] || index < 0 ||
+		static_cast<std::size_t>(index) >= _gates[route]->names.size())
+		return std::string();
+	return _gates[route]->names[static_cast<std::size_t>(index)];
+}
+
+namespace {
+
+/// A gate's words as one safe line of an HTTP answer.
+std::string oneLine(std::string text)
+{
+	for (char& ch : text)
+		if (ch == '\r' || ch == '\n' || (static_cast<unsigned char>(ch) < 32 && ch != '\t')) ch = ' ';
+	if (text.size() > 512) text.resize(512);
+	return text;
+}
+
+bool safeField(const std::pair<std::string, std::string>& field)
+{
+	if (field.first.empty()) return false;
+	for (unsigned char ch : field.first)
+		if (ch <= 32 || ch >= 127 || ch == ':') return false;
+	for (unsigned char ch : field.second)
+		if ((ch < 32 && ch != '\t') || ch == 127) return false;
+	return true;
+}
+
+} // namespace
+
+bool Dispatch::runGates(std::uint16_t route, GateInput input, std::shared_ptr<std::atomic<int>> running)
+{
+	if (route >= _gates.size() || !_gates[route]) return false;
+	Job job;
+	job.task = [this, chain = _gates[route], input = std::move(input), running](unsigned worker) {
+		GateOutcome out;
+		out.ticket = input.ticket;
+		GateRequest request;
+		request.method = input.method;
+		request.path = input.path;
+		request.query = input.query;
+		request.subprotocol = input.subprotocol;
+		request.remoteAddress = input.remoteAddress;
+		request.remotePort = input.remotePort;
+		request.tls = input.tls;
+		request.headers = input.headers.get();
+		std::string identity;
+		const auto& gates = chain->perWorker.at(worker);
+		bool admitted = true;
+		for (std::size_t i = 0; i < gates.size() && admitted; ++i)
+		{
+			running->store(static_cast<int>(i), std::memory_order_relaxed);
+			GateVerdict verdict;
+			try
+			{
+				gates[i]->check(request, verdict);
+			}
+			catch (const std::exception& e)
+			{
+				out.failed = true;
+				out.reason = oneLine(e.what());
+			}
+			catch (...)
+			{
+				out.failed = true;
+				out.reason = "unknown exception";
+			}
+			if (out.failed || !verdict.admitted)
+			{
+				admitted = false;
+				out.gate = chain->names[i];
+				if (out.failed) break;
+				out.status = verdict.status == 401 || verdict.status == 403 || verdict.status == 429 ? verdict.status : 403;
+				out.reason = oneLine(verdict.reason.empty() ? "refused by gate " + chain->names[i] : verdict.reason);
+				for (auto& field : verdict.headers)
+					if (safeField(field)) out.headers.push_back(std::move(field));
+				break;
+			}
+			if (!verdict.identity.empty()) identity = std::move(verdict.identity);
+			request.identity = identity;
+			for (auto& attribute : verdict.attributes) out.attributes[attribute.first] = std::move(attribute.second);
+			if (verdict.expiresAt > 0 && (out.expiresAt == 0 || verdict.expiresAt < out.expiresAt))
+				out.expiresAt = verdict.expiresAt;
+		}
+		out.admitted = admitted;
+		out.identity = std::move(identity);
+		completeGates(std::move(out));
+	};
+	return _workers.submit(std::move(job));
+}
+
+void Dispatch::completeGates(GateOutcome outcome)
+{
+	bool wakeNow = false;
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		if (_inboxClosed) return;
+		_gateOutcomes.push_back(std::move(outcome));
+		wakeLoop(wakeNow);
+	}
+	if (wakeNow) _s.loop.wake();
 }
 
 void Dispatch::wakeLoop(bool& wakeNow)
@@ -196,19 +331,24 @@ void Dispatch::closeInbox()
 	_inboxClosed = true;
 	_pushes.clear();
 	_results.clear();
+	_gateOutcomes.clear();
 }
 
 void Dispatch::takeInbox()
 {
 	std::vector<Push> pushes;
 	std::vector<Result> results;
+	std::vector<GateOutcome> outcomes;
 	{
 		std::lock_guard<std::mutex> lock(_inboxMutex);
 		_wakePending = false;
-		if (_pushes.empty() && _results.empty()) return;
+		if (_pushes.empty() && _results.empty() && _gateOutcomes.empty()) return;
 		pushes.swap(_pushes);
 		results.swap(_results);
+		outcomes.swap(_gateOutcomes);
 	}
+	for (GateOutcome& o : outcomes)
+		if (_gateHandler) _gateHandler(o);
 	// Results first: a reply that was computed before a push was queued leaves before it.
 	for (Result& r : results) applyResult(r);
 	for (Push& p : pushes) applyPush(p);
@@ -291,6 +431,7 @@ void Dispatch::submit(Connection& c, PayloadKind kind, std::string payload)
 	c.jobInFlight = true;
 	Job job;
 	job.connection = c.id;
+	job.details = c.details;
 	job.chain = c.chain;
 	job.kind = kind;
 	job.payload = std::move(payload);
@@ -312,7 +453,7 @@ void Dispatch::pump(Connection& c)
 		}
 		else
 		{
-			const Message message{item.first, item.second, c.id};
+			const Message message{item.first, item.second, c.id, &c.details->info};
 			if (!onMessage(c, message, c.out)) c.queue.clear();
 		}
 	}

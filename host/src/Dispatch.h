@@ -6,11 +6,14 @@
 #ifndef PARLEY_HOST_DISPATCH_INCLUDED
 #define PARLEY_HOST_DISPATCH_INCLUDED
 
+#include "Admission.h"
 #include "Chain.h"
 #include "LoopState.h"
 #include "WebSocketLayer.h"
 #include "WorkerPool.h"
 #include "parley/codec/Opcode.h"
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -87,6 +90,41 @@ public:
 	/// Refuses everything posted from now on and drops what is queued (the loop is stopping).
 	void closeInbox();
 
+	/// A handshake for the gates of a route (route.<path>.gates).
+	struct GateInput
+	{
+		std::uint64_t ticket = 0;                 ///< LoopState::gating key
+		std::string method, path, query, subprotocol, remoteAddress;
+		std::uint16_t remotePort = 0;
+		bool tls = false;
+		std::shared_ptr<const Verdict::Headers> headers;
+	};
+	/// What the gates decided (or that one failed).
+	struct GateOutcome
+	{
+		std::uint64_t ticket = 0;
+		bool admitted = false;
+		std::string gate;                         ///< refused or failed: the gate's name
+		bool failed = false;                      ///< the gate threw: answer 503
+		int status = 0;                           ///< refused: 401, 403 or 429
+		std::string reason;                       ///< refused: for the client; failed: the exception
+		Verdict::Headers headers;                 ///< refused: extra response fields
+		std::string identity;                     ///< admitted
+		Attributes attributes;
+		std::int64_t expiresAt = 0;
+	};
+
+	/// Sends a handshake to the gates of `route` on the workers; the outcome comes back through
+	/// the handler (loop thread, from takeInbox). `running` is set to the index of the gate being
+	/// run. Returns false if the route's gates cannot run now (a gate plugin was removed).
+	bool runGates(std::uint16_t route, GateInput input, std::shared_ptr<std::atomic<int>> running);
+
+	/// The gate names of a route's chain in force ("" if none), for messages.
+	std::string gateName(std::uint16_t route, int index) const;
+
+	/// Who receives gate outcomes (the Upgrader).
+	void setGateHandler(std::function<void(GateOutcome&)> handler) { _gateHandler = std::move(handler); }
+
 private:
 	struct Push
 	{
@@ -107,6 +145,9 @@ private:
 	static constexpr std::uint8_t OpBinary = static_cast<std::uint8_t>(codec::Opcode::Binary);
 
 	void rebuild();
+	/// Builds (or keeps) the gates of route `r` for `config`; returns false if they cannot be built.
+	bool buildGates(std::size_t r, const HostConfig& config, bool pluginsChanged, std::string* why);
+	void completeGates(GateOutcome outcome);
 	/// A message of a blocking chain, or one that arrived while a job is in flight: to the
 	/// workers now or queued behind the job. Returns true.
 	bool queueForWorkers(Connection& c, const Message& message);
@@ -128,12 +169,15 @@ private:
 	HostContext& _context;
 	WorkerPool& _workers;
 	std::vector<std::shared_ptr<Chain>> _chains;         // by route id; null: cannot be built now
+	std::vector<std::shared_ptr<GateChain>> _gates;      // by route id; null: no gates, or cannot be built now
+	std::function<void(GateOutcome&)> _gateHandler;
 	std::uint64_t _registryGeneration = 0;               // the generations _chains were built for
 	std::uint64_t _configGeneration = 0;
 
 	std::mutex _inboxMutex;          // guards the five below
 	std::vector<Push> _pushes;
 	std::vector<Result> _results;
+	std::vector<GateOutcome> _gateOutcomes;
 	std::unordered_map<ConnectionId, std::uint16_t> _live;   // open connections → route (for push)
 	bool _inboxClosed = false;
 	bool _wakePending = false;

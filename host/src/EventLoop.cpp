@@ -164,10 +164,12 @@ void EventLoop::acceptSome()
 {
 	for (unsigned i = 0; i < AcceptBatch && _listening; ++i)
 	{
-		const int fd = ::accept4(_listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		sockaddr_storage peer{};
+		socklen_t length = sizeof(peer);
+		const int fd = ::accept4(_listener, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0)
 		{
-			_handler->onAccept(fd);
+			_handler->onAccept(fd, peer);
 			continue;
 		}
 		switch (errno)

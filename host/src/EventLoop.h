@@ -9,6 +9,7 @@
 #include <Poco/Logger.h>
 #include <atomic>
 #include <cstdint>
+#include <sys/socket.h>
 #include <thread>
 
 namespace parley {
@@ -40,7 +41,7 @@ public:
 		virtual void onTurnStart() = 0;
 		/// A socket accepted from the listening socket (non-blocking, close-on-exec); the
 		/// handler owns it.
-		virtual void onAccept(int fd) = 0;
+		virtual void onAccept(int fd, const sockaddr_storage& peer) = 0;
 		/// A watched descriptor is ready; `tag` is what watch() was given.
 		virtual void onReady(void* tag, std::uint32_t events) = 0;
 		/// wake() was called since the last turn.

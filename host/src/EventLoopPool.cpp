@@ -8,7 +8,7 @@ namespace parley {
 namespace host {
 
 EventLoopPool::EventLoopPool(unsigned loops, HostContext& context, SSL_CTX* tls):
-	_counts(loops),
+	_counts(loops, context.config()->engine),
 	_workers(context.config()->pluginWorkers)
 {
 	for (unsigned i = 0; i < loops; ++i)

@@ -45,6 +45,8 @@ public:
 
 	/// Returns the route id of `path` if the configuration in force has that route, else -1.
 	int activeRoute(const std::string& path) const;
+	/// The same, and the configuration it was found in.
+	int activeRoute(const std::string& path, std::shared_ptr<const HostConfig>& config) const;
 
 	/// Returns the number of route ids handed out so far.
 	std::size_t routeCount() const;

@@ -13,7 +13,7 @@ HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostC
 	_s(_loop, *context.config(), context.logger(), counts),
 	_ws(_s),
 	_dispatch(_s, _ws, context, workers),
-	_upgrader(_s, _ws, context, tls)
+	_upgrader(_s, _ws, _dispatch, context, tls)
 {
 	_ws.setDispatch(_dispatch);
 	counts.eventLoops[id] = &_loop;
@@ -31,7 +31,7 @@ void HostLoop::onReady(void* tag, std::uint32_t events)
 {
 	Connection& c = *static_cast<Connection*>(tag);
 	if (c.dead) return;
-	if (c.state == Connection::State::Tls || c.state == Connection::State::Head)
+	if (c.state == Connection::State::Tls || c.state == Connection::State::Head || c.state == Connection::State::Gating)
 		_upgrader.onEvents(c, events);
 	else
 		_ws.onEvents(c, events);
@@ -83,7 +83,7 @@ void HostLoop::onTick()
 	{
 		Connection& c = *_s.connections[i];
 		if (c.dead) continue;
-		if (c.state == Connection::State::Tls || c.state == Connection::State::Head)
+		if (c.state == Connection::State::Tls || c.state == Connection::State::Head || c.state == Connection::State::Gating)
 			_upgrader.expire(c);
 		else
 			_ws.tick(c);
@@ -133,6 +133,12 @@ void HostLoop::collect(Metrics& m) const
 	m.handshakesRefused += get(HandshakesRefused);
 	m.handshakeTimeouts += get(HandshakeTimeouts);
 	m.tlsFailures += get(TlsFailures);
+	m.originRefusals += get(OriginRefusals);
+	m.subprotocolRefusals += get(SubprotocolRefusals);
+	m.peerLimitRefusals += get(PeerLimitRefusals);
+	m.gateRefusals += get(GateRefusals);
+	m.gateFailures += get(GateFailures);
+	m.tokenExpiries += get(TokenExpiries);
 	m.connectionsRefused += get(ConnectionsRefused);
 	m.acceptExhausted += _loop.acceptExhausted();
 	const std::uint64_t maxPending = get(MaxPendingOutput);

@@ -65,9 +65,9 @@ public:
 
 private:
 	void onTurnStart() override { _dispatch.checkGenerations(); }
-	void onAccept(int fd) override
+	void onAccept(int fd, const sockaddr_storage& peer) override
 	{
-		_upgrader.accept(fd);
+		_upgrader.accept(fd, peer);
 		balance();
 	}
 	void onReady(void* tag, std::uint32_t events) override;

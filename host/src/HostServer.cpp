@@ -114,6 +114,14 @@ void HostServer::checkRoutes(const HostConfig& config) const
 					loaded += (loaded.empty() ? "" : ", ") + description.name;
 				throw ConfigError(key + ": unknown plugin '" + plugin + "' (loaded: " + (loaded.empty() ? "none" : loaded) + ")");
 			}
+			if (_registry.kindOf(plugin) != "responder")
+				throw ConfigError(key + ": '" + plugin + "' is a gate: name it in " + key + ".gates");
+		}
+		for (const std::string& gate : config.optionsFor(route.first).gates)
+		{
+			const std::string kind = _registry.kindOf(gate);
+			if (kind.empty()) throw ConfigError(key + ".gates: unknown gate '" + gate + "'");
+			if (kind != "gate") throw ConfigError(key + ".gates: '" + gate + "' is a responder, not a gate");
 		}
 	}
 }
@@ -125,7 +133,8 @@ bool sameEngine(const EngineConfig& a, const EngineConfig& b)
 	return a.threads == b.threads && a.maxMessageSize == b.maxMessageSize && a.backpressureHigh == b.backpressureHigh &&
 		a.backpressureLow == b.backpressureLow && a.backpressureLimit == b.backpressureLimit && a.sendChunk == b.sendChunk &&
 		a.maxConnections == b.maxConnections && a.handshakeTimeoutMs == b.handshakeTimeoutMs &&
-		a.idleTimeoutMs == b.idleTimeoutMs && a.pingIntervalMs == b.pingIntervalMs;
+		a.idleTimeoutMs == b.idleTimeoutMs && a.pingIntervalMs == b.pingIntervalMs &&
+		a.maxConnectionsPerIp == b.maxConnectionsPerIp && a.handshakesPerIpPerS == b.handshakesPerIpPerS;
 }
 
 std::string describeRoutes(const std::map<std::string, std::vector<std::string>>& routes)
@@ -161,6 +170,17 @@ bool HostServer::reload(const HostConfig& config, std::string* why)
 					throw ConfigError("route." + route.first + ": " + e.what());
 				}
 			}
+			for (const std::string& name : config.optionsFor(route.first).gates)
+			{
+				try
+				{
+					_registry.createGate(name, config.settingsFor(name));
+				}
+				catch (const std::exception& e)
+				{
+					throw ConfigError("route." + route.first + ".gates: " + e.what());
+				}
+			}
 		}
 	}
 	catch (const std::exception& e)
@@ -184,9 +204,13 @@ bool HostServer::reload(const HostConfig& config, std::string* why)
 		_logger.warning("configuration reload: server.*, admin.*, openSSL.*, plugins.dir/watch/workers and engine.* "
 			"changes need a restart; the running values stay");
 	}
-	// Only routes and plugin settings change; the rest stays as the host started.
+	// Only routes (with their options), server.origins and plugin settings change; the rest stays
+	// as the host started.
 	HostConfig next = *running;
 	next.routes = config.routes;
+	next.routeOptions = config.routeOptions;
+	next.originsSet = config.originsSet;
+	next.origins = config.origins;
 	next.pluginSettings = config.pluginSettings;
 	_registry.setSettings(next.pluginSettings);
 	_context->setConfig(next);
@@ -197,7 +221,7 @@ bool HostServer::reload(const HostConfig& config, std::string* why)
 
 std::string HostServer::pluginsJson() const
 {
-	return PluginCatalog::toJson(_registry.plugins(), _context->config()->routes);
+	return PluginCatalog::toJson(_registry.plugins(), *_context->config());
 }
 
 HostServer::~HostServer()

@@ -8,6 +8,7 @@
 #include "Connection.h"
 #include "EventLoop.h"
 #include "OutputBuffer.h"
+#include "PeerLimits.h"
 #include "parley/config/HostConfig.h"
 #include <Poco/Logger.h>
 #include <array>
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace parley {
@@ -25,14 +27,16 @@ enum Counter : std::size_t
 {
 	ConnectionsTotal, MessagesIn, MessagesOut, BytesIn, BytesOut, Pings, ProtocolErrors, ResponderErrors, IoErrors,
 	BackpressurePauses, BackpressureCloses, IdleCloses, PingTimeouts, MaxPendingOutput, HandshakesRefused,
-	HandshakeTimeouts, TlsFailures, ConnectionsRefused, CounterCount
+	HandshakeTimeouts, TlsFailures, ConnectionsRefused, OriginRefusals, SubprotocolRefusals, PeerLimitRefusals,
+	GateRefusals, GateFailures, TokenExpiries, CounterCount
 };
 
 /// Connection counts of the whole host (every loop adds to them).
 struct HostCounts
 {
-	explicit HostCounts(unsigned loops)
-		: perLoop(new std::atomic<std::size_t>[loops]()), accepting(loops), loopCount(loops), eventLoops(loops, nullptr)
+	HostCounts(unsigned loops, const EngineConfig& engine)
+		: perLoop(new std::atomic<std::size_t>[loops]()), accepting(loops), loopCount(loops), eventLoops(loops, nullptr),
+		  peers(engine.maxConnectionsPerIp, engine.handshakesPerIpPerS)
 	{
 	}
 
@@ -43,6 +47,7 @@ struct HostCounts
 	std::atomic<unsigned> accepting;          ///< loops not holding accepting (never below 1)
 	const unsigned loopCount;
 	std::vector<EventLoop*> eventLoops;       ///< to wake a loop that holds while another wants to
+	PeerLimits peers;                         ///< engine.max_connections_per_ip, engine.handshakes_per_ip_per_s
 };
 
 struct LoopState
@@ -50,7 +55,7 @@ struct LoopState
 	/// Close codes 1000..1015 one by one, then 3000-3999, 4000-4999 and anything else.
 	static constexpr std::size_t CloseBuckets = 19;
 	/// Refusal statuses counted one by one (see refusalBucket).
-	static constexpr int RefusalStatuses[] = {400, 404, 405, 426, 431, 503};
+	static constexpr int RefusalStatuses[] = {400, 401, 403, 404, 405, 426, 429, 431, 503};
 	static constexpr std::size_t RefusalBuckets = sizeof(RefusalStatuses) / sizeof(RefusalStatuses[0]) + 1;
 	static constexpr std::size_t PublishedCount = CounterCount + 2 * CloseBuckets + RefusalBuckets;
 	/// Bytes read per read (one buffer per loop).
@@ -103,6 +108,8 @@ struct LoopState
 	std::vector<Connection*> graveyard;       ///< closed this turn, deleted at its end
 	std::uint64_t connectionCount = 0;        ///< upgrades so far (for connection ids)
 	unsigned refusing = 0;                    ///< connections beyond engine.max_connections (answered 503)
+	std::uint64_t gateTickets = 0;            ///< handshakes sent to the gates so far
+	std::unordered_map<std::uint64_t, Connection*> gating; ///< ticket → connection waiting for its gates
 	std::uint64_t counters[CounterCount] = {};
 	std::uint64_t closesSent[CloseBuckets] = {};
 	std::uint64_t closesReceived[CloseBuckets] = {};

@@ -22,6 +22,12 @@ std::string Metrics::toText() const
 	line("handshakes_refused", handshakesRefused);
 	line("handshake_timeouts", handshakeTimeouts);
 	line("tls_handshake_failures", tlsFailures);
+	line("origin_refusals", originRefusals);
+	line("subprotocol_refusals", subprotocolRefusals);
+	line("peer_limit_refusals", peerLimitRefusals);
+	line("gate_refusals", gateRefusals);
+	line("gate_failures", gateFailures);
+	line("token_expiries", tokenExpiries);
 	line("accept_out_of_descriptors", acceptExhausted);
 	line("messages_in", messagesIn);
 	line("messages_out", messagesOut);

@@ -12,7 +12,7 @@ std::string PluginCatalog::toText(const std::vector<PluginDescription>& plugins)
 	std::string out;
 	for (const PluginDescription& p : plugins)
 	{
-		out += p.name + " " + p.version + " - " + p.description + "\n";
+		out += p.name + " " + p.version + " (" + p.kind + ") - " + p.description + "\n";
 		out += "    file: " + p.path + "\n";
 		if (p.settings.empty()) out += "    (no settings)\n";
 		for (const auto& s : p.settings)
@@ -54,8 +54,7 @@ std::string PluginCatalog::quote(const std::string& text)
 	return out;
 }
 
-std::string PluginCatalog::toJson(const std::vector<PluginDescription>& plugins,
-	const std::map<std::string, std::vector<std::string>>& routes)
+std::string PluginCatalog::toJson(const std::vector<PluginDescription>& plugins, const HostConfig& config)
 {
 	std::string out = "{\"plugins\":[";
 	bool firstPlugin = true;
@@ -63,7 +62,7 @@ std::string PluginCatalog::toJson(const std::vector<PluginDescription>& plugins,
 	{
 		if (!firstPlugin) out += ',';
 		firstPlugin = false;
-		out += "{\"name\":" + quote(p.name) + ",\"version\":" + quote(p.version) + ",\"description\":" +
+		out += "{\"name\":" + quote(p.name) + ",\"kind\":" + quote(p.kind) + ",\"version\":" + quote(p.version) + ",\"description\":" +
 			quote(p.description) + ",\"file\":" + quote(p.path) + ",\"settings\":[";
 		bool first = true;
 		for (const auto& s : p.settings)
@@ -75,10 +74,11 @@ std::string PluginCatalog::toJson(const std::vector<PluginDescription>& plugins,
 		}
 		out += "],\"routes\":[";
 		first = true;
-		for (const auto& route : routes)
+		for (const auto& route : config.routes)
 		{
 			bool uses = false;
 			for (const auto& name : route.second) uses = uses || name == p.name;
+			for (const auto& name : config.optionsFor(route.first).gates) uses = uses || name == p.name;
 			if (!uses) continue;
 			if (!first) out += ',';
 			first = false;

@@ -13,13 +13,43 @@
 namespace parley {
 namespace host {
 
-void Upgrader::accept(int fd)
+Upgrader::Upgrader(LoopState& state, WebSocketLayer& websockets, Dispatch& dispatch, const HostContext& context, SSL_CTX* tls)
+	: _s(state), _ws(websockets), _dispatch(dispatch), _admission(context), _tls(tls)
 {
-	const bool counted = _s.counts.sockets.fetch_add(1, std::memory_order_relaxed) < _s.engine.maxConnections;
-	if (!counted)
+	_dispatch.setGateHandler([this](Dispatch::GateOutcome& outcome) { onGates(outcome); });
+}
+
+void Upgrader::accept(int fd, const sockaddr_storage& address)
+{
+	const PeerAddress peer = PeerAddress::from(address);
+	std::uint16_t refusal = 0;
+	bool peerCounted = false;
+	if (_s.counts.peers.enabled())
+	{
+		switch (_s.counts.peers.admit(peer, _s.now()))
+		{
+		case PeerLimits::Outcome::Admitted:
+			peerCounted = true;
+			break;
+		case PeerLimits::Outcome::TooManyConnections:
+			refusal = 429;
+			break;
+		case PeerLimits::Outcome::TooFast:
+			refusal = 430;   // 429 for the rate (see decide())
+			break;
+		}
+	}
+	bool counted = refusal == 0 && _s.counts.sockets.fetch_add(1, std::memory_order_relaxed) < _s.engine.maxConnections;
+	if (refusal == 0 && !counted)
 	{
 		_s.counts.sockets.fetch_sub(1, std::memory_order_relaxed);
-		++_s.counters[ConnectionsRefused];
+		refusal = 503;
+	}
+	if (!counted)
+	{
+		if (peerCounted) _s.counts.peers.release(peer, _s.now());
+		peerCounted = false;
+		++_s.counters[refusal == 503 ? ConnectionsRefused : PeerLimitRefusals];
 		if (_s.refusing >= MaxRefusing)
 		{
 			::close(fd);
@@ -32,6 +62,9 @@ void Upgrader::accept(int fd)
 	const std::uint64_t now = _s.now();
 	auto* c = new Connection(fd, _s.engine.maxMessageSize, now, now + _s.engine.handshakeTimeoutMs);
 	c->counted = counted;
+	c->refusal = refusal;
+	c->peer = peer;
+	c->peerCounted = peerCounted;
 	c->index = static_cast<std::uint32_t>(_s.connections.size());
 	_s.connections.push_back(c);
 	if (_tls)
@@ -60,6 +93,7 @@ void Upgrader::onEvents(Connection& c, std::uint32_t events)
 		return;
 	}
 	if (events & (EPOLLRDHUP | EPOLLHUP)) c.hangup = true;
+	if (c.state == Connection::State::Gating) return;   // read again once the gates have spoken
 	if (c.state == Connection::State::Tls)
 	{
 		std::string why;
@@ -84,8 +118,8 @@ void Upgrader::onEvents(Connection& c, std::uint32_t events)
 
 void Upgrader::readHead(Connection& c)
 {
-	if (!c.head) c.head.reset(new std::string);
-	std::string& head = *c.head;
+	if (!c.upgrading) c.upgrading.reset(new Connection::Pending);
+	std::string& head = c.upgrading->head;
 	const std::size_t limit = _s.maxHeaderBytes;
 	for (;;)
 	{
@@ -132,24 +166,100 @@ void Upgrader::readHead(Connection& c)
 
 void Upgrader::decide(Connection& c, std::size_t size, bool moreToRead)
 {
-	const Verdict v = c.counted ? _admission.evaluate(std::string_view(c.head->data(), size)) : Admission::overCapacity();
+	Verdict v = c.counted ? _admission.evaluate(std::string_view(c.upgrading->head.data(), size))
+		: c.refusal == 503 ? Admission::overCapacity() : Admission::overPeerLimit(c.refusal == 430);
 	if (v.status == 101)
 	{
-		c.out.append(v.response);
-		// The bytes after the head are frames: the WebSocket layer answers them after the 101.
-		std::unique_ptr<std::string> head = std::move(c.head);
-		_ws.open(c, v.route, &(*head)[0] + size, head->size() - size, moreToRead);
+		if (v.gated)
+			startGates(c, std::move(v), size);
+		else
+			upgrade(c, v, size, moreToRead);
 		return;
 	}
+	if (v.cause == Verdict::Cause::Origin) ++_s.counters[OriginRefusals];
+	else if (v.cause == Verdict::Cause::Subprotocol) ++_s.counters[SubprotocolRefusals];
 	if (_s.logger.debug()) _s.logger.debug("request refused with " + std::to_string(v.status) + ": " + v.reason);
 	refuse(c, v.status, v.response);
+}
+
+void Upgrader::upgrade(Connection& c, const Verdict& v, std::size_t size, bool moreToRead, std::string identity,
+	Attributes attributes, std::int64_t expiresAt)
+{
+	c.details = ConnectionDetails::make(v.path, v.query, v.subprotocol, identity, c.peer.text(), c.peer.port,
+		_tls != nullptr, std::move(attributes));
+	c.details->expiresAt = expiresAt;
+	c.out.append(v.response);
+	// The bytes after the head are frames: the WebSocket layer answers them after the 101.
+	std::unique_ptr<Connection::Pending> upgrading = std::move(c.upgrading);
+	std::string& head = upgrading->head;
+	_ws.open(c, v.route, &head[0] + size, head.size() - size, moreToRead);
+}
+
+void Upgrader::startGates(Connection& c, Verdict v, std::size_t size)
+{
+	Connection::Pending& p = *c.upgrading;
+	p.headSize = size;
+	p.ticket = ++_s.gateTickets;
+	p.gateRunning = std::make_shared<std::atomic<int>>(-1);
+	Dispatch::GateInput input;
+	input.ticket = p.ticket;
+	input.method = "GET";
+	input.path = v.path;
+	input.query = v.query;
+	input.subprotocol = v.subprotocol;
+	input.remoteAddress = c.peer.text();
+	input.remotePort = c.peer.port;
+	input.tls = _tls != nullptr;
+	input.headers = v.headers;
+	const std::uint16_t route = v.route;
+	p.verdict = std::move(v);
+	if (!_dispatch.runGates(route, std::move(input), p.gateRunning))
+	{
+		++_s.counters[GateFailures];
+		_s.logger.error("route %s: its gates are not available (a gate plugin was removed or failed to load); refused with 503",
+			p.verdict.path);
+		refuse(c, 503, Admission::refusal(503, "service unavailable: the route's gate is not available").response);
+		return;
+	}
+	c.state = Connection::State::Gating;
+	_s.gating[p.ticket] = &c;
+}
+
+void Upgrader::onGates(Dispatch::GateOutcome& o)
+{
+	auto it = _s.gating.find(o.ticket);
+	if (it == _s.gating.end()) return;   // closed, or timed out, meanwhile
+	Connection& c = *it->second;
+	_s.gating.erase(it);
+	c.upgrading->ticket = 0;
+	if (c.dead) return;
+	const std::string& path = c.upgrading->verdict.path;
+	if (o.failed)
+	{
+		++_s.counters[GateFailures];
+		_s.logger.error("route %s: gate '%s' failed, refused with 503: %s", path, o.gate, o.reason);
+		refuse(c, 503, Admission::refusal(503, "service unavailable: gate " + o.gate + " failed").response);
+		return;
+	}
+	if (!o.admitted)
+	{
+		++_s.counters[GateRefusals];
+		if (_s.logger.debug())
+			_s.logger.debug("route " + path + ": gate '" + o.gate + "' refused with " + std::to_string(o.status) + ": " + o.reason);
+		refuse(c, o.status, Admission::refusal(o.status, o.reason, o.headers).response);
+		return;
+	}
+	const Verdict v = std::move(c.upgrading->verdict);
+	// Edge-triggered: what arrived while the gates ran raised no new event, so read on.
+	upgrade(c, v, c.upgrading->headSize, true, std::move(o.identity), std::move(o.attributes), o.expiresAt);
 }
 
 void Upgrader::refuse(Connection& c, int status, const std::string& answer)
 {
 	++_s.counters[HandshakesRefused];
 	++_s.refusals[LoopState::refusalBucket(status)];
-	c.head.reset();
+	if (c.upgrading && c.upgrading->ticket) _s.gating.erase(c.upgrading->ticket);
+	c.upgrading.reset();
 	c.out.append(answer);
 	_ws.endAfterOutput(c);
 }
@@ -158,6 +268,17 @@ void Upgrader::expire(Connection& c)
 {
 	if (_s.now() < c.deadline) return;
 	++_s.counters[HandshakeTimeouts];
+	if (c.state == Connection::State::Gating)
+	{
+		const int running = c.upgrading->gateRunning->load(std::memory_order_relaxed);
+		const std::string gate = _dispatch.gateName(c.upgrading->verdict.route, running < 0 ? 0 : running);
+		++_s.counters[GateFailures];
+		_s.logger.error("route %s: gate '%s' did not decide within engine.handshake_timeout_ms (%u ms)%s; refused with 503",
+			c.upgrading->verdict.path, gate, _s.engine.handshakeTimeoutMs,
+			std::string(running < 0 ? " (it had not started: the workers are busy)" : ""));
+		refuse(c, 503, Admission::refusal(503, "service unavailable: gate " + gate + " did not answer in time").response);
+		return;
+	}
 	_ws.destroy(c);
 }
 

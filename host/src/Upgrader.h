@@ -10,6 +10,7 @@
 #include "Admission.h"
 #include "Connection.h"
 #include "LoopState.h"
+#include "Dispatch.h"
 #include "WebSocketLayer.h"
 #include <cstdint>
 
@@ -28,18 +29,16 @@ public:
 	static constexpr unsigned MaxRefusing = 64;
 
 	/// `tls` null: plain connections.
-	Upgrader(LoopState& state, WebSocketLayer& websockets, const HostContext& context, SSL_CTX* tls)
-		: _s(state), _ws(websockets), _admission(context), _tls(tls)
-	{
-	}
+	Upgrader(LoopState& state, WebSocketLayer& websockets, Dispatch& dispatch, const HostContext& context, SSL_CTX* tls);
 
-	/// Takes a socket the loop accepted.
-	void accept(int fd);
+	/// Takes a socket the loop accepted from `peer`.
+	void accept(int fd, const sockaddr_storage& peer);
 
 	/// Events of a connection in the Tls or Head state.
 	void onEvents(Connection& c, std::uint32_t events);
 
-	/// Tick: drops a connection whose handshake deadline passed (counted, nothing sent).
+	/// Tick: drops a connection whose handshake deadline passed (counted, nothing sent); one
+	/// whose gates did not answer in time gets 503 and a log line naming the gate.
 	void expire(Connection& c);
 
 private:
@@ -48,9 +47,17 @@ private:
 	void decide(Connection& c, std::size_t size, bool moreToRead);
 	/// Counts a refusal, sends `answer` and ends the connection.
 	void refuse(Connection& c, int status, const std::string& answer);
+	/// Sends the 101 of `v` and makes `c` a WebSocket (bytes after the head are its first frames).
+	void upgrade(Connection& c, const Verdict& v, std::size_t size, bool moreToRead, std::string identity = {},
+		Attributes attributes = {}, std::int64_t expiresAt = 0);
+	/// Hands the request to the route's gates; `c` waits in the Gating state.
+	void startGates(Connection& c, Verdict v, std::size_t size);
+	/// What the gates decided for a connection in the Gating state.
+	void onGates(Dispatch::GateOutcome& outcome);
 
 	LoopState& _s;
 	WebSocketLayer& _ws;
+	Dispatch& _dispatch;
 	Admission _admission;
 	SSL_CTX* _tls;
 };

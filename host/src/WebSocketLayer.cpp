@@ -5,6 +5,7 @@
 #include "Dispatch.h"
 #include "parley/codec/FrameEncoder.h"
 #include "parley/codec/Opcode.h"
+#include <ctime>
 #include <sys/epoll.h>
 
 namespace parley {
@@ -38,6 +39,7 @@ void WebSocketLayer::open(Connection& c, std::uint16_t route, char* leftover, st
 	c.route = route;
 	// Connection ids: a per-loop count above the loop's number (at most 256 loops).
 	c.id = (++_s.connectionCount << 8) | _s.loop.id();
+	c.details->info.id = c.id;
 	c.lastActivity = now;
 	c.lastPing = now;
 	c.deadline = 0;
@@ -200,7 +202,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 			if (ev.payload.size() > BigMessage && (ev.payload.data() < data || ev.payload.data() >= data + size))
 				c.bigMessage = true;
 			const Message message{ev.type == FrameDecoder::EventType::Text ? PayloadKind::Text : PayloadKind::Binary,
-				ev.payload, c.id};
+				ev.payload, c.id, &c.details->info};
 			if (!_dispatch->onMessage(c, message, *out)) return;
 			lastEnd = pos;
 			// Early sends are for runs of small messages, where the peer can parse the first
@@ -449,7 +451,12 @@ void WebSocketLayer::destroy(Connection& c)
 	else
 		--_s.refusing;
 	c.queue.clear();
-	c.head.reset();
+	if (c.upgrading)
+	{
+		if (c.upgrading->ticket) _s.gating.erase(c.upgrading->ticket);
+		c.upgrading.reset();
+	}
+	if (c.peerCounted) _s.counts.peers.release(c.peer, _s.now());
 	_s.loop.unwatch(c.transport.fd());
 	c.transport.close();
 	_s.graveyard.push_back(&c);
@@ -490,7 +497,14 @@ void WebSocketLayer::tick(Connection& c)
 		if (now >= c.deadline) destroy(c); // the peer never finished the close: drop it
 		return;
 	}
-	if (_s.engine.idleTimeoutMs != 0 && now - c.lastActivity >= _s.engine.idleTimeoutMs)
+	if (c.details->expiresAt != 0 && std::time(nullptr) >= c.details->expiresAt)
+	{
+		// A gate admitted it until then (the jwt gate's plugin.jwt.close_at_expiry).
+		++_s.counters[TokenExpiries];
+		queueClose(c, c.out, CloseCode::PolicyViolation, "token expired");
+		flush(c);
+	}
+	else if (_s.engine.idleTimeoutMs != 0 && now - c.lastActivity >= _s.engine.idleTimeoutMs)
 	{
 		++_s.counters[IdleCloses];
 		queueClose(c, c.out, CloseCode::GoingAway, "idle timeout");

@@ -57,8 +57,13 @@ void WorkerPool::run(unsigned index)
 			job = std::move(_jobs.front());
 			_jobs.pop_front();
 		}
+		if (job.task)
+		{
+			job.task(index);   // catches what it calls
+			continue;
+		}
 		Pipeline& pipeline = *job.chain->workerPipelines.at(index);
-		const Message message{job.kind, job.payload, job.connection};
+		const Message message{job.kind, job.payload, job.connection, job.details ? &job.details->info : nullptr};
 		try
 		{
 			const Reply& reply = pipeline.run(message);

@@ -5,6 +5,7 @@
 #define PARLEY_HOST_WORKERPOOL_INCLUDED
 
 #include "Chain.h"
+#include "ConnectionDetails.h"
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -21,7 +22,10 @@ namespace host {
 /// a replaced chain lives until its last job is done.
 struct Job
 {
+	/// Set: run this instead (with the worker's index), e.g. a route's gates for a handshake.
+	std::function<void(unsigned worker)> task;
 	ConnectionId connection = 0;
+	std::shared_ptr<const ConnectionDetails> details;  ///< what Message::info points to
 	std::shared_ptr<Chain> chain;
 	PayloadKind kind = PayloadKind::Text;
 	std::string payload;

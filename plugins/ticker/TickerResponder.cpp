@@ -56,10 +56,10 @@ public:
 		_thread = std::thread([this] { run(); });
 	}
 
-	void onOpen(parley::ConnectionId connection) override
+	void onOpen(const parley::ConnectionInfo& connection) override
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
-		_connections.insert(connection);
+		_connections.insert(connection.id);
 	}
 
 	void onClose(parley::ConnectionId connection) override

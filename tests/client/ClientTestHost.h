@@ -36,6 +36,8 @@ public:
 		config.routes["/echo"] = {"echo"};
 		config.engine.maxMessageSize = maxMessageSize;
 		config.engine.pingIntervalMs = pingIntervalMs;
+		config.engine.maxConnectionsPerIp = 0;     // load runs open many connections from 127.0.0.1
+		config.engine.handshakesPerIpPerS = 0;
 		_server = std::make_unique<host::HostServer>(config, *_registry, _logger);
 		_server->start();
 	}

@@ -167,7 +167,8 @@ public:
 		{
 			std::ofstream out(config.path());
 			out << "server.address = 127.0.0.1\nserver.port = 0\nadmin.port = 0\nplugins.dir = " << pluginDir()
-				<< "\nplugins.watch = false\nengine.threads = 2\nroute./echo = echo\n";
+				<< "\nplugins.watch = false\nengine.threads = 2\nroute./echo = echo\n"
+				<< "engine.max_connections_per_ip = 0\nengine.handshakes_per_ip_per_s = 0\n";
 		}
 		const std::string command = "ulimit -n 256 && exec " + binDir() + "/parley-host --config=" + config.path();
 		ProcessRunner process("/bin/sh", {"-c", command}, 120);

@@ -288,7 +288,7 @@ public:
 		const HttpAnswer a = httpGet(host.adminPort(), "/plugins");
 		CPPUNIT_ASSERT_EQUAL(200, a.status);
 		CPPUNIT_ASSERT(a.hasHeader("Content-Type: application/json"));
-		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find(R"({"name":"uppercase","version":)") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find(R"({"name":"uppercase","kind":"responder","version":)") != std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find(R"("routes":["/echo","/up"])") != std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find(R"("key":"interval_ms","default":")") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL(std::string(R"("a\"b\\c\n\u0001")"), host::PluginCatalog::quote("a\"b\\c\n\x01"));

@@ -160,8 +160,11 @@ public:
 		auto r = _registry->create("ticker", Settings{{"interval_ms", "20"}});
 		RecordingOutbox outbox;
 		r->attach(outbox);
-		r->onOpen(11);
-		r->onOpen(12);
+		parley::ConnectionInfo first, second;
+		first.id = 11;
+		second.id = 12;
+		r->onOpen(first);
+		r->onOpen(second);
 		CPPUNIT_ASSERT(outbox.waitFor(6));
 		r->onClose(11);
 		const std::size_t before = outbox.sent().size();

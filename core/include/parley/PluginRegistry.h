@@ -6,6 +6,7 @@
 #define PARLEY_PLUGINREGISTRY_INCLUDED
 
 #include "parley/Pipeline.h"
+#include "parley/Gate.h"
 #include "parley/Responder.h"
 #include <Poco/Logger.h>
 #include <cstdint>
@@ -21,13 +22,14 @@ namespace parley {
 struct PluginDescription
 {
 	std::string name;
+	std::string kind;       ///< "responder" or "gate"
 	std::string version;
 	std::string description;
 	std::string path;       ///< the library file it came from (in the plugin folder)
 	std::vector<std::pair<std::string, std::pair<std::string, std::string>>> settings; ///< key → (default, meaning)
 };
 
-/// Loads plugin libraries. A file that is not a plugin, has no manifest, a mismatched API version,
+/// Loads plugin libraries (responders and gates). A file that is not a plugin, has no manifest, a mismatched API version,
 /// or whose responder cannot be constructed and configured is refused with one log line naming
 /// the file; the others load. Each file is loaded from a private copy under its own path, so a
 /// newer file of a loaded plugin replaces it: create() then makes the new version, while the old
@@ -61,10 +63,16 @@ public:
 	/// True if a plugin of that name is loaded.
 	bool has(const std::string& name) const;
 
+	/// "responder" or "gate" for a loaded plugin, "" if none of that name is loaded.
+	std::string kindOf(const std::string& name) const;
+
 	/// Creates and configures a responder of the current version of a plugin. The responder keeps
-	/// its library loaded. Throws std::invalid_argument for an unknown plugin, a constructor that
-	/// throws or a bad setting (the message names the plugin and the key).
+	/// its library loaded. Throws std::invalid_argument for an unknown plugin, a gate, a
+	/// constructor that throws or a bad setting (the message names the plugin and the key).
 	std::unique_ptr<Responder> create(const std::string& name, const Settings& settings) const;
+
+	/// The same for a gate (std::invalid_argument for a responder).
+	std::unique_ptr<Gate> createGate(const std::string& name, const Settings& settings) const;
 
 	/// The plugin's own object behind a responder made by create() (which wraps it to keep the
 	/// library loaded), or `responder` itself if it did not come from create(). Calling the

@@ -1,23 +1,14 @@
-// Responder.h — the Parley plugin contract. Standard headers only; a plugin includes this file and
-// <Poco/ClassLibrary.h> (for the manifest that PARLEY_DECLARE_PLUGIN emits).
+// Responder.h — the responder plugin contract: messages in, replies out. Standard headers only;
+// a plugin includes this file and <Poco/ClassLibrary.h> (for the manifest that
+// PARLEY_DECLARE_PLUGIN emits). Plugin.h holds what responders and gates share.
 #ifndef PARLEY_RESPONDER_INCLUDED
 #define PARLEY_RESPONDER_INCLUDED
 
-#include <cstddef>
-#include <cstdint>
-#include <map>
-#include <string>
-#include <string_view>
-
-/// The version of this contract. The host refuses a plugin built against another one.
-#define PARLEY_API_VERSION 2
-#define PARLEY_PLUGIN_EXPORT __attribute__((visibility("default")))
+#include "parley/Plugin.h"
 
 namespace parley {
 
 enum class PayloadKind : std::uint8_t { Text = 1, Binary = 2 };
-using ConnectionId = std::uint64_t;                   ///< unique for the life of the host
-using Settings = std::map<std::string, std::string>;  ///< plugin.<name>.* keys, prefix removed
 
 /// A whole message as it arrived, or as the previous responder of a chain produced it.
 /// The payload view is valid only during Responder::respond().
@@ -25,7 +16,8 @@ struct Message
 {
 	PayloadKind kind = PayloadKind::Text;
 	std::string_view payload;
-	ConnectionId connection = 0;  ///< the connection it came from
+	ConnectionId connection = 0;            ///< the connection it came from
+	const ConnectionInfo* info = nullptr;   ///< path, query, subprotocol, identity... (never null from the host)
 };
 
 /// A responder's answer: nothing (ends a chain), one message, or a close. Reused by the host,
@@ -92,16 +84,14 @@ public:
 
 /// Turns messages into replies. One instance per event loop (per worker if blocking()), so no
 /// method is ever called concurrently on one instance. Exceptions close only that connection (1011).
-class PARLEY_PLUGIN_EXPORT Responder
+class PARLEY_PLUGIN_EXPORT Responder : public Plugin
 {
 public:
-	virtual ~Responder() = default;
-	/// Once, first. Throws std::invalid_argument naming the key for a bad setting.
-	virtual void configure(const Settings& settings) { (void)settings; }
+	Responder* asResponder() noexcept final { return this; }
 	/// Once, before the first message: the route's outbox, valid for the responder's life.
 	virtual void attach(Outbox& outbox) { (void)outbox; }
 	/// A connection of this instance's event loop opened / closed (not called when blocking()).
-	virtual void onOpen(ConnectionId connection) { (void)connection; }
+	virtual void onOpen(const ConnectionInfo& connection) { (void)connection; }
 	virtual void onClose(ConnectionId connection) { (void)connection; }
 	/// True if respond() may block (files, databases): it then runs on the host's worker pool.
 	virtual bool blocking() const { return false; }
@@ -109,33 +99,6 @@ public:
 	virtual void respond(const Message& message, Reply& reply) = 0;
 };
 
-struct SettingInfo { const char* key; const char* defaultValue; const char* description; };
-
-/// What a plugin library says about itself (name as used in routes, own version, one line).
-struct PluginInfo
-{
-	int apiVersion;
-	const char* name;
-	const char* version;
-	const char* description;
-	const char* className;
-	const SettingInfo* settings;
-	std::size_t settingCount;
-};
-
 } // namespace parley
-
-/// Declares the plugin of a library, once, at namespace scope: exports the API version and the
-/// metadata beside the Poco manifest. SETTINGS: a parley::SettingInfo array, or the _NO_SETTINGS form.
-#define PARLEY_DECLARE_PLUGIN_IMPL(CLASS, NAME, VERSION, DESCRIPTION, SETTINGS, COUNT) \
-	extern "C" PARLEY_PLUGIN_EXPORT int parleyApiVersion() { return PARLEY_API_VERSION; } \
-	extern "C" PARLEY_PLUGIN_EXPORT const parley::PluginInfo* parleyPluginInfo() \
-	{ static const parley::PluginInfo info{PARLEY_API_VERSION, NAME, VERSION, DESCRIPTION, #CLASS, SETTINGS, COUNT}; \
-	  return &info; } \
-	POCO_BEGIN_MANIFEST(parley::Responder) POCO_EXPORT_CLASS(CLASS) POCO_END_MANIFEST
-#define PARLEY_DECLARE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION, SETTINGS) \
-	PARLEY_DECLARE_PLUGIN_IMPL(CLASS, NAME, VERSION, DESCRIPTION, SETTINGS, sizeof(SETTINGS) / sizeof(SETTINGS[0]))
-#define PARLEY_DECLARE_PLUGIN_NO_SETTINGS(CLASS, NAME, VERSION, DESCRIPTION) \
-	PARLEY_DECLARE_PLUGIN_IMPL(CLASS, NAME, VERSION, DESCRIPTION, nullptr, 0)
 
 #endif // PARLEY_RESPONDER_INCLUDED

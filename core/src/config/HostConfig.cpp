@@ -61,7 +61,109 @@ std::string readAddress(const AbstractConfiguration& config, const std::string& 
 	return address;
 }
 
+/// Every key under `prefix` that has a value, with `prefix` and its dot removed. Poco splits keys
+/// at dots, so "route./api.v1" is found as "/api" then "v1": walk the whole tree.
+void leafKeys(const AbstractConfiguration& config, const std::string& prefix, const std::string& below,
+	std::vector<std::string>& out)
+{
+	AbstractConfiguration::Keys keys;
+	config.keys(below.empty() ? prefix : prefix + "." + below, keys);
+	for (const auto& k : keys)
+	{
+		const std::string name = below.empty() ? k : below + "." + k;
+		if (config.hasProperty(prefix + "." + name)) out.push_back(name);
+		leafKeys(config, prefix, name, out);
+	}
+}
+
+std::vector<std::string> splitList(const std::string& value)
+{
+	std::vector<std::string> items;
+	Poco::StringTokenizer tokens(value, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+	for (const auto& t : tokens) items.push_back(t);
+	return items;
+}
+
+/// RFC 7230 token characters (a subprotocol name is a token, RFC 6455 §4.1).
+bool isToken(const std::string& s)
+{
+	if (s.empty()) return false;
+	for (unsigned char ch : s)
+	{
+		if (ch <= 32 || ch >= 127) return false;
+		if (std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(ch)) != std::string_view::npos) return false;
+	}
+	return true;
+}
+
+OriginList readOrigins(const AbstractConfiguration& config, const std::string& key)
+{
+	try
+	{
+		return OriginList::parse(config.getString(key));
+	}
+	catch (const std::invalid_argument& e)
+	{
+		throw ConfigError(key + ": " + e.what());
+	}
+}
+
+void readRouteOption(const AbstractConfiguration& config, const std::string& key, const std::string& option,
+	RouteOptions& options)
+{
+	const std::string value = config.getString(key, "");
+	if (option == "subprotocols")
+	{
+		options.subprotocols = splitList(value);
+		if (options.subprotocols.empty()) throw ConfigError(key + ": no subprotocol named (expected e.g. " + key + " = chat.v1)");
+		for (const auto& p : options.subprotocols)
+			if (!isToken(p)) throw ConfigError(key + ": '" + p + "' is not a valid subprotocol name (an HTTP token)");
+	}
+	else if (option == "origins")
+	{
+		options.hasOrigins = true;
+		options.origins = readOrigins(config, key);
+	}
+	else if (option == "gates")
+	{
+		options.gates = splitList(value);
+		if (options.gates.empty()) throw ConfigError(key + ": no gate named (expected e.g. " + key + " = jwt)");
+	}
+	else if (option == "deflate")
+	{
+		const std::string v = Poco::toLower(Poco::trim(value));
+		if (v == "on" || v == "true" || v == "yes" || v == "1") options.deflate = true;
+		else if (v == "off" || v == "false" || v == "no" || v == "0") options.deflate = false;
+		else throw ConfigError(key + ": '" + value + "' is not on or off");
+	}
+}
+
 } // namespace
+
+bool RouteOptions::operator==(const RouteOptions& o) const
+{
+	return subprotocols == o.subprotocols && hasOrigins == o.hasOrigins && origins.describe() == o.origins.describe() &&
+		gates == o.gates && deflate == o.deflate;
+}
+
+bool HostConfig::isRouteOption(std::string_view name)
+{
+	return name == "subprotocols" || name == "origins" || name == "gates" || name == "deflate";
+}
+
+const RouteOptions& HostConfig::optionsFor(const std::string& path) const
+{
+	static const RouteOptions none;
+	auto it = routeOptions.find(path);
+	return it == routeOptions.end() ? none : it->second;
+}
+
+const OriginList* HostConfig::originsFor(const std::string& path) const
+{
+	const RouteOptions& options = optionsFor(path);
+	if (options.hasOrigins) return &options.origins;
+	return originsSet ? &origins : nullptr;
+}
 
 HostConfig HostConfig::from(const AbstractConfiguration& config)
 {
@@ -106,19 +208,44 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 	e.idleTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.idle_timeout_ms", e.idleTimeoutMs, 0, 86400000));
 	e.pingIntervalMs = static_cast<unsigned>(readUnsigned(config, "engine.ping_interval_ms", e.pingIntervalMs, 0, 86400000));
 
-	AbstractConfiguration::Keys routeKeys;
-	config.keys("route", routeKeys);
-	for (const auto& path : routeKeys)
+	e.maxConnectionsPerIp = static_cast<unsigned>(readUnsigned(config, "engine.max_connections_per_ip", e.maxConnectionsPerIp, 0, 10000000));
+	e.handshakesPerIpPerS = static_cast<unsigned>(readUnsigned(config, "engine.handshakes_per_ip_per_s", e.handshakesPerIpPerS, 0, 10000000));
+
+	if (config.hasProperty("server.origins"))
 	{
-		const std::string key = "route." + path;
+		result.originsSet = true;
+		result.origins = readOrigins(config, "server.origins");
+	}
+
+	// route.<path> = chain; route.<path>.<option> = value, where <option> is one of the option
+	// names (so a path may contain dots, but cannot end in ".gates" and the like).
+	std::vector<std::string> routeKeys;
+	leafKeys(config, "route", "", routeKeys);
+	std::vector<std::pair<std::string, std::string>> options; // (path, option)
+	for (const auto& name : routeKeys)
+	{
+		const std::string key = "route." + name;
+		const std::size_t dot = name.rfind('.');
+		if (dot != std::string::npos && isRouteOption(std::string_view(name).substr(dot + 1)))
+		{
+			options.emplace_back(name.substr(0, dot), name.substr(dot + 1));
+			continue;
+		}
+		const std::string& path = name;
 		if (path.empty() || path[0] != '/') throw ConfigError(key + ": a route path must start with '/'");
-		std::vector<std::string> chain;
-		Poco::StringTokenizer names(config.getString(key, ""), ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
-		for (const auto& name : names) chain.push_back(name);
+		std::vector<std::string> chain = splitList(config.getString(key, ""));
 		if (chain.empty()) throw ConfigError(key + ": route has no plugins (expected e.g. " + key + " = echo)");
 		result.routes[path] = std::move(chain);
+		result.routeOptions[path];
 	}
 	if (result.routes.empty()) throw ConfigError("route.*: no route configured (expected e.g. route./ws = random-suffix)");
+	for (const auto& [path, option] : options)
+	{
+		const std::string key = "route." + path + "." + option;
+		if (!result.routes.count(path))
+			throw ConfigError(key + ": no route " + path + " (set route." + path + " = <plugins> first)");
+		readRouteOption(config, key, option, result.routeOptions[path]);
+	}
 
 	AbstractConfiguration::Keys pluginNames;
 	config.keys("plugin", pluginNames);

@@ -5,11 +5,13 @@
 #define PARLEY_CONFIG_HOSTCONFIG_INCLUDED
 
 #include "parley/Responder.h"
+#include "parley/config/Origins.h"
 #include <Poco/Util/AbstractConfiguration.h>
 #include <cstdint>
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parley {
@@ -34,6 +36,21 @@ struct EngineConfig
 	unsigned handshakeTimeoutMs = 5000;            ///< engine.handshake_timeout_ms: TLS handshake + request head, in all
 	unsigned idleTimeoutMs = 0;                    ///< engine.idle_timeout_ms; 0 = never (close 1001)
 	unsigned pingIntervalMs = 0;                   ///< engine.ping_interval_ms; 0 = off
+	unsigned maxConnectionsPerIp = 1000;           ///< engine.max_connections_per_ip (IPv6: per /64); 0 = no limit (429 beyond)
+	unsigned handshakesPerIpPerS = 200;            ///< engine.handshakes_per_ip_per_s (IPv6: per /64); 0 = no limit (429 beyond)
+};
+
+/// route.<path>.<option> keys: what a route admits besides its chain.
+struct RouteOptions
+{
+	std::vector<std::string> subprotocols;         ///< .subprotocols: in order of preference (none: offers get 400)
+	bool hasOrigins = false;                       ///< .origins is set (it overrides server.origins)
+	OriginList origins;                            ///< .origins
+	std::vector<std::string> gates;                ///< .gates: gate plugins, run in order before the 101
+	bool deflate = false;                          ///< .deflate (permessage-deflate; for the compression issue)
+
+	bool operator==(const RouteOptions& o) const;
+	bool operator!=(const RouteOptions& o) const { return !(*this == o); }
 };
 
 /// server.tls and Poco NetSSL's openSSL.server.* keys: TLS (wss://) on the public port.
@@ -68,6 +85,9 @@ struct HostConfig
 	unsigned pluginWatchDebounceMs = 300;          ///< plugins.watch_debounce_ms: a file must rest this long
 	unsigned pluginWorkers = 4;                    ///< plugins.workers: threads for blocking() plugins
 	std::map<std::string, std::vector<std::string>> routes;  ///< route.<path> = a, b
+	std::map<std::string, RouteOptions> routeOptions;         ///< route.<path>.subprotocols|origins|gates|deflate (every route has an entry)
+	bool originsSet = false;                       ///< server.origins is set
+	OriginList origins;                            ///< server.origins: browser origins allowed (unset: same origin only)
 	std::map<std::string, Settings> pluginSettings;           ///< plugin.<name>.<key> = value
 	EngineConfig engine;
 
@@ -78,6 +98,16 @@ struct HostConfig
 
 	/// Loads a .properties file. Throws ConfigError naming the file if it is missing or unreadable.
 	static HostConfig fromFile(const std::string& path);
+
+	/// The options of a route path of `routes`.
+	const RouteOptions& optionsFor(const std::string& path) const;
+
+	/// The origins a route allows: its own list if set, else server.origins; null if neither is
+	/// set (then only a page of the host itself may connect: Origin's host:port = Host).
+	const OriginList* originsFor(const std::string& path) const;
+
+	/// The names that end a route key as an option (route.<path>.<option>).
+	static bool isRouteOption(std::string_view name);
 
 	/// The settings of a plugin (empty if none configured).
 	const Settings& settingsFor(const std::string& plugin) const;

@@ -22,6 +22,12 @@ struct Metrics
 	std::uint64_t connectionsRefused = 0;   ///< connections beyond engine.max_connections (503, or closed at once)
 	std::uint64_t handshakesRefused = 0;    ///< requests on the public port answered 4xx/503 (by status: refusedByStatus)
 	std::uint64_t handshakeTimeouts = 0;    ///< connections closed at engine.handshake_timeout_ms without a whole head
+	std::uint64_t originRefusals = 0;       ///< 403: an Origin outside the route's origins
+	std::uint64_t subprotocolRefusals = 0;  ///< 400: no offered subprotocol is one the route speaks
+	std::uint64_t peerLimitRefusals = 0;    ///< 429: engine.max_connections_per_ip / handshakes_per_ip_per_s
+	std::uint64_t gateRefusals = 0;         ///< a gate refused (401/403/429)
+	std::uint64_t gateFailures = 0;         ///< a gate threw, timed out or was missing (503)
+	std::uint64_t tokenExpiries = 0;        ///< closed with 1008 when a gate's admission expired
 	std::uint64_t tlsFailures = 0;          ///< TLS handshakes that failed (bad client, plain HTTP to the TLS port, ...)
 	std::uint64_t acceptExhausted = 0;      ///< times accept() found no free descriptor (or memory)
 	std::uint64_t messagesIn = 0;           ///< whole data messages received

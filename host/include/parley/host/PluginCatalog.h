@@ -5,6 +5,7 @@
 #define PARLEY_HOST_PLUGINCATALOG_INCLUDED
 
 #include "parley/PluginRegistry.h"
+#include "parley/config/HostConfig.h"
 #include <map>
 #include <string>
 #include <vector>
@@ -20,10 +21,10 @@ public:
 	/// setting "plugin.<name>.<key> = <default>   <meaning>" (or "(no settings)").
 	static std::string toText(const std::vector<PluginDescription>& plugins);
 
-	/// Returns {"plugins":[{"name","version","description","file","settings":[{"key","default",
-	/// "description"}],"routes":[...]}]} with the routes (from `routes`: path → chain) using each.
-	static std::string toJson(const std::vector<PluginDescription>& plugins,
-		const std::map<std::string, std::vector<std::string>>& routes);
+	/// Returns {"plugins":[{"name","kind","version","description","file","settings":[{"key","default",
+	/// "description"}],"routes":[...]}]} with the routes of `config` using each (in their chain
+	/// or, for a gate, in route.<path>.gates).
+	static std::string toJson(const std::vector<PluginDescription>& plugins, const HostConfig& config);
 
 	/// Returns `text` as a JSON string literal (quotes included; control characters escaped).
 	static std::string quote(const std::string& text);
