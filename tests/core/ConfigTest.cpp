@@ -50,11 +50,105 @@ class ConfigTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testBackpressureOrder);
 	CPPUNIT_TEST(testSendChunk);
 	CPPUNIT_TEST(testTlsAndAdminKeys);
+	CPPUNIT_TEST(testRouteOptions);
+	CPPUNIT_TEST(testRouteOptionErrors);
+	CPPUNIT_TEST(testOriginLists);
+	CPPUNIT_TEST(testPerAddressLimits);
 	CPPUNIT_TEST(testMissingFile);
 	CPPUNIT_TEST(testFileErrorNamesFile);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
+	void testRouteOptions()
+	{
+		const HostConfig c = parse("route./chat = broadcast\n"
+			"route./chat.subprotocols = graphql-transport-ws, chat.v1\n"
+			"route./chat.origins = https://*.example.com, null\n"
+			"route./chat.gates = jwt, audit\n"
+			"route./chat.deflate = on\n"
+			"route./api.v1 = echo\n"
+			"route./api.v1.subprotocols = v1.example\n"
+			"route./a.b.c = echo\n"
+			"server.origins = http://localhost:*\n");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), c.routes.size());
+		CPPUNIT_ASSERT(c.routes.at("/chat") == std::vector<std::string>{"broadcast"});
+		CPPUNIT_ASSERT(c.routes.at("/api.v1") == std::vector<std::string>{"echo"});
+		CPPUNIT_ASSERT(c.routes.at("/a.b.c") == std::vector<std::string>{"echo"});
+		const RouteOptions& chat = c.optionsFor("/chat");
+		CPPUNIT_ASSERT((chat.subprotocols == std::vector<std::string>{"graphql-transport-ws", "chat.v1"}));
+		CPPUNIT_ASSERT((chat.gates == std::vector<std::string>{"jwt", "audit"}));
+		CPPUNIT_ASSERT(chat.deflate);
+		CPPUNIT_ASSERT(chat.hasOrigins);
+		CPPUNIT_ASSERT(c.originsFor("/chat")->allows("https://x.example.com"));
+		CPPUNIT_ASSERT(!c.originsFor("/chat")->allows("http://localhost:3000"));
+		CPPUNIT_ASSERT(c.originsFor("/api.v1")->allows("http://localhost:3000"));
+		CPPUNIT_ASSERT((c.optionsFor("/api.v1").subprotocols == std::vector<std::string>{"v1.example"}));
+		CPPUNIT_ASSERT(c.optionsFor("/a.b.c").subprotocols.empty());
+		CPPUNIT_ASSERT(!c.optionsFor("/a.b.c").deflate);
+		// Without server.origins, no list: only the host's own pages (HostConfig::originsFor null).
+		CPPUNIT_ASSERT(parse("route./x = echo\n").originsFor("/x") == nullptr);
+		CPPUNIT_ASSERT(parse("route./x = echo\nroute./x.deflate = off\n").optionsFor("/x").deflate == false);
+	}
+
+	void testRouteOptionErrors()
+	{
+		CPPUNIT_ASSERT_EQUAL(std::string("route./nope.gates: no route /nope (set route./nope = <plugins> first)"),
+			errorOf("route./x = echo\nroute./nope.gates = jwt\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("route./x.deflate: 'maybe' is not on or off"),
+			errorOf("route./x = echo\nroute./x.deflate = maybe\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("route./x.subprotocols: 'chat v1' is not a valid subprotocol name (an HTTP token)"),
+			errorOf("route./x = echo\nroute./x.subprotocols = chat v1\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("route./x.subprotocols: no subprotocol named (expected e.g. route./x.subprotocols = chat.v1)"),
+			errorOf("route./x = echo\nroute./x.subprotocols = ,\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("route./x.gates: no gate named (expected e.g. route./x.gates = jwt)"),
+			errorOf("route./x = echo\nroute./x.gates =\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("route./x.origins: 'example.com': expected scheme://host[:port], e.g. https://example.com"),
+			errorOf("route./x = echo\nroute./x.origins = example.com\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("server.origins: 'https://a.example/app': an origin has no path, query or user name"),
+			errorOf("route./x = echo\nserver.origins = https://a.example/app\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("server.origins: 'http://localhost:99999': port out of range"),
+			errorOf("route./x = echo\nserver.origins = http://localhost:99999\n"));
+	}
+
+	void testOriginLists()
+	{
+		const OriginList list = OriginList::parse("https://app.example.com, http://localhost:*, https://*.example.org, null, http://[::1]:8000");
+		CPPUNIT_ASSERT(list.allows("https://app.example.com"));
+		CPPUNIT_ASSERT(list.allows("https://app.example.com:443"));
+		CPPUNIT_ASSERT(!list.allows("https://app.example.com:444"));
+		CPPUNIT_ASSERT(!list.allows("http://app.example.com"));
+		CPPUNIT_ASSERT(list.allows("http://localhost"));
+		CPPUNIT_ASSERT(list.allows("http://localhost:8080"));
+		CPPUNIT_ASSERT(!list.allows("http://localhost.evil.net"));
+		CPPUNIT_ASSERT(list.allows("https://deep.sub.example.org"));
+		CPPUNIT_ASSERT(!list.allows("https://example.org"));
+		CPPUNIT_ASSERT(!list.allows("https://evilexample.org"));
+		CPPUNIT_ASSERT(list.allows("null"));
+		CPPUNIT_ASSERT(list.allows("http://[::1]:8000"));
+		CPPUNIT_ASSERT(!list.allows("http://[::1]:8001"));
+		CPPUNIT_ASSERT(!list.allows(""));
+		CPPUNIT_ASSERT(!list.allows("https://*.example.org"));   // a wildcard in a request is not a match
+		CPPUNIT_ASSERT(!OriginList::parse("https://a.example").allows("null"));
+		CPPUNIT_ASSERT(OriginList::parse("*").allows("https://anything.example:1"));
+		CPPUNIT_ASSERT(OriginList::sameOrigin("http://127.0.0.1:8080", "127.0.0.1:8080"));
+		CPPUNIT_ASSERT(OriginList::sameOrigin("https://chat.example", "chat.example:443"));
+		CPPUNIT_ASSERT(OriginList::sameOrigin("https://chat.example", "chat.example"));   // a Host without port: the scheme's
+		CPPUNIT_ASSERT(!OriginList::sameOrigin("https://chat.example", "chat.example:8443"));
+		CPPUNIT_ASSERT(!OriginList::sameOrigin("https://evil.example", "chat.example"));
+	}
+
+	void testPerAddressLimits()
+	{
+		const HostConfig d = parse("route./x = echo\n");
+		CPPUNIT_ASSERT_EQUAL(1000u, d.engine.maxConnectionsPerIp);
+		CPPUNIT_ASSERT_EQUAL(200u, d.engine.handshakesPerIpPerS);
+		const HostConfig c = parse("route./x = echo\nengine.max_connections_per_ip = 0\nengine.handshakes_per_ip_per_s = 7\n");
+		CPPUNIT_ASSERT_EQUAL(0u, c.engine.maxConnectionsPerIp);
+		CPPUNIT_ASSERT_EQUAL(7u, c.engine.handshakesPerIpPerS);
+		CPPUNIT_ASSERT_EQUAL(std::string("engine.handshakes_per_ip_per_s: 'many' is not a whole number"),
+			errorOf("route./x = echo\nengine.handshakes_per_ip_per_s = many\n"));
+	}
+
 	void testShippedDefaultFile()
 	{
 		const std::string path = test::sourceDir() + "/etc/parley-host.properties";
@@ -72,6 +166,10 @@ public:
 		CPPUNIT_ASSERT_EQUAL(d.backpressureLow, c.engine.backpressureLow);
 		CPPUNIT_ASSERT_EQUAL(d.backpressureLimit, c.engine.backpressureLimit);
 		CPPUNIT_ASSERT_EQUAL(d.maxConnections, c.engine.maxConnections);
+		CPPUNIT_ASSERT_EQUAL(d.maxConnectionsPerIp, c.engine.maxConnectionsPerIp);
+		CPPUNIT_ASSERT_EQUAL(d.handshakesPerIpPerS, c.engine.handshakesPerIpPerS);
+		CPPUNIT_ASSERT(c.originsFor("/echo") && c.originsFor("/echo")->allows("http://localhost:5173"));
+		CPPUNIT_ASSERT(!c.originsFor("/echo")->allows("https://example.com"));
 		CPPUNIT_ASSERT_EQUAL(d.handshakeTimeoutMs, c.engine.handshakeTimeoutMs);
 		CPPUNIT_ASSERT_EQUAL(d.idleTimeoutMs, c.engine.idleTimeoutMs);
 		CPPUNIT_ASSERT_EQUAL(d.pingIntervalMs, c.engine.pingIntervalMs);

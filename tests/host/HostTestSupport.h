@@ -64,7 +64,7 @@ public:
 	explicit TestHost(const std::function<void(HostConfig&)>& tweak = {}) : _registry(_log.logger())
 	{
 		_registry.loadDirectory(pluginDir());
-		for (const char* name : {"throwing.so", "closer.so"})
+		for (const char* name : {"throwing.so", "closer.so", "header-gate.so", "sleepy-gate.so", "throwing-gate.so"})
 		{
 			const std::string path = testPluginDir() + "/" + name;
 			if (Poco::File(path).exists()) _registry.loadLibrary(path);

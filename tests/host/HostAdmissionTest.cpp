@@ -1,0 +1,334 @@
+//
+// HostAdmissionTest.cpp — what a handshake must pass before its 101, over real sockets:
+// subprotocol selection, allowed origins, gate plugins (in order, blocking on the workers,
+// throwing, too slow), per-address limits, and a gate's admission that expires.
+//
+#include "HostTestSupport.h"
+#include <cppunit/extensions/HelperMacros.h>
+#include <poll.h>
+#include <chrono>
+#include <ctime>
+#include <thread>
+
+using namespace parley;
+using namespace parley::test;
+
+namespace {
+
+/// The answer to an upgrade of `path` with extra header lines (each ending in \r\n).
+HttpAnswer upgrade(std::uint16_t port, const std::string& path, const std::string& headers = "")
+{
+	return httpRequest(port, upgradeRequest(path, headers));
+}
+
+std::string headerValue(const std::string& head, const std::string& name)
+{
+	const std::size_t at = head.find("\r\n" + name + ": ");
+	if (at == std::string::npos) return "<none>";
+	const std::size_t start = at + 4 + name.size();
+	return head.substr(start, head.find("\r\n", start) - start);
+}
+
+} // namespace
+
+class HostAdmissionTest : public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(HostAdmissionTest);
+	CPPUNIT_TEST(testSubprotocolSelectedByRoutePreference);
+	CPPUNIT_TEST(testSubprotocolRefusedWithTheRoutesList);
+	CPPUNIT_TEST(testOriginsListAndWildcards);
+	CPPUNIT_TEST(testOriginDefaultIsTheHostItself);
+	CPPUNIT_TEST(testGateAdmitsAndRefuses);
+	CPPUNIT_TEST(testGatesRunInOrderAndStopAtTheFirstRefusal);
+	CPPUNIT_TEST(testBlockingGateLeavesOthersAlone);
+	CPPUNIT_TEST(testThrowingGateRefusesWith503);
+	CPPUNIT_TEST(testSlowGateTimesOutWith503);
+	CPPUNIT_TEST(testExpiredAdmissionClosesWith1008);
+	CPPUNIT_TEST(testConnectionsPerAddress);
+	CPPUNIT_TEST(testHandshakesPerAddressPerSecond);
+	CPPUNIT_TEST(testReloadRefusesAnUnknownGate);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testSubprotocolSelectedByRoutePreference()
+	{
+		TestHost host([](HostConfig& c) {
+			c.routes["/proto"] = {"echo"};
+			c.routeOptions["/proto"].subprotocols = {"graphql-transport-ws", "chat.v1"};
+		});
+		// The route's order wins over the client's.
+		HttpAnswer a = upgrade(host.port(), "/proto", "Sec-WebSocket-Protocol: chat.v1, graphql-transport-ws\r\n");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(a.head, 101, a.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("graphql-transport-ws"), headerValue(a.head, "Sec-WebSocket-Protocol"));
+		a = upgrade(host.port(), "/proto", "Sec-WebSocket-Protocol: mqtt, chat.v1\r\n");
+		CPPUNIT_ASSERT_EQUAL(101, a.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("chat.v1"), headerValue(a.head, "Sec-WebSocket-Protocol"));
+		// Offers over several fields count together.
+		a = upgrade(host.port(), "/proto", "Sec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Protocol: chat.v1\r\n");
+		CPPUNIT_ASSERT_EQUAL(101, a.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("chat.v1"), headerValue(a.head, "Sec-WebSocket-Protocol"));
+		// No offer: no subprotocol named.
+		a = upgrade(host.port(), "/proto");
+		CPPUNIT_ASSERT_EQUAL(101, a.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("<none>"), headerValue(a.head, "Sec-WebSocket-Protocol"));
+		// Messages flow on the selected protocol.
+		RawSocket s(host.port());
+		s.send(upgradeRequest("/proto", "Sec-WebSocket-Protocol: chat.v1\r\n") + frame(OpText, "hi"));
+		CPPUNIT_ASSERT(s.readHead().find("Sec-WebSocket-Protocol: chat.v1\r\n") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::string("hi"), s.readFrame().payload);
+	}
+
+	void testSubprotocolRefusedWithTheRoutesList()
+	{
+		TestHost host([](HostConfig& c) {
+			c.routes["/proto"] = {"echo"};
+			c.routeOptions["/proto"].subprotocols = {"graphql-transport-ws", "chat.v1"};
+		});
+		HttpAnswer a = upgrade(host.port(), "/proto", "Sec-WebSocket-Protocol: mqtt, stomp\r\n");
+		CPPUNIT_ASSERT_EQUAL(400, a.status);
+		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("/proto speaks graphql-transport-ws, chat.v1; offered: mqtt, stomp") != std::string::npos);
+		// A route without subprotocols never answers an offer with a 101 the client must reject.
+		a = upgrade(host.port(), "/echo", "Sec-WebSocket-Protocol: chat.v1\r\n");
+		CPPUNIT_ASSERT_EQUAL(400, a.status);
+		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("/echo speaks no subprotocol; offered: chat.v1") != std::string::npos);
+		// Offers that are not tokens.
+		for (const char* bad : {"chat v1", "chat.v1,", "", "a/b"})
+		{
+			a = upgrade(host.port(), "/proto", std::string("Sec-WebSocket-Protocol: ") + bad + "\r\n");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(bad, 400, a.status);
+			CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("malformed Sec-WebSocket-Protocol") != std::string::npos);
+		}
+		CPPUNIT_ASSERT(eventually([&] { return host.server().metrics().subprotocolRefusals == 2; }));
+	}
+
+	void testOriginsListAndWildcards()
+	{
+		TestHost host([](HostConfig& c) {
+			c.originsSet = true;
+			c.origins = OriginList::parse("https://app.example.com, http://localhost:*, https://*.example.org, null");
+			c.routes["/strict"] = {"echo"};
+			c.routeOptions["/strict"].hasOrigins = true;
+			c.routeOptions["/strict"].origins = OriginList::parse("https://only.example.net");
+			c.routes["/open"] = {"echo"};
+			c.routeOptions["/open"].hasOrigins = true;
+			c.routeOptions["/open"].origins = OriginList::parse("*");
+		});
+		const std::pair<const char*, int> cases[] = {
+			{"https://app.example.com", 101}, {"https://app.example.com:443", 101}, {"HTTPS://App.Example.com", 101},
+			{"http://app.example.com", 403}, {"https://app.example.com:8443", 403}, {"https://evil.example.com", 403},
+			{"https://app.example.com.evil.net", 403},
+			{"http://localhost", 101}, {"http://localhost:5173", 101}, {"https://localhost:5173", 403},
+			{"https://a.example.org", 101}, {"https://a.b.example.org", 101}, {"https://example.org", 403},
+			{"https://badexample.org", 403}, {"null", 101}, {"garbage", 403}, {"https://app.example.com/path", 403},
+		};
+		std::uint64_t refused = 0;
+		for (const auto& [origin, status] : cases)
+		{
+			const HttpAnswer a = upgrade(host.port(), "/echo", std::string("Origin: ") + origin + "\r\n");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(origin, status, a.status);
+			if (status == 403)
+			{
+				++refused;
+				CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find(std::string("origin ") + origin + " is not allowed on /echo (server.origins)") != std::string::npos);
+			}
+		}
+		// No Origin: not a browser, allowed.
+		CPPUNIT_ASSERT_EQUAL(101, upgrade(host.port(), "/echo").status);
+		// A route's list replaces server.origins.
+		CPPUNIT_ASSERT_EQUAL(403, upgrade(host.port(), "/strict", "Origin: https://app.example.com\r\n").status);
+		CPPUNIT_ASSERT_EQUAL(101, upgrade(host.port(), "/strict", "Origin: https://only.example.net\r\n").status);
+		CPPUNIT_ASSERT_EQUAL(101, upgrade(host.port(), "/open", "Origin: https://anything.example\r\n").status);
+		// Two Origin fields: refused.
+		CPPUNIT_ASSERT_EQUAL(403, upgrade(host.port(), "/open", "Origin: https://a.example\r\nOrigin: https://b.example\r\n").status);
+		refused += 2;
+		CPPUNIT_ASSERT(eventually([&] { return host.server().metrics().originRefusals == refused; }));
+		const HttpAnswer m = httpGet(host.adminPort(), "/metrics");
+		CPPUNIT_ASSERT_MESSAGE(m.body, m.body.find("origin_refusals " + std::to_string(refused) + "\n") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(m.body, m.body.find("handshakes_refused_by_status{status=\"403\"} " + std::to_string(refused) + "\n") != std::string::npos);
+	}
+
+	void testOriginDefaultIsTheHostItself()
+	{
+		TestHost host;
+		// Without server.origins only a page of the host itself (Origin = Host) may connect.
+		CPPUNIT_ASSERT_EQUAL(101, upgrade(host.port(), "/echo", "Origin: http://127.0.0.1\r\n").status);
+		const HttpAnswer a = upgrade(host.port(), "/echo", "Origin: https://evil.example\r\n");
+		CPPUNIT_ASSERT_EQUAL(403, a.status);
+		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("only the host's own pages without server.origins") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(403, upgrade(host.port(), "/echo", "Origin: http://127.0.0.1:9999\r\n").status);
+	}
+
+	void testGateAdmitsAndRefuses()
+	{
+		TestHost host([](HostConfig& c) {
+			c.routes["/gated"] = {"echo"};
+			c.routeOptions["/gated"].gates = {"header-gate"};
+			c.routes["/forbidden"] = {"echo"};
+			c.routeOptions["/forbidden"].gates = {"header-gate"};
+		});
+		HttpAnswer a = upgrade(host.port(), "/gated", "X-Token: wrong\r\n");
+		CPPUNIT_ASSERT_EQUAL(401, a.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("wrong token\n"), a.body);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(a.head, std::string("Token realm=\"test\""), headerValue(a.head, "WWW-Authenticate"));
+		a = upgrade(host.port(), "/gated");
+		CPPUNIT_ASSERT_EQUAL(401, a.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("no token\n"), a.body);
+		// Admitted: the 101, then messages as usual (frames sent right behind the head wait for the gate).
+		RawSocket s(host.port());
+		s.send(upgradeRequest("/gated", "X-Token: secret\r\nX-User: alice\r\n") + frame(OpText, "early"));
+		CPPUNIT_ASSERT_EQUAL(std::string("HTTP/1.1 101"), s.readHead().substr(0, 12));
+		CPPUNIT_ASSERT_EQUAL(std::string("early"), s.readFrame().payload);
+		s.send(frame(OpText, "later"));
+		CPPUNIT_ASSERT_EQUAL(std::string("later"), s.readFrame().payload);
+		// The token in the query works too (GateRequest::parameter).
+		CPPUNIT_ASSERT_EQUAL(101, upgrade(host.port(), "/gated?x=1&token=se%63ret").status);
+		CPPUNIT_ASSERT(eventually([&] { return host.server().metrics().gateRefusals == 2; }));
+	}
+
+	void testGatesRunInOrderAndStopAtTheFirstRefusal()
+	{
+		TestHost host([](HostConfig& c) {
+			c.routes["/two"] = {"echo"};
+			c.routeOptions["/two"].gates = {"header-gate", "sleepy-gate"};
+			c.pluginSettings["sleepy-gate"]["sleep_ms"] = "10";
+			c.pluginSettings["header-gate"]["status"] = "403";
+		});
+		// Refused by the first: the second never runs (a refusal is quick and names the first).
+		const HttpAnswer a = upgrade(host.port(), "/two", "X-Token: nope\r\n");
+		CPPUNIT_ASSERT_EQUAL(403, a.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("wrong token\n"), a.body);
+		CPPUNIT_ASSERT_EQUAL(101, upgrade(host.port(), "/two", "X-Token: secret\r\nX-User: bob\r\n").status);
+	}
+
+	void testBlockingGateLeavesOthersAlone()
+	{
+		TestHost host([](HostConfig& c) {
+			c.routes["/slow"] = {"echo"};
+			c.routeOptions["/slow"].gates = {"sleepy-gate"};
+			c.pluginSettings["sleepy-gate"]["sleep_ms"] = "1500";
+		});
+		WsClient chat(host.port(), "/echo");
+		RawSocket slow1(host.port());
+		RawSocket slow2(host.port());
+		slow1.send(upgradeRequest("/slow"));
+		slow2.send(upgradeRequest("/slow"));
+		// While both wait for their gate on the workers, the loops go on: new handshakes and
+		// messages of other connections are answered.
+		for (int i = 0; i < 20; ++i)
+		{
+			chat.sendText("m" + std::to_string(i));
+			CPPUNIT_ASSERT_EQUAL("m" + std::to_string(i), chat.readFrame().payload);
+		}
+		WsClient late(host.port(), "/echo");
+		late.sendText("late");
+		CPPUNIT_ASSERT_EQUAL(std::string("late"), late.readFrame().payload);
+		pollfd p[2] = {{slow1.fd(), POLLIN, 0}, {slow2.fd(), POLLIN, 0}};
+		CPPUNIT_ASSERT_EQUAL_MESSAGE("the gated handshakes were answered before their gate decided", 0, ::poll(p, 2, 0));
+		CPPUNIT_ASSERT_EQUAL(std::string("HTTP/1.1 101"), slow1.readHead().substr(0, 12));
+		CPPUNIT_ASSERT_EQUAL(std::string("HTTP/1.1 101"), slow2.readHead().substr(0, 12));
+	}
+
+	void testThrowingGateRefusesWith503()
+	{
+		TestHost host([](HostConfig& c) {
+			c.routes["/broken"] = {"echo"};
+			c.routeOptions["/broken"].gates = {"throwing-gate"};
+		});
+		const HttpAnswer a = upgrade(host.port(), "/broken");
+		CPPUNIT_ASSERT_EQUAL(503, a.status);
+		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("gate throwing-gate failed") != std::string::npos);
+		CPPUNIT_ASSERT(eventually([&] { return host.logCount({"route /broken", "gate 'throwing-gate' failed", "database unreachable"}) == 1; }));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), host.server().metrics().gateFailures);
+		// The host goes on.
+		WsClient c(host.port(), "/echo");
+		c.sendText("ok");
+		CPPUNIT_ASSERT_EQUAL(std::string("ok"), c.readFrame().payload);
+	}
+
+	void testSlowGateTimesOutWith503()
+	{
+		TestHost host([](HostConfig& c) {
+			c.routes["/slow"] = {"echo"};
+			c.routeOptions["/slow"].gates = {"sleepy-gate"};
+			c.pluginSettings["sleepy-gate"]["sleep_ms"] = "3000";
+			c.engine.handshakeTimeoutMs = 400;
+		});
+		const auto start = std::chrono::steady_clock::now();
+		const HttpAnswer a = upgrade(host.port(), "/slow");
+		const auto waited = std::chrono::steady_clock::now() - start;
+		CPPUNIT_ASSERT_EQUAL(503, a.status);
+		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("gate sleepy-gate did not answer in time") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE("answered at the deadline, not when the gate returned", waited < std::chrono::milliseconds(2500));
+		CPPUNIT_ASSERT(eventually([&] { return host.logCount({"route /slow", "gate 'sleepy-gate' did not decide", "refused with 503"}) == 1; }));
+	}
+
+	void testExpiredAdmissionClosesWith1008()
+	{
+		TestHost host([](HostConfig& c) {
+			c.routes["/gated"] = {"echo"};
+			c.routeOptions["/gated"].gates = {"header-gate"};
+		});
+		RawSocket s(host.port());
+		s.send(upgradeRequest("/gated", "X-Token: secret\r\nX-Expires: " + std::to_string(std::time(nullptr) + 1) + "\r\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("HTTP/1.1 101"), s.readHead().substr(0, 12));
+		s.send(frame(OpText, "before"));
+		CPPUNIT_ASSERT_EQUAL(std::string("before"), s.readFrame().payload);
+		const Frame f = s.readFrame();   // within a tick of the expiry
+		CPPUNIT_ASSERT_EQUAL(std::uint8_t(OpClose), f.opcode);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(1008), f.closeCode());
+		CPPUNIT_ASSERT_EQUAL(std::string("token expired"), f.closeReason());
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), host.server().metrics().tokenExpiries);
+	}
+
+	void testConnectionsPerAddress()
+	{
+		TestHost host([](HostConfig& c) { c.engine.maxConnectionsPerIp = 3; });
+		std::vector<std::unique_ptr<WsClient>> open;
+		for (int i = 0; i < 3; ++i) open.push_back(std::make_unique<WsClient>(host.port(), "/echo"));
+		HttpAnswer a = upgrade(host.port(), "/echo");
+		CPPUNIT_ASSERT_EQUAL(429, a.status);
+		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("engine.max_connections_per_ip") != std::string::npos);
+		CPPUNIT_ASSERT(a.hasHeader("Retry-After: 1"));
+		// One closes: there is room again.
+		open.pop_back();
+		CPPUNIT_ASSERT(eventually([&] { return upgrade(host.port(), "/echo").status == 101; }));
+		CPPUNIT_ASSERT(host.server().metrics().peerLimitRefusals >= 1);
+	}
+
+	void testHandshakesPerAddressPerSecond()
+	{
+		TestHost host([](HostConfig& c) { c.engine.handshakesPerIpPerS = 5; });
+		int admitted = 0, limited = 0;
+		for (int i = 0; i < 12; ++i)
+		{
+			const HttpAnswer a = upgrade(host.port(), "/echo");
+			if (a.status == 101) ++admitted;
+			else if (a.status == 429 && a.body.find("engine.handshakes_per_ip_per_s") != std::string::npos) ++limited;
+		}
+		// A bucket of 5 that refills at 5/s: 5 at once, about one more per 200 ms of this loop.
+		CPPUNIT_ASSERT_MESSAGE(std::to_string(admitted), admitted >= 5 && admitted < 12);
+		CPPUNIT_ASSERT_EQUAL(12, admitted + limited);
+		std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+		CPPUNIT_ASSERT_EQUAL(101, upgrade(host.port(), "/echo").status);
+	}
+
+	void testReloadRefusesAnUnknownGate()
+	{
+		TestHost host;
+		HostConfig next = baseConfig();
+		next.routes["/gated"] = {"echo"};
+		next.routeOptions["/gated"].gates = {"no-such-gate"};
+		std::string why;
+		CPPUNIT_ASSERT(!host.server().reload(next, &why));
+		CPPUNIT_ASSERT_MESSAGE(why, why.find("route./gated.gates: unknown gate 'no-such-gate'") != std::string::npos);
+		next.routeOptions["/gated"].gates = {"echo"};
+		CPPUNIT_ASSERT(!host.server().reload(next, &why));
+		CPPUNIT_ASSERT_MESSAGE(why, why.find("'echo' is a responder, not a gate") != std::string::npos);
+		// A good reload turns the gate on for new handshakes.
+		next.routeOptions["/gated"].gates = {"header-gate"};
+		CPPUNIT_ASSERT_MESSAGE(why, host.server().reload(next, &why));
+		CPPUNIT_ASSERT(eventually([&] { return upgrade(host.port(), "/gated").status == 401; }));
+	}
+};
+
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(HostAdmissionTest, "host");
