@@ -8,6 +8,7 @@ packages=(
   python3 python3-websocket python3-websockets
   xvfb xauth
   libssl-dev openssl
+  chromium
 )
 # Node's ws client in the TLS tests: Debian's nodejs and npm, unless a node is already there
 # (a NodeSource nodejs brings its own npm and conflicts with Debian's npm package).

@@ -4,6 +4,7 @@
 // throwing, too slow), per-address limits, and a gate's admission that expires.
 //
 #include "HostTestSupport.h"
+#include <Poco/JSON/Parser.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <poll.h>
 #include <chrono>
@@ -47,6 +48,8 @@ class HostAdmissionTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testConnectionsPerAddress);
 	CPPUNIT_TEST(testHandshakesPerAddressPerSecond);
 	CPPUNIT_TEST(testReloadRefusesAnUnknownGate);
+	CPPUNIT_TEST(testResponderSeesItsConnection);
+	CPPUNIT_TEST(testBlockingResponderSeesItsConnection);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -328,6 +331,69 @@ public:
 		next.routeOptions["/gated"].gates = {"header-gate"};
 		CPPUNIT_ASSERT_MESSAGE(why, host.server().reload(next, &why));
 		CPPUNIT_ASSERT(eventually([&] { return upgrade(host.port(), "/gated").status == 401; }));
+	}
+
+	void testResponderSeesItsConnection()
+	{
+		TestHost host([](HostConfig& c) {
+			c.routes["/who"] = {"whoami"};
+			c.routeOptions["/who"].subprotocols = {"chat.v1"};
+			c.routeOptions["/who"].gates = {"header-gate", "sleepy-gate"};
+			c.pluginSettings["sleepy-gate"]["sleep_ms"] = "1";
+		});
+		RawSocket s(host.port());
+		s.send(upgradeRequest("/who?room=5&name=J%C3%BCrgen", "Sec-WebSocket-Protocol: chat.v1\r\nX-Token: secret\r\nX-User: carol\r\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("HTTP/1.1 101"), s.readHead().substr(0, 12));
+		s.send(frame(OpText, "who \"am\" I?"));
+		const std::string reply = s.readFrame().payload;
+		Poco::JSON::Object::Ptr info = Poco::JSON::Parser().parse(reply).extract<Poco::JSON::Object::Ptr>();
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(reply, std::string("/who"), info->getValue<std::string>("path"));
+		CPPUNIT_ASSERT_EQUAL(std::string("room=5&name=J%C3%BCrgen"), info->getValue<std::string>("query"));
+		CPPUNIT_ASSERT_EQUAL(std::string("chat.v1"), info->getValue<std::string>("subprotocol"));
+		// The gates in order: header-gate named carol, sleepy-gate appended to it.
+		CPPUNIT_ASSERT_EQUAL(std::string("carol+sleepy"), info->getValue<std::string>("identity"));
+		Poco::JSON::Object::Ptr attributes = info->getObject("attributes");
+		CPPUNIT_ASSERT_EQUAL(std::string("header-gate"), attributes->getValue<std::string>("seen-by"));
+		CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), attributes->getValue<std::string>("ip"));
+		CPPUNIT_ASSERT_EQUAL(std::string("1"), attributes->getValue<std::string>("slept-ms"));
+		CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), info->getValue<std::string>("remote_address"));
+		sockaddr_in local{};
+		socklen_t length = sizeof(local);
+		::getsockname(s.fd(), reinterpret_cast<sockaddr*>(&local), &length);
+		CPPUNIT_ASSERT_EQUAL(int(ntohs(local.sin_port)), info->getValue<int>("remote_port"));
+		CPPUNIT_ASSERT_EQUAL(false, info->getValue<bool>("tls"));
+		CPPUNIT_ASSERT(info->getValue<Poco::UInt64>("id") != 0);
+		CPPUNIT_ASSERT_EQUAL(std::string("who \"am\" I?"), info->getValue<std::string>("message"));
+		// Without gates and subprotocol: empty identity, no attributes.
+		TestHost plain([](HostConfig& c) { c.routes["/who"] = {"whoami"}; });
+		WsClient w(plain.port(), "/who");
+		w.sendText("x");
+		info = Poco::JSON::Parser().parse(w.readFrame().payload).extract<Poco::JSON::Object::Ptr>();
+		CPPUNIT_ASSERT_EQUAL(std::string(""), info->getValue<std::string>("identity"));
+		CPPUNIT_ASSERT_EQUAL(std::string(""), info->getValue<std::string>("subprotocol"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), info->getObject("attributes")->size());
+	}
+
+	void testBlockingResponderSeesItsConnection()
+	{
+		// sleepy is blocking(): the whole chain runs on the workers, whoami still sees the connection.
+		TestHost host([](HostConfig& c) {
+			c.routes["/slow-who"] = {"sleepy", "whoami"};
+			c.routeOptions["/slow-who"].gates = {"header-gate"};
+			c.pluginSettings["sleepy"]["sleep_ms"] = "1";
+		});
+		RawSocket s(host.port());
+		s.send(upgradeRequest("/slow-who?q=1", "X-Token: secret\r\nX-User: dave\r\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("HTTP/1.1 101"), s.readHead().substr(0, 12));
+		for (int i = 0; i < 3; ++i) s.send(frame(OpText, "m" + std::to_string(i)));
+		for (int i = 0; i < 3; ++i)
+		{
+			const std::string reply = s.readFrame().payload;
+			Poco::JSON::Object::Ptr info = Poco::JSON::Parser().parse(reply).extract<Poco::JSON::Object::Ptr>();
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(reply, std::string("dave"), info->getValue<std::string>("identity"));
+			CPPUNIT_ASSERT_EQUAL(std::string("q=1"), info->getValue<std::string>("query"));
+			CPPUNIT_ASSERT_EQUAL("m" + std::to_string(i), info->getValue<std::string>("message"));
+		}
 	}
 };
 

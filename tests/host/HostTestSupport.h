@@ -12,6 +12,8 @@
 #include "support/LogCapture.h"
 #include "support/TestEnv.h"
 #include <Poco/File.h>
+#include <cppunit/TestAssert.h>
+#include <cstdlib>
 #include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
@@ -64,7 +66,7 @@ public:
 	explicit TestHost(const std::function<void(HostConfig&)>& tweak = {}) : _registry(_log.logger())
 	{
 		_registry.loadDirectory(pluginDir());
-		for (const char* name : {"throwing.so", "closer.so", "header-gate.so", "sleepy-gate.so", "throwing-gate.so"})
+		for (const char* name : {"throwing.so", "closer.so", "sleepy.so", "header-gate.so", "sleepy-gate.so", "throwing-gate.so"})
 		{
 			const std::string path = testPluginDir() + "/" + name;
 			if (Poco::File(path).exists()) _registry.loadLibrary(path);
@@ -504,6 +506,29 @@ inline HttpAnswer httpRequest(std::uint16_t port, const std::string& request, co
 inline HttpAnswer httpGet(std::uint16_t port, const std::string& path, const std::string& headers = "")
 {
 	return httpRequest(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n");
+}
+
+/// Whether a program is on PATH.
+inline bool onPath(const std::string& program)
+{
+	return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+/// The folder where Node's ws (npm ci of tests/node's pinned package-lock.json, once) and the
+/// script `script` of tests/node are; fails the test if npm ci fails.
+inline std::string nodeTestDir(const std::string& script)
+{
+	const std::string dir = std::string(PARLEY_BUILD_DIR) + "/node-tests";
+	if (!Poco::File(dir + "/node_modules/ws/package.json").exists())
+	{
+		Poco::File(dir).createDirectories();
+		for (const char* name : {"package.json", "package-lock.json"})
+			Poco::File(sourceDir() + "/tests/node/" + name).copyTo(dir);
+		const int rc = std::system(("cd '" + dir + "' && npm ci --no-audit --no-fund --ignore-scripts >npm.log 2>&1").c_str());
+		CPPUNIT_ASSERT_MESSAGE("npm ci failed: see " + dir + "/npm.log", rc == 0);
+	}
+	Poco::File(sourceDir() + "/tests/node/" + script).copyTo(dir);
+	return dir;
 }
 
 /// True if `reply` is `message` + " " + an integer in [0, 999999] (the random-suffix format).

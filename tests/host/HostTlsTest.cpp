@@ -30,12 +30,6 @@ std::string ca()
 	return TestCertificates::get().caFile();
 }
 
-/// Whether a program is on PATH.
-bool onPath(const std::string& program)
-{
-	return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
-}
-
 } // namespace
 
 class HostTlsTest : public CppUnit::TestFixture
@@ -344,17 +338,7 @@ public:
 			std::cout << " [skipped: node or npm is not installed] ";
 			return;
 		}
-		// npm ci of the pinned package-lock.json into the build tree (once).
-		const std::string dir = std::string(PARLEY_BUILD_DIR) + "/node-tests";
-		if (!Poco::File(dir + "/node_modules/ws/package.json").exists())
-		{
-			Poco::File(dir).createDirectories();
-			for (const char* name : {"package.json", "package-lock.json"})
-				Poco::File(sourceDir() + "/tests/node/" + name).copyTo(dir);
-			const int rc = std::system(("cd '" + dir + "' && npm ci --no-audit --no-fund --ignore-scripts >npm.log 2>&1").c_str());
-			CPPUNIT_ASSERT_MESSAGE("npm ci failed: see " + dir + "/npm.log", rc == 0);
-		}
-		Poco::File(sourceDir() + "/tests/node/tls_client.js").copyTo(dir);
+		const std::string dir = nodeTestDir("tls_client.js");
 		ProcessRunner node("node", {dir + "/tls_client.js", std::to_string(_host->port()), ca(), "500"}, 120);
 		const int code = node.wait();
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(node.output(), 0, code);
