@@ -200,7 +200,7 @@ bool ConnectionBar::connectOptions(client::ConnectOptions& options, std::string&
 		error = e.what();
 		return false;
 	}
-	options.subprotocol = trim(_subprotocol->GetValue().utf8_string());
+	options.subprotocols = client::splitSubprotocols(_subprotocol->GetValue().utf8_string());
 	options.insecure = insecure();
 	options.caFile = caFile();
 	const std::string headers = _headers->GetValue().utf8_string();
