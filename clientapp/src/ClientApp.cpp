@@ -61,6 +61,10 @@ void ClientApp::defineOptions(OptionSet& options)
 	options.addOption(Option("timeout-ms", "t", "give up when no reply arrives for this long (default 10000)").argument("MS"));
 	options.addOption(Option("insecure", "k", "wss://: accept any server certificate (self-signed, expired, another name) without verification"));
 	options.addOption(Option("ca", "", "wss://: also trust the CA or self-signed certificates in this PEM file (default: the system CAs only)").argument("PATH"));
+	options.addOption(Option("subprotocol", "", "offer this subprotocol in Sec-WebSocket-Protocol; repeat it or give a comma-separated list to offer several, in order of preference; the server must select one of them").argument("NAME").repeatable(true));
+	options.addOption(Option("origin", "", "send this Origin header, as a browser page at that origin would (e.g. https://app.example)").argument("URL"));
+	options.addOption(Option("header", "H", "send an extra request header; repeatable").argument("'Name: value'").repeatable(true));
+	options.addOption(Option("token", "", "send 'Authorization: Bearer TOKEN'").argument("TOKEN"));
 	options.addOption(Option("config", "f", "read client.* keys from a .properties file; options given here win").argument("PATH"));
 	options.addOption(Option("quiet", "q", "no progress bar and no summary; the exit code tells"));
 	options.addOption(Option("interactive", "i", "send each stdin line as a text message, print replies (like wscat)"));
@@ -99,7 +103,9 @@ void ClientApp::printHelp()
 				   "per connection, verifies every reply and prints one summary line. Exit code 0 only when every "
 				   "message was verified; 1 when the run failed; 2 for bad usage.");
 	help.setFooter(std::string(InteractiveShell::help())
-		+ "Config keys (client.*): url count window conns size binary expect separator min max timeout_ms insecure ca.");
+		+ "Config keys (client.*): url count window conns size binary expect separator min max timeout_ms insecure ca "
+		  "subprotocol origin token, and header.<Name> (one key per header). A --subprotocol or --header on the "
+		  "command line replaces the file's list.");
 	help.setUnixStyle(true);
 	help.format(std::cout);
 }
@@ -129,6 +135,7 @@ int ClientApp::main(const std::vector<std::string>& args)
 			return ExitUsage;
 		}
 		client::ConnectOptions connect;
+		static_cast<client::HandshakeOptions&>(connect) = settings.options();
 		connect.url = settings.options().url;
 		connect.connectTimeoutMs = settings.options().connectTimeoutMs;
 		connect.maxMessageSize = settings.options().maxMessageSize;
@@ -144,8 +151,19 @@ void ClientApp::readSettings(ClientSettings& settings) const
 {
 	if (!_configFile.empty())
 		settings.loadFile(_configFile);
+	bool subprotocolsGiven = false, headersGiven = false;
 	for (const auto& o : _overrides)
+	{
+		// A list given on the command line replaces the file's.
+		bool& given = o.first == "subprotocol" ? subprotocolsGiven : headersGiven;
+		if ((o.first == "subprotocol" || o.first == "header") && !given)
+		{
+			settings.clear(o.first);
+			given = true;
+		}
 		settings.set(o.first, o.second, "--" + (o.first == "timeout_ms" ? std::string("timeout-ms") : o.first));
+	}
+	client::checkHandshakeOptions(settings.options());
 	client::Url::parse(settings.options().url);
 }
 

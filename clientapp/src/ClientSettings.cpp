@@ -20,7 +20,7 @@ namespace parley {
 namespace clientapp {
 
 const char* const ClientSettings::Keys[] = {"url", "count", "window", "conns", "size", "binary", "expect",
-	"separator", "min", "max", "timeout_ms", "insecure", "ca", nullptr};
+	"separator", "min", "max", "timeout_ms", "insecure", "ca", "subprotocol", "origin", "token", "header", nullptr};
 
 namespace {
 
@@ -68,7 +68,45 @@ std::int64_t toSigned(const std::string& source, const std::string& text)
 	return n;
 }
 
+/// Checks one piece of the handshake options alone; a problem is a bad value for source.
+void checkPart(const std::string& source, const std::string& value, const client::HandshakeOptions& part)
+{
+	try
+	{
+		client::checkHandshakeOptions(part);
+	}
+	catch (const std::invalid_argument& e)
+	{
+		std::string shown = value;
+		for (char& c : shown)
+			if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
+				c = '?';
+		throw std::invalid_argument("bad value '" + shown + "' for " + source + ": " + e.what());
+	}
+}
+
 } // namespace
+
+void ClientSettings::parseHeader(const std::string& text, const std::string& source, std::string& name, std::string& value)
+{
+	if (text.find_first_of("\r\n") != std::string::npos)
+		throw std::invalid_argument("bad value for " + source + ": a header may not contain CR or LF");
+	const std::size_t colon = text.find(':');
+	if (colon == std::string::npos)
+		bad(source, text, "'Name: value' (there is no colon)");
+	name = trim(text.substr(0, colon));
+	value = trim(text.substr(colon + 1));
+	if (name.empty())
+		bad(source, text, "'Name: value' (the name is empty)");
+}
+
+void ClientSettings::clear(const std::string& key)
+{
+	if (key == "subprotocol")
+		_options.subprotocols.clear();
+	else if (key == "header")
+		_options.headers.clear();
+}
 
 client::Expect ClientSettings::parseExpect(const std::string& text)
 {
@@ -141,6 +179,45 @@ void ClientSettings::set(const std::string& key, const std::string& value, const
 		_options.min = toSigned(source, value);
 	else if (key == "max")
 		_options.max = toSigned(source, value);
+	else if (key == "subprotocol")
+	{
+		if (trim(value).empty())
+			return;  // none (from the command line: none of the file's either)
+		client::HandshakeOptions part;
+		part.subprotocols = client::splitSubprotocols(value);
+		if (part.subprotocols.empty())
+			bad(source, value, "a subprotocol name (or a comma-separated list)");
+		checkPart(source, value, part);
+		for (const std::string& name : part.subprotocols)
+		{
+			if (std::find(_options.subprotocols.begin(), _options.subprotocols.end(), name) != _options.subprotocols.end())
+				bad(source, value, "subprotocols offered once each ('" + name + "' is there already)");
+			_options.subprotocols.push_back(name);
+		}
+	}
+	else if (key == "origin")
+	{
+		client::HandshakeOptions part;
+		part.origin = trim(value);
+		checkPart(source, value, part);
+		_options.origin = part.origin;
+	}
+	else if (key == "token")
+	{
+		client::HandshakeOptions part;
+		part.token = trim(value);
+		checkPart(source, "...", part);  // the token itself stays out of error lines
+		_options.token = part.token;
+	}
+	else if (key == "header")
+	{
+		std::string name, headerValue;
+		parseHeader(value, source, name, headerValue);
+		client::HandshakeOptions part;
+		part.headers.emplace_back(name, headerValue);
+		checkPart(source, value, part);
+		_options.headers.emplace_back(name, headerValue);
+	}
 	else if (key == "timeout_ms")
 	{
 		_options.replyTimeoutMs = static_cast<unsigned>(toUnsigned(source, value, 1, 3600u * 1000u));
@@ -175,6 +252,17 @@ void ClientSettings::loadFile(const std::string& path)
 		const std::string source = "client." + key + " in " + path;
 		if (!known)
 			throw std::invalid_argument("unknown key " + source);
+		if (key == "header")
+		{
+			// client.header.<Name> = value, one key per header.
+			Poco::Util::AbstractConfiguration::Keys names;
+			config->keys("client.header", names);
+			if (names.empty() || config->hasProperty("client.header"))
+				throw std::invalid_argument("bad key " + source + ": write one header per key, client.header.<Name> = value");
+			for (const std::string& name : names)
+				set(key, name + ": " + config->getRawString("client.header." + name), "client.header." + name + " in " + path);
+			continue;
+		}
 		set(key, config->getRawString("client." + key), source);
 	}
 }

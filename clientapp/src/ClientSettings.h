@@ -18,13 +18,22 @@ public:
 	static const char* const Keys[];
 
 	/// Sets one setting by key ("url", "count", "window", "conns", "size", "binary", "expect",
-	/// "separator", "min", "max", "timeout_ms", "insecure", "ca"). `source` names the origin for
-	/// errors, e.g. "--count" or "client.count in etc/parley-client.properties". Throws
-	/// std::invalid_argument with one line for a bad value (a "ca" file that does not exist or
-	/// cannot be read, too) or an unknown key.
+	/// "separator", "min", "max", "timeout_ms", "insecure", "ca", "subprotocol", "origin",
+	/// "token", "header"). "subprotocol" (a name or a comma-separated list) and "header"
+	/// ("Name: value") add to a list. `source` names the origin for errors, e.g. "--count" or
+	/// "client.count in etc/parley-client.properties". Throws std::invalid_argument with one
+	/// line for a bad value (a "ca" file that does not exist or cannot be read, a header without
+	/// a colon or with CR/LF, a subprotocol that is not a token, too) or an unknown key.
 	void set(const std::string& key, const std::string& value, const std::string& source);
 
-	/// Reads the client.* keys of a .properties file. Throws std::invalid_argument naming the
+	/// Empties a list setting ("subprotocol", "header"); other keys are left alone.
+	void clear(const std::string& key);
+
+	/// Splits "Name: value" (both trimmed). Throws std::invalid_argument naming source for a
+	/// text without a colon, with an empty name, or with CR/LF.
+	static void parseHeader(const std::string& text, const std::string& source, std::string& name, std::string& value);
+
+	/// Reads the client.* keys of a .properties file (headers as client.header.<Name> = value). Throws std::invalid_argument naming the
 	/// file (missing, unreadable) or the key (bad value).
 	void loadFile(const std::string& path);
 

@@ -89,7 +89,15 @@ void InteractiveShell::onStateChanged(client::SessionState state, std::uint16_t 
 	}
 	_changed.notify_all();
 	if (state == client::SessionState::Open && !_quiet)
-		say("parley-client: connected (Ctrl-D or /close to end)");
+	{
+		std::string subprotocol;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			subprotocol = _subprotocol;
+		}
+		say("parley-client: connected" + (subprotocol.empty() ? std::string() : ", subprotocol " + subprotocol)
+			+ " (Ctrl-D or /close to end)");
+	}
 	else if (state == client::SessionState::Closed && closeCode != 1006 && !_quiet)
 		say("parley-client: closed " + std::to_string(closeCode) + (reason.empty() ? "" : " (" + reason + ")"));
 	else if (state == client::SessionState::Closed && closeCode == 1006 && !_failed)
@@ -133,6 +141,12 @@ void InteractiveShell::onError(const std::string& message)
 			_failed = true;
 	}
 	say("parley-client: " + message);
+}
+
+void InteractiveShell::onHandshake(const client::HandshakeReply& reply)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_subprotocol = reply.subprotocol;
 }
 
 void InteractiveShell::onPingRtt(std::chrono::microseconds rtt)

@@ -31,6 +31,7 @@ public:
 	void onFrame(const client::FrameRecord& frame) override;
 	void onError(const std::string& message) override;
 	void onPingRtt(std::chrono::microseconds rtt) override;
+	void onHandshake(const client::HandshakeReply& reply) override;
 
 private:
 	/// Handles one input line; returns false when input should stop (after /close or /quit).
@@ -44,6 +45,7 @@ private:
 	client::SessionState _state = client::SessionState::Idle;
 	std::uint16_t _closeCode = 0;
 	bool _failed = false;
+	std::string _subprotocol;
 };
 
 } // namespace clientapp

@@ -77,7 +77,7 @@ ConnectionBar::ConnectionBar(wxWindow* parent):
 	_close->SetToolTip("Start the close handshake with this code and reason");
 	row2->Add(_close, 0, wxALIGN_CENTER_VERTICAL | wxRIGHT, 18);
 	_optionsToggle = new wxToggleButton(this, wxID_ANY, L"Options ▸");
-	_optionsToggle->SetToolTip("Subprotocol, extra headers, TLS certificates, auto-reconnect");
+	_optionsToggle->SetToolTip("Subprotocols, Origin, token, extra headers, TLS certificates, auto-reconnect");
 	row2->Add(_optionsToggle, 0, wxALIGN_CENTER_VERTICAL);
 	top->Add(row2, 0, wxEXPAND | wxLEFT | wxRIGHT | wxBOTTOM, 6);
 
@@ -88,8 +88,19 @@ ConnectionBar::ConnectionBar(wxWindow* parent):
 	grid->AddGrowableCol(1, 1);
 	grid->Add(new wxStaticText(pane, wxID_ANY, "Subprotocol"), 0, wxALIGN_CENTER_VERTICAL);
 	_subprotocol = new wxTextCtrl(pane, wxID_ANY);
-	_subprotocol->SetHint("offered in Sec-WebSocket-Protocol (optional)");
+	_subprotocol->SetHint("offered in Sec-WebSocket-Protocol, e.g. chat.v2, chat.v1 (optional)");
+	_subprotocol->SetToolTip("Subprotocols to offer, in order of preference (comma-separated); the server must select one");
 	grid->Add(_subprotocol, 1, wxEXPAND);
+	grid->Add(new wxStaticText(pane, wxID_ANY, "Origin"), 0, wxALIGN_CENTER_VERTICAL);
+	_origin = new wxTextCtrl(pane, wxID_ANY);
+	_origin->SetHint("sent as Origin, e.g. https://app.example (optional)");
+	_origin->SetToolTip("The Origin header a browser page at this origin would send");
+	grid->Add(_origin, 1, wxEXPAND);
+	grid->Add(new wxStaticText(pane, wxID_ANY, "Token"), 0, wxALIGN_CENTER_VERTICAL);
+	_token = new wxTextCtrl(pane, wxID_ANY, wxEmptyString, wxDefaultPosition, wxDefaultSize, wxTE_PASSWORD);
+	_token->SetHint("sent as Authorization: Bearer <token> (optional, not saved)");
+	_token->SetToolTip("A bearer token (e.g. a JWT), sent as 'Authorization: Bearer <token>'; it is not saved in the settings");
+	grid->Add(_token, 1, wxEXPAND);
 	grid->Add(new wxStaticText(pane, wxID_ANY, "Headers"), 0, wxALIGN_TOP | wxTOP, 4);
 	_headers = new wxTextCtrl(pane, wxID_ANY, wxEmptyString, wxDefaultPosition, wxSize(-1, 52), wxTE_MULTILINE);
 	_headers->SetHint("Name: value, one per line (optional)");
@@ -135,6 +146,7 @@ void ConnectionBar::load(const Settings& settings)
 	for (const std::string& url : settings.urlHistory) _url->Append(wxString::FromUTF8(url));
 	_url->SetValue(wxString::FromUTF8(settings.url));
 	_subprotocol->ChangeValue(wxString::FromUTF8(settings.subprotocol));
+	_origin->ChangeValue(wxString::FromUTF8(settings.origin));
 	_headers->ChangeValue(wxString::FromUTF8(settings.headers));
 	_insecure->SetValue(settings.insecure);
 	_caFile->SetPath(wxString::FromUTF8(settings.caFile));
@@ -156,6 +168,7 @@ void ConnectionBar::store(Settings& settings) const
 	settings.urlHistory.clear();
 	for (unsigned i = 0; i < _url->GetCount(); ++i) settings.urlHistory.push_back(_url->GetString(i).utf8_string());
 	settings.subprotocol = trim(_subprotocol->GetValue().utf8_string());
+	settings.origin = trim(_origin->GetValue().utf8_string());
 	settings.headers = _headers->GetValue().utf8_string();
 	settings.insecure = insecure();
 	settings.caFile = caFile();
@@ -200,7 +213,9 @@ bool ConnectionBar::connectOptions(client::ConnectOptions& options, std::string&
 		error = e.what();
 		return false;
 	}
-	options.subprotocol = trim(_subprotocol->GetValue().utf8_string());
+	options.subprotocols = client::splitSubprotocols(_subprotocol->GetValue().utf8_string());
+	options.origin = trim(_origin->GetValue().utf8_string());
+	options.token = trim(_token->GetValue().utf8_string());
 	options.insecure = insecure();
 	options.caFile = caFile();
 	const std::string headers = _headers->GetValue().utf8_string();
@@ -224,6 +239,15 @@ bool ConnectionBar::connectOptions(client::ConnectOptions& options, std::string&
 			return false;
 		}
 		options.headers.emplace_back(name, trim(line.substr(colon + 1)));
+	}
+	try
+	{
+		client::checkHandshakeOptions(options);
+	}
+	catch (const std::invalid_argument& e)
+	{
+		error = e.what();
+		return false;
 	}
 	return true;
 }

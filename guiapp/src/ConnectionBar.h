@@ -1,7 +1,8 @@
 //
 // ConnectionBar.h — the strip at the top: URL, Connect/Disconnect, the state indicator, Ping with
 // its round-trip time, Close with a chosen code and reason, and the connection options
-// (subprotocol, extra headers, TLS certificates, auto-reconnect) in a collapsible pane.
+// (subprotocols, Origin, bearer token, extra headers, TLS certificates, auto-reconnect) in a
+// collapsible pane.
 //
 #ifndef PARLEY_GUI_CONNECTIONBAR_INCLUDED
 #define PARLEY_GUI_CONNECTIONBAR_INCLUDED
@@ -40,8 +41,9 @@ public:
 	std::string url() const;
 	/// Puts url in the URL box (and its history).
 	void setUrl(const std::string& url);
-	/// Builds the options for Session::connect from the controls (TLS settings included). Returns
-	/// false and sets error (one line) for a malformed URL or header line.
+	/// Builds the options for Session::connect from the controls (subprotocols, Origin, token,
+	/// headers and TLS settings included). Returns false and sets error (one line) for a malformed
+	/// URL, header line, subprotocol, origin or token.
 	bool connectOptions(client::ConnectOptions& options, std::string& error) const;
 	/// Reads the chosen close code and reason. Returns false and sets error for a code a client
 	/// may not send (RFC 6455 7.4: 1000-1003, 1007-1011, 3000-4999) or a reason over 123 bytes.
@@ -73,6 +75,8 @@ public:
 	wxTextCtrl* closeReasonBox() const noexcept { return _closeReason; }
 	wxTextCtrl* subprotocolBox() const noexcept { return _subprotocol; }
 	wxTextCtrl* headersBox() const noexcept { return _headers; }
+	wxTextCtrl* originBox() const noexcept { return _origin; }
+	wxTextCtrl* tokenBox() const noexcept { return _token; }
 	wxCheckBox* autoReconnectBox() const noexcept { return _autoReconnect; }
 	wxCheckBox* insecureBox() const noexcept { return _insecure; }
 	wxFilePickerCtrl* caFilePicker() const noexcept { return _caFile; }
@@ -93,6 +97,8 @@ private:
 	wxPanel* _options;
 	wxTextCtrl* _subprotocol;
 	wxTextCtrl* _headers;
+	wxTextCtrl* _origin;
+	wxTextCtrl* _token;
 	wxCheckBox* _insecure;
 	wxFilePickerCtrl* _caFile;
 	wxCheckBox* _autoReconnect;

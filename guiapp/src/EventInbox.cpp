@@ -57,6 +57,14 @@ void EventInbox::pushPingRtt(std::chrono::microseconds rtt)
 	push([&](InboxBatch& b) { b.session.push_back(std::move(event)); });
 }
 
+void EventInbox::pushHandshake(const client::HandshakeReply& reply)
+{
+	SessionEvent event;
+	event.type = SessionEvent::Type::Handshake;
+	event.reply = reply;
+	push([&](InboxBatch& b) { b.session.push_back(std::move(event)); });
+}
+
 void EventInbox::pushProgress(const client::LoadProgress& progress)
 {
 	push([&](InboxBatch& b) { b.progress.push_back(progress); });

@@ -23,13 +23,14 @@ namespace gui {
 /// One thing the session reported, kept in the order it happened.
 struct SessionEvent
 {
-	enum class Type : std::uint8_t { Frame, State, Error, PingRtt };
+	enum class Type : std::uint8_t { Frame, State, Error, PingRtt, Handshake };
 	Type type = Type::Frame;
 	client::FrameRecord frame;                 ///< Frame
 	client::SessionState state = client::SessionState::Idle;  ///< State
 	std::uint16_t closeCode = 0;               ///< State
 	std::string text;                          ///< State: close reason; Error: the message
 	std::chrono::microseconds rtt{0};          ///< PingRtt
+	client::HandshakeReply reply;              ///< Handshake: the server's answer (101 or a refusal)
 };
 
 /// Everything that arrived since the previous take().
@@ -56,6 +57,7 @@ public:
 	void pushState(client::SessionState state, std::uint16_t closeCode, const std::string& reason);
 	void pushError(const std::string& message);
 	void pushPingRtt(std::chrono::microseconds rtt);
+	void pushHandshake(const client::HandshakeReply& reply);
 	void pushProgress(const client::LoadProgress& progress);
 	void pushLoadDone(const client::LoadSummary& summary);
 

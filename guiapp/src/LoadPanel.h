@@ -54,6 +54,7 @@ public:
 	wxButton* cancelButton() const noexcept { return _cancel; }
 	wxSpinCtrl* countSpin() const noexcept { return _count; }
 	wxSpinCtrl* windowSpin() const noexcept { return _window; }
+	wxSpinCtrl* connsSpin() const noexcept { return _conns; }
 	wxChoice* expectChoice() const noexcept { return _expect; }
 	wxGauge* gauge() const noexcept { return _gauge; }
 

@@ -214,6 +214,7 @@ void MainFrame::connect()
 	}
 	_userClosing = false;
 	_lastError.clear();
+	_lastReply = client::HandshakeReply{};
 	_lastOptions = options;
 	_bar->setUrl(options.url);
 	_reconnectAttempt = 0;
@@ -317,7 +318,18 @@ void MainFrame::startLoadRun()
 		++_counters.errors;
 		return;
 	}
+	// The same handshake as the connection bar's: subprotocols, Origin, token, headers, TLS.
+	client::ConnectOptions connectOptions;
+	std::string error;
+	if (!_bar->connectOptions(connectOptions, error))
+	{
+		setStatus(error, true);
+		logError("load run not started: " + error);
+		++_counters.errors;
+		return;
+	}
 	client::LoadOptions options = _loadPanel->options(url);
+	static_cast<client::HandshakeOptions&>(options) = connectOptions;
 	options.insecure = _bar->insecure();
 	options.caFile = _bar->caFile();
 	_loadRequested = options.count;
@@ -385,6 +397,9 @@ void MainFrame::flushInbox()
 			++_counters.errors;
 			logError(e.text);
 			setStatus(e.text, true);
+			break;
+		case SessionEvent::Type::Handshake:
+			_lastReply = e.reply;
 			break;
 		case SessionEvent::Type::PingRtt:
 		{
@@ -467,9 +482,15 @@ void MainFrame::applyState(client::SessionState state, std::uint16_t closeCode, 
 	case client::SessionState::Open:
 		_reconnectAttempt = 0;
 		_lastError.clear();
-		_bar->showState(state, StateIndicator::Tone::Good, L"Open — " + url);
-		logInfo("connected to " + _lastOptions.url);
-		setStatus("connected to " + _lastOptions.url, false);
+	{
+		const std::string& subprotocol = _lastReply.subprotocol;
+		const std::string text = "connected to " + _lastOptions.url + (subprotocol.empty() ? "" : ", subprotocol " + subprotocol);
+		wxString shown = L"Open — " + url;
+		if (!subprotocol.empty()) shown += L" · " + wxString::FromUTF8(subprotocol);
+		_bar->showState(state, StateIndicator::Tone::Good, shown);
+		logInfo(text);
+		setStatus(text, false);
+	}
 		break;
 	case client::SessionState::Closing:
 		_bar->showState(state, StateIndicator::Tone::Busy, wxString::FromUTF8("Closing…"));
@@ -599,7 +620,10 @@ void MainFrame::logError(const std::string& text)
 
 void MainFrame::updateStatusFields()
 {
-	SetStatusText(wxString("Connection: ") + client::toString(_state), 1);
+	wxString connection = wxString("Connection: ") + client::toString(_state);
+	if (_state == client::SessionState::Open && !_lastReply.subprotocol.empty())
+		connection += " (" + wxString::FromUTF8(_lastReply.subprotocol) + ")";
+	SetStatusText(connection, 1);
 	SetStatusText(_loadWorker.busy() ? wxString::FromUTF8("Load run: running…") : wxString("Load run: idle"), 2);
 }
 

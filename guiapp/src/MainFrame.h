@@ -118,6 +118,7 @@ private:
 	client::SessionState _state = client::SessionState::Idle;
 	client::ConnectOptions _lastOptions;
 	std::string _lastError;       ///< the session's last error since connect()
+	client::HandshakeReply _lastReply;  ///< the server's answer to the last opening handshake
 	bool _userClosing = false;    ///< the user asked to close: no auto-reconnect
 	int _reconnectAttempt = 0;
 	bool _reconnectPending = false;

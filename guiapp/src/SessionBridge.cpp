@@ -26,5 +26,10 @@ void SessionBridge::onPingRtt(std::chrono::microseconds rtt)
 	_inbox.pushPingRtt(rtt);
 }
 
+void SessionBridge::onHandshake(const client::HandshakeReply& reply)
+{
+	_inbox.pushHandshake(reply);
+}
+
 } // namespace gui
 } // namespace parley

@@ -20,6 +20,7 @@ public:
 	void onFrame(const client::FrameRecord& frame) override;
 	void onError(const std::string& message) override;
 	void onPingRtt(std::chrono::microseconds rtt) override;
+	void onHandshake(const client::HandshakeReply& reply) override;
 
 private:
 	EventInbox& _inbox;

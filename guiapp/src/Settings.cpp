@@ -52,6 +52,7 @@ Settings Settings::load(wxConfigBase& config)
 		s.urlHistory.push_back(url);
 	}
 	s.subprotocol = readString(config, "/Connection/Subprotocol", s.subprotocol);
+	s.origin = readString(config, "/Connection/Origin", s.origin);
 	s.headers = readString(config, "/Connection/Headers", s.headers);
 	s.autoReconnect = readBool(config, "/Connection/AutoReconnect", s.autoReconnect);
 	s.reconnectAttempts = readInt(config, "/Connection/ReconnectAttempts", s.reconnectAttempts);
@@ -109,6 +110,7 @@ void Settings::save(wxConfigBase& config) const
 	for (std::size_t i = 0; i < urlHistory.size(); ++i)
 		writeString(config, ("/Connection/History/" + std::to_string(i)).c_str(), urlHistory[i]);
 	writeString(config, "/Connection/Subprotocol", subprotocol);
+	writeString(config, "/Connection/Origin", origin);
 	writeString(config, "/Connection/Headers", headers);
 	config.Write("/Connection/AutoReconnect", autoReconnect);
 	config.Write("/Connection/ReconnectAttempts", reconnectAttempts);

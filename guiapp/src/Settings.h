@@ -26,7 +26,8 @@ struct Settings
 	// Connection
 	std::string url = "ws://127.0.0.1:8080/ws";
 	std::vector<std::string> urlHistory;  ///< most recent first
-	std::string subprotocol;
+	std::string subprotocol;              ///< offered subprotocols as typed: "chat.v2, chat.v1"
+	std::string origin;                   ///< sent as Origin ("" = none)
 	std::string headers;                  ///< "Name: value" per line
 	bool autoReconnect = false;
 	int reconnectAttempts = 3;

@@ -18,6 +18,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <thread>
+#include <utility>
 #include <unistd.h>
 
 namespace parley {
@@ -33,10 +34,11 @@ public:
 		BadAccept,   ///< 101 with a wrong Sec-WebSocket-Accept
 		CloseAfter,  ///< echoes `n` messages, then closes with 1011 "responder failed"
 		DropAfter,   ///< echoes `n` messages, then drops the TCP connection without a close frame
-		TlsAlert     ///< answers the request with a TLS alert record, as a TLS server that is sent HTTP may
+		TlsAlert,    ///< answers the request with a TLS alert record, as a TLS server that is sent HTTP may
+		Answer       ///< answers the request with the given bytes, then waits for the client to close
 	};
 
-	explicit FakeServer(Mode mode, unsigned n = 0) : _mode(mode), _n(n)
+	explicit FakeServer(Mode mode, unsigned n = 0, std::string answer = {}) : _mode(mode), _n(n), _answer(std::move(answer))
 	{
 		_listen = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		sockaddr_in a{};
@@ -121,6 +123,14 @@ private:
 			std::lock_guard<std::mutex> lock(_mutex);
 			_lastRequest = request;
 		}
+		if (_mode == Mode::Answer)
+		{
+			sendAll(fd, _answer);
+			while (waitReadable(fd) && ::recv(fd, buffer, sizeof(buffer), 0) > 0)
+			{
+			}
+			return;
+		}
 		if (_mode == Mode::TlsAlert)
 		{
 			sendAll(fd, std::string("\x15\x03\x01\x00\x02\x02\x46", 7));  // fatal protocol_version
@@ -178,6 +188,7 @@ private:
 				case Mode::Silent:
 				case Mode::BadAccept:
 				case Mode::TlsAlert:
+				case Mode::Answer:
 					break;
 				case Mode::SwapPairs:
 					if (held.empty())
@@ -211,6 +222,7 @@ private:
 
 	Mode _mode;
 	unsigned _n;
+	std::string _answer;
 	int _listen = -1;
 	std::uint16_t _port = 0;
 	std::atomic<bool> _stop{false};

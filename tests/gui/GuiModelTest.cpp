@@ -215,6 +215,8 @@ public:
 		s.rememberUrl("ws://b:2/y");
 		s.rememberUrl("ws://a:1/x");
 		s.headers = "X-A: 1\nX-B: 2";
+		s.subprotocol = "chat.v2, chat.v1";
+		s.origin = "https://app.example";
 		s.savedMessages = {{"one", "hello", false}, {"two", "00 ff", true}};
 		s.loadCount = 5000000000ull;
 		s.loadWindow = 256;
@@ -227,6 +229,8 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), r.urlHistory.size());
 		CPPUNIT_ASSERT_EQUAL(std::string("ws://b:2/y"), r.urlHistory[1]);
 		CPPUNIT_ASSERT_EQUAL(s.headers, r.headers);
+		CPPUNIT_ASSERT_EQUAL(s.subprotocol, r.subprotocol);
+		CPPUNIT_ASSERT_EQUAL(s.origin, r.origin);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), r.savedMessages.size());
 		CPPUNIT_ASSERT_EQUAL(std::string("00 ff"), r.savedMessages[1].payload);
 		CPPUNIT_ASSERT(r.savedMessages[1].binary);

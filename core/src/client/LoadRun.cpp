@@ -48,6 +48,8 @@ std::string LoadSummary::line() const
 		static_cast<unsigned long long>(missing), elapsedSeconds, messagesPerSecond, p50Micros, p99Micros,
 		maxMicros);
 	std::string out(buffer);
+	if (!subprotocol.empty())
+		out += " subprotocol=" + subprotocol;
 	if (cancelled)
 		out += " (cancelled)";
 	return out;
@@ -176,6 +178,9 @@ private:
 	void readAllTls(Connection& c);
 	void flushTls(Connection& c);
 	void ended(Connection& c);
+	void opened(Connection& c);
+	[[noreturn]] void handshakeFailed(Connection& c);
+	void endRefusal(Connection& c);
 	void readFailed(Connection& c, const std::string& why);
 	void writeFailed(Connection& c, const std::string& why);
 	void finish(Connection& c) noexcept;
@@ -277,7 +282,7 @@ void Runner::setUp()
 		c->masks.reseed((static_cast<std::uint64_t>(seeds()) << 32) ^ seeds());
 		try
 		{
-			c->handshake = std::make_unique<ClientHandshake>(_url);
+			c->handshake = std::make_unique<ClientHandshake>(_url, _o);
 			c->socket = ClientSocket::startConnect(_url.host, _url.port, _url.str());
 			if (_tls)
 				c->tls = std::make_unique<TlsTransport>(*_tls, c->socket.fd(), _url.host);
@@ -350,6 +355,8 @@ LoadSummary Runner::run(const std::function<void(const LoadProgress&)>& progress
 				{
 					bool tcp = true;
 					bool tls = true;
+					for (auto& c : _conns)
+						endRefusal(*c);  // a refusal whose body did not end in time: with what came of it
 					for (auto& c : _conns)
 					{
 						tcp = tcp && c->tcpConnected;
@@ -473,11 +480,10 @@ void Runner::readAll(Connection& c, std::uint32_t events)
 				std::size_t consumed = 0;
 				ClientHandshake::Result r = c.handshake->feed(data, size, consumed);
 				if (r == ClientHandshake::Result::Failed)
-					throw RunError(c.handshake->error() + " (" + _url.str() + ")");
+					handshakeFailed(c);
 				if (r == ClientHandshake::Result::NeedMore)
 					continue;
-				c.open = true;
-				c.handshake.reset();
+				opened(c);
 				data += consumed;
 				size -= consumed;
 			}
@@ -574,11 +580,10 @@ void Runner::readAllTls(Connection& c)
 			std::size_t consumed = 0;
 			ClientHandshake::Result r = c.handshake->feed(data, size, consumed);
 			if (r == ClientHandshake::Result::Failed)
-				throw RunError(c.handshake->error() + " (" + _url.str() + ")");
+				handshakeFailed(c);
 			if (r == ClientHandshake::Result::NeedMore)
 				continue;
-			c.open = true;
-			c.handshake.reset();
+			opened(c);
 			data += consumed;
 			size -= consumed;
 		}
@@ -617,6 +622,31 @@ void Runner::flushTls(Connection& c)
 	}
 }
 
+void Runner::opened(Connection& c)
+{
+	c.open = true;
+	if (_s.subprotocol.empty())
+		_s.subprotocol = c.handshake->protocol();
+	c.handshake.reset();
+}
+
+void Runner::handshakeFailed(Connection& c)
+{
+	const int status = c.handshake->reply().status;
+	if (status != 0 && status != 101)
+		_s.refusedStatus = status;
+	throw RunError(c.handshake->error() + " (" + _url.str() + ")");
+}
+
+void Runner::endRefusal(Connection& c)
+{
+	if (!c.open && c.handshake && c.handshake->readingRefusal())
+	{
+		c.handshake->endOfResponse();
+		handshakeFailed(c);
+	}
+}
+
 void Runner::ended(Connection& c)
 {
 	if (_closing)
@@ -624,6 +654,7 @@ void Runner::ended(Connection& c)
 		finish(c);
 		return;
 	}
+	endRefusal(c);
 	if (!c.open)
 		throw RunError("handshake failed: " + _url.str() + " closed the connection before answering");
 	throw RunError("server closed connection " + std::to_string(c.index) + " without a close frame after "
@@ -637,6 +668,7 @@ void Runner::readFailed(Connection& c, const std::string& why)
 		finish(c);
 		return;
 	}
+	endRefusal(c);
 	if (!c.open)
 		throw RunError("handshake failed: " + _url.str() + ": " + why);
 	throw RunError("connection " + std::to_string(c.index) + " lost after " + std::to_string(c.nextExpect)

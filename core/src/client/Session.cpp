@@ -94,6 +94,8 @@ struct Session::Impl
 	Io receive(std::size_t& got, std::string& error);
 	Io transmit(const char* data, std::size_t size, std::size_t& put, std::string& error);
 	void fail(std::string message);  // by value: it may refer to state that drop() frees
+	void failHandshake();
+	bool endRefusal();
 	void lost(std::string reason);
 	void finish(std::uint16_t code, const std::string& reason);
 	void drop() noexcept;
@@ -103,6 +105,8 @@ struct Session::Impl
 
 	SessionListener& listener;
 	std::atomic<SessionState> state{SessionState::Idle};
+	mutable std::mutex selectedMutex;
+	std::string selected;  // the subprotocol of the current (or last) connection
 	int wakeFd = -1;
 	std::mutex mutex;
 	std::deque<Command> commands;
@@ -206,7 +210,11 @@ void Session::Impl::run()
 			hasDeadline = false;
 			SessionState s = state.load();
 			const std::string ms = std::to_string(options.connectTimeoutMs) + " ms";
-			if (s == SessionState::Connecting && !tcpConnected)
+			if (s == SessionState::Connecting && endRefusal())
+			{
+				// A refusal whose body did not end in time: reported with what came of it.
+			}
+			else if (s == SessionState::Connecting && !tcpConnected)
 				fail("cannot connect to " + url.str() + ": timed out after " + ms);
 			else if (s == SessionState::Connecting && tls && !tls->established())
 				fail("TLS handshake with " + url.str() + " failed: no answer within " + ms);
@@ -321,11 +329,15 @@ void Session::Impl::startConnect(const ConnectOptions& o)
 	decoder.reset();
 	decoder.setMaxMessageSize(options.maxMessageSize);
 	masks.reseed((static_cast<std::uint64_t>(seeds()) << 32) ^ seeds());
+	{
+		std::lock_guard<std::mutex> lock(selectedMutex);
+		selected.clear();
+	}
 	setState(SessionState::Connecting);
 	try
 	{
 		url = Url::parse(options.url);
-		handshake = std::make_unique<ClientHandshake>(url, options.subprotocol, options.headers);
+		handshake = std::make_unique<ClientHandshake>(url, options);
 		if (url.secure)
 			tlsContext = std::make_unique<TlsContext>(options.insecure, options.caFile);
 		socket = ClientSocket::startConnect(url.host, url.port, url.str());
@@ -423,6 +435,8 @@ void Session::Impl::readAvailable()
 		case Io::Blocked:
 			return;
 		case Io::End:
+			if (endRefusal())
+				return;
 			if (state.load() == SessionState::Connecting)
 				fail("handshake failed: the server closed the connection before answering");
 			else
@@ -430,6 +444,8 @@ void Session::Impl::readAvailable()
 					+ " connection without a close frame");
 			return;
 		case Io::Error:
+			if (endRefusal())
+				return;
 			if (state.load() == SessionState::Connecting)
 				fail("handshake failed: " + error);
 			else
@@ -531,10 +547,15 @@ void Session::Impl::processBytes(char* data, std::size_t size)
 			return;
 		if (result == ClientHandshake::Result::Failed)
 		{
-			fail(handshake->error());
+			failHandshake();
 			return;
 		}
 		hasDeadline = false;
+		{
+			std::lock_guard<std::mutex> lock(selectedMutex);
+			selected = handshake->protocol();
+		}
+		listener.onHandshake(handshake->reply());
 		setState(SessionState::Open);
 		std::deque<Command> queued;
 		queued.swap(pending);
@@ -703,6 +724,23 @@ void Session::Impl::fail(std::string message)
 	setState(SessionState::Closed, codec::CloseCode::Abnormal, message);
 }
 
+void Session::Impl::failHandshake()
+{
+	const HandshakeReply& reply = handshake->reply();
+	if (reply.status != 0 && reply.status != 101)
+		listener.onHandshake(reply);
+	fail(handshake->error());
+}
+
+bool Session::Impl::endRefusal()
+{
+	if (!handshake || !handshake->readingRefusal())
+		return false;
+	handshake->endOfResponse();
+	failHandshake();
+	return true;
+}
+
 void Session::Impl::lost(std::string reason)
 {
 	drop();
@@ -806,6 +844,12 @@ void Session::disconnect()
 SessionState Session::state() const
 {
 	return _impl->state.load();
+}
+
+std::string Session::subprotocol() const
+{
+	std::lock_guard<std::mutex> lock(_impl->selectedMutex);
+	return _impl->selected;
 }
 
 } // namespace client

@@ -23,7 +23,7 @@ enum class Expect : std::uint8_t
 	RandomSuffix   ///< message + separator + integer in [min, max]
 };
 
-struct LoadOptions
+struct LoadOptions : HandshakeOptions
 {
 	std::string url = "ws://127.0.0.1:8080/ws";  ///< ws://host:port/path or wss://host:port/path
 	std::uint64_t count = 10000;   ///< messages in all, spread over the connections
@@ -57,10 +57,13 @@ struct LoadSummary
 	bool cancelled = false;
 	std::string error;              ///< why the run stopped early (connection refused, server closed 1011 ...), "" if it did not
 	std::string firstMismatch;      ///< the first wrong reply, described, "" if none
+	std::string subprotocol;        ///< the subprotocol the server selected (the same for every connection), "" if none
+	int refusedStatus = 0;          ///< the HTTP status of a refused handshake (then error says why), 0 if none
 
 	/// True when every one of `requested` messages was sent and verified and nothing went wrong.
 	bool ok(std::uint64_t requested) const;
-	/// One summary line: "sent=... received=... verified=... mismatched=... missing=... elapsed=...s rate=... msg/s p50=...us p99=...us max=...us".
+	/// One summary line: "sent=... received=... verified=... mismatched=... missing=... elapsed=...s rate=... msg/s p50=...us p99=...us max=...us",
+	/// then " subprotocol=NAME" when the server selected one.
 	std::string line() const;
 };
 

@@ -34,11 +34,42 @@ struct FrameRecord
 	std::uint16_t closeCode = 0;  ///< for Close only
 };
 
-struct ConnectOptions
+/// What the client adds to its opening handshake (the interactive session and every connection
+/// of a load run).
+struct HandshakeOptions
+{
+	/// Offered in Sec-WebSocket-Protocol, in this order (none: the header is not sent). Each is an
+	/// RFC 7230 token, at most once.
+	std::vector<std::string> subprotocols;
+	std::string origin;  ///< sent as Origin if not empty (what a browser page at that origin sends)
+	std::string token;   ///< sent as "Authorization: Bearer <token>" if not empty
+	std::vector<std::pair<std::string, std::string>> headers;  ///< extra request headers, in this order
+};
+
+/// Checks what HandshakeOptions would send before any connection: throws std::invalid_argument
+/// with one line for a subprotocol that is not a token or is offered twice, an origin or token
+/// with a control character (a token with a space), a header with an empty or bad name or a
+/// value with CR/LF, a header the client sets itself (Host, Upgrade, Connection,
+/// Sec-WebSocket-*), or an Origin / Authorization header next to the origin / token option.
+void checkHandshakeOptions(const HandshakeOptions& options);
+
+/// Splits a list of subprotocols as typed ("chat.v2, chat.v1" or "chat.v2 chat.v1") into its
+/// names, in order (empty entries dropped; nothing is checked).
+std::vector<std::string> splitSubprotocols(const std::string& text);
+
+/// What the server answered to the opening handshake.
+struct HandshakeReply
+{
+	int status = 0;            ///< 101 when accepted, else the refusal's HTTP status
+	std::string reason;        ///< the status line's reason phrase ("Forbidden")
+	std::string message;       ///< a refusal's first body line, cleaned and cut to 200 bytes ("" if none)
+	std::string authenticate;  ///< a refusal's WWW-Authenticate value ("" if none)
+	std::string subprotocol;   ///< 101: the subprotocol the server selected ("" if none was offered)
+};
+
+struct ConnectOptions : HandshakeOptions
 {
 	std::string url;                                         ///< ws://host:port/path or wss://host:port/path
-	std::string subprotocol;                                 ///< offered in Sec-WebSocket-Protocol if not empty
-	std::vector<std::pair<std::string, std::string>> headers; ///< extra request headers
 	unsigned connectTimeoutMs = 5000;                        ///< TCP connect + TLS handshake + WebSocket handshake
 	std::uint64_t maxMessageSize = 16u << 20;
 	bool insecure = false;   ///< wss://: accept any certificate (no verification at all)
@@ -60,6 +91,9 @@ public:
 	virtual void onError(const std::string& message) = 0;
 	/// Round-trip time of a ping sent with ping(), measured when its pong arrives.
 	virtual void onPingRtt(std::chrono::microseconds rtt) { (void)rtt; }
+	/// The server's answer to the opening handshake: a 101 that passed every check (called just
+	/// before the state becomes Open) or a refusal (any other status, called just before onError).
+	virtual void onHandshake(const HandshakeReply& reply) { (void)reply; }
 };
 
 /// One interactive connection. All methods are thread-safe and return at once; work happens on
@@ -86,6 +120,9 @@ public:
 	void disconnect();
 
 	SessionState state() const;
+	/// Returns the subprotocol the server selected for the current (or last) connection, "" if
+	/// none (thread-safe).
+	std::string subprotocol() const;
 
 private:
 	struct Impl;
