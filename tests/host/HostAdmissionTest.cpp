@@ -4,12 +4,14 @@
 // throwing, too slow), per-address limits, and a gate's admission that expires.
 //
 #include "HostTestSupport.h"
+#include "ProcessRunner.h"
 #include <Poco/JSON/Parser.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <poll.h>
 #include <chrono>
 #include <ctime>
 #include <thread>
+#include <tuple>
 
 using namespace parley;
 using namespace parley::test;
@@ -50,6 +52,7 @@ class HostAdmissionTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testReloadRefusesAnUnknownGate);
 	CPPUNIT_TEST(testResponderSeesItsConnection);
 	CPPUNIT_TEST(testBlockingResponderSeesItsConnection);
+	CPPUNIT_TEST(testParleyClientAgainstTheRules);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -394,6 +397,35 @@ public:
 			CPPUNIT_ASSERT_EQUAL(std::string("q=1"), info->getValue<std::string>("query"));
 			CPPUNIT_ASSERT_EQUAL("m" + std::to_string(i), info->getValue<std::string>("message"));
 		}
+	}
+
+	void testParleyClientAgainstTheRules()
+	{
+		TestHost host([](HostConfig& c) {
+			c.routes["/proto"] = {"echo"};
+			c.routeOptions["/proto"].subprotocols = {"graphql-transport-ws", "chat.v1"};
+			c.routeOptions["/proto"].gates = {"header-gate"};
+		});
+		const std::string url = "--url=ws://127.0.0.1:" + std::to_string(host.port()) + "/proto";
+		auto run = [&](std::vector<std::string> args) {
+			args.insert(args.begin(), url);
+			ProcessRunner client(binDir() + "/parley-client", args, 60);
+			const int code = client.wait();
+			return std::make_pair(code, client.output());
+		};
+		auto [code, out] = run({"--subprotocol=mqtt,chat.v1", "-H", "X-Token: secret", "--count=200", "--expect=echo"});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(out, 0, code);
+		CPPUNIT_ASSERT_MESSAGE(out, out.find("verified=200") != std::string::npos && out.find("subprotocol=chat.v1") != std::string::npos);
+		std::tie(code, out) = run({"--subprotocol=chat.v1", "--count=1"});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(out, 1, code);
+		CPPUNIT_ASSERT_MESSAGE(out, out.find("HTTP 401 Unauthorized: no token") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(out, out.find("WWW-Authenticate: Token realm=\"test\"") != std::string::npos);
+		std::tie(code, out) = run({"--subprotocol=mqtt", "-H", "X-Token: secret", "--count=1"});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(out, 1, code);
+		CPPUNIT_ASSERT_MESSAGE(out, out.find("HTTP 400 Bad Request: /proto speaks graphql-transport-ws, chat.v1; offered: mqtt") != std::string::npos);
+		std::tie(code, out) = run({"--origin=https://evil.example", "-H", "X-Token: secret", "--count=1"});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(out, 1, code);
+		CPPUNIT_ASSERT_MESSAGE(out, out.find("HTTP 403 Forbidden: forbidden: origin https://evil.example is not allowed on /proto") != std::string::npos);
 	}
 };
 
