@@ -30,7 +30,7 @@ public:
 	{
 		test::LogCapture log;
 		PluginRegistry registry(log.logger());
-		const std::vector<std::string> expected{"broadcast", "echo", "json-stamp", "random-suffix", "rate-limit", "ticker", "uppercase"};
+		const std::vector<std::string> expected{"broadcast", "echo", "json-stamp", "random-suffix", "rate-limit", "ticker", "uppercase", "whoami"};
 		CPPUNIT_ASSERT_EQUAL(expected.size(), registry.loadDirectory(test::pluginDir()));
 		auto plugins = registry.plugins();
 		CPPUNIT_ASSERT_EQUAL(expected.size(), plugins.size());
