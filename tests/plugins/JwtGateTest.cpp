@@ -198,6 +198,7 @@ class JwtGateTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testConfigureErrors);
 	CPPUNIT_TEST(testUnconfiguredRefusesAll);
 	CPPUNIT_TEST(testPythonOneLiner);
+	CPPUNIT_TEST(testOpensslCommands);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -602,6 +603,22 @@ print(m+"."+b(hmac.new(sys.argv[1].encode(),m.encode(),hashlib.sha256).digest())
 		const GateVerdict v = check(*g, bearer(token));
 		assertAdmitted(v, "bob");
 		CPPUNIT_ASSERT(v.attributes.count("jwt.exp"));
+	}
+
+	void testOpensslCommands()
+	{
+		// The same with the openssl command and a POSIX shell (the README may quote either).
+		const std::string openssl = PARLEY_OPENSSL;
+		const std::string command = "SECRET=" + kSecret + " OPENSSL=" + openssl + R"( /bin/sh -c '
+b64url() { "$OPENSSL" base64 -A | tr "+/" "-_" | tr -d "="; }
+h=$(printf "{\"alg\":\"HS256\",\"typ\":\"JWT\"}" | b64url)
+p=$(printf "{\"sub\":\"carol\",\"exp\":%d}" $(( $(date +%s) + 3600 )) | b64url)
+s=$(printf "%s.%s" "$h" "$p" | "$OPENSSL" dgst -sha256 -hmac "$SECRET" -binary | b64url)
+echo "$h.$p.$s"')";
+		const std::string token = run(command);
+		CPPUNIT_ASSERT_MESSAGE(command, token.size() > 40);
+		auto g = gate();
+		assertAdmitted(check(*g, bearer(token)), "carol");
 	}
 
 private:
