@@ -30,7 +30,7 @@ public:
 	{
 		test::LogCapture log;
 		PluginRegistry registry(log.logger());
-		const std::vector<std::string> expected{"broadcast", "echo", "json-stamp", "random-suffix", "rate-limit", "ticker", "uppercase", "whoami"};
+		const std::vector<std::string> expected{"broadcast", "echo", "json-stamp", "jwt", "random-suffix", "rate-limit", "ticker", "uppercase", "whoami"};
 		CPPUNIT_ASSERT_EQUAL(expected.size(), registry.loadDirectory(test::pluginDir()));
 		auto plugins = registry.plugins();
 		CPPUNIT_ASSERT_EQUAL(expected.size(), plugins.size());
@@ -41,8 +41,8 @@ public:
 			CPPUNIT_ASSERT_EQUAL(std::string("1.0.0"), plugins[i].version);
 			CPPUNIT_ASSERT(!plugins[i].description.empty());
 		}
-		CPPUNIT_ASSERT_EQUAL(std::size_t(3), plugins[3].settings.size());
-		CPPUNIT_ASSERT_EQUAL(std::string("separator"), plugins[3].settings[0].first);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), plugins[4].settings.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("separator"), plugins[4].settings[0].first);
 		CPPUNIT_ASSERT(log.contains("plugin echo 1.0.0 loaded from"));
 	}
 
