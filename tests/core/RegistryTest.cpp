@@ -97,12 +97,20 @@ public:
 	{
 		test::LogCapture log;
 		PluginRegistry registry(log.logger());
-		// test-plugins holds good ones (throwing, closer, sleepy) and three bad files.
+		// test-plugins holds good ones (throwing, closer, sleepy; three gates) and three bad files.
 		const std::size_t loaded = registry.loadDirectory(test::testPluginDir());
-		CPPUNIT_ASSERT_EQUAL(std::size_t(3), loaded);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(6), loaded);
 		CPPUNIT_ASSERT(registry.has("sleepy"));
 		CPPUNIT_ASSERT(registry.has("throwing"));
 		CPPUNIT_ASSERT(registry.has("closer"));
+		for (const char* gate : {"header-gate", "sleepy-gate", "throwing-gate"})
+			CPPUNIT_ASSERT_EQUAL(std::string("gate"), registry.kindOf(gate));
+		CPPUNIT_ASSERT_EQUAL(std::string("responder"), registry.kindOf("sleepy"));
+		CPPUNIT_ASSERT_EQUAL(std::string(), registry.kindOf("nothing"));
+		// Each kind is made by its own factory only.
+		CPPUNIT_ASSERT(registry.createGate("header-gate", {}) != nullptr);
+		CPPUNIT_ASSERT_THROW(registry.create("header-gate", {}), std::invalid_argument);
+		CPPUNIT_ASSERT_THROW(registry.createGate("sleepy", {}), std::invalid_argument);
 		CPPUNIT_ASSERT_EQUAL(3, log.count("refused"));
 	}
 

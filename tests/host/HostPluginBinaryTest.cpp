@@ -278,9 +278,25 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(host.dump(), host.waitFor("configuration reloaded"));
 		WsClient mine(host.port(), "/mine");
 		CPPUNIT_ASSERT_EQUAL(std::string(">olleh"), roundTrip(mine, "hello"));
-		const HttpAnswer a = httpGet(host.adminPort(), "/plugins");
+		HttpAnswer a = httpGet(host.adminPort(), "/plugins");
 		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find(R"("name":"my-plugin")") != std::string::npos &&
 			a.body.find(R"("routes":["/mine"])") != std::string::npos);
+
+		// The template's gate, dropped into the same running host and put in front of /mine.
+		deploy(work.file("build/my-gate.so"), plugins, "my-gate.so");
+		CPPUNIT_ASSERT_MESSAGE(host.dump(), host.waitFor("plugin my-gate 0.1.0 loaded"));
+		writeFile(file, baseConfig(plugins, "route./echo = echo\nroute./mine = my-plugin\nplugin.my-plugin.prefix = >\n"
+			"route./mine.gates = my-gate\nplugin.my-gate.key = k3y\n"));
+		host.hangUp();
+		CPPUNIT_ASSERT_MESSAGE(host.dump(), eventually([&] {
+			return httpRequest(host.port(), upgradeRequest("/mine")).status == 401;
+		}));
+		const HttpAnswer refused = httpRequest(host.port(), upgradeRequest("/mine", "X-Api-Key: wrong\r\n"));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(refused.body, 401, refused.status);
+		WsClient admitted(host.port(), "/mine?api_key=k3y");
+		CPPUNIT_ASSERT_EQUAL(std::string(">olleh"), roundTrip(admitted, "hello"));
+		a = httpGet(host.adminPort(), "/plugins");
+		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find(R"("name":"my-gate","kind":"gate")") != std::string::npos);
 	}
 };
 
