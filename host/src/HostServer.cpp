@@ -137,14 +137,25 @@ bool sameEngine(const EngineConfig& a, const EngineConfig& b)
 		a.maxConnectionsPerIp == b.maxConnectionsPerIp && a.handshakesPerIpPerS == b.handshakesPerIpPerS;
 }
 
-std::string describeRoutes(const std::map<std::string, std::vector<std::string>>& routes)
+std::string describeRoutes(const HostConfig& config)
 {
 	std::string out;
-	for (const auto& route : routes)
+	for (const auto& route : config.routes)
 	{
 		if (!out.empty()) out += ", ";
 		out += route.first + " -> ";
 		for (std::size_t i = 0; i < route.second.size(); ++i) out += (i ? " + " : "") + route.second[i];
+		const RouteOptions& options = config.optionsFor(route.first);
+		std::string extras;
+		auto add = [&extras](const std::string& name, const std::vector<std::string>& items) {
+			if (items.empty()) return;
+			extras += (extras.empty() ? "" : "; ") + name + " ";
+			for (std::size_t i = 0; i < items.size(); ++i) extras += (i ? ", " : "") + items[i];
+		};
+		add("gates", options.gates);
+		add("subprotocols", options.subprotocols);
+		if (options.hasOrigins) extras += (extras.empty() ? "" : "; ") + std::string("origins ") + options.origins.describe();
+		if (!extras.empty()) out += " [" + extras + "]";
 	}
 	return out;
 }
@@ -215,7 +226,7 @@ bool HostServer::reload(const HostConfig& config, std::string* why)
 	_registry.setSettings(next.pluginSettings);
 	_context->setConfig(next);
 	if (_pool) _pool->poke();
-	_logger.information("configuration reloaded: routes: %s", describeRoutes(next.routes));
+	_logger.information("configuration reloaded: routes: %s", describeRoutes(next));
 	return true;
 }
 
@@ -316,7 +327,7 @@ std::string HostServer::tlsDescription() const
 
 std::string HostServer::describe() const
 {
-	const std::string routes = describeRoutes(_config.routes);
+	const std::string routes = describeRoutes(_config);
 	const unsigned loops = loopCount();
 	return "parley-host listening on " + std::string(_tls ? "wss://" : "ws://") + _config.address + ":" +
 		std::to_string(_port) + " (routes: " + routes + "; " + std::to_string(loops) + (loops == 1 ? " loop)" : " loops)") +
