@@ -473,12 +473,16 @@ std::shared_ptr<PluginRegistry::Library> find(const std::shared_ptr<PluginRegist
 std::unique_ptr<Responder> PluginRegistry::create(const std::string& name, const Settings& settings) const
 {
 	std::unique_ptr<Plugin> plugin = createConfigured(find(_shared, name, "responder"), settings);
+	if (!plugin->asResponder())
+		throw std::invalid_argument("plugin '" + name + "' declares itself a responder but its class is not a parley::Responder");
 	return std::unique_ptr<Responder>(plugin.release()->asResponder());
 }
 
 std::unique_ptr<Gate> PluginRegistry::createGate(const std::string& name, const Settings& settings) const
 {
 	std::unique_ptr<Plugin> plugin = createConfigured(find(_shared, name, "gate"), settings);
+	if (!plugin->asGate())
+		throw std::invalid_argument("plugin '" + name + "' declares itself a gate but its class is not a parley::Gate");
 	return std::unique_ptr<Gate>(plugin.release()->asGate());
 }
 

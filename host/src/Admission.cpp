@@ -65,11 +65,13 @@ bool offers(const Poco::Net::HTTPRequest& request, std::vector<std::string>& out
 		{
 			const std::size_t comma = value.find(',', start);
 			const std::string item = Poco::trim(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-			if (item.empty()) return false;
-			for (unsigned char ch : item)
-				if (ch <= 32 || ch >= 127 || std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(ch)) != std::string_view::npos)
-					return false;
-			out.push_back(item);
+			if (!item.empty())
+			{
+				for (unsigned char ch : item)
+					if (ch <= 32 || ch >= 127 || std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(ch)) != std::string_view::npos)
+						return false;
+				out.push_back(item);
+			}
 			if (comma == std::string::npos) break;
 			start = comma + 1;
 		}
@@ -165,10 +167,12 @@ Verdict Admission::evaluate(std::string_view head) const
 	{
 		const std::string& origin = request.get("Origin");
 		const OriginList* allowed = config->originsFor(path);
-		if (allowed ? !allowed->allows(origin) : !OriginList::sameOrigin(origin, request.getHost()))
+		// No list: every browser origin is refused. (Comparing Origin with Host would let a page
+		// whose name was rebound to this address in: DNS rebinding.)
+		if (!allowed || !allowed->allows(origin))
 			return because(refuse(403, "forbidden: origin " + origin + " is not allowed on " + path +
 				(options.hasOrigins ? " (route." + path + ".origins)"
-				 : allowed ? " (server.origins)" : " (only the host's own pages without server.origins)")), Verdict::Cause::Origin);
+				 : allowed ? " (server.origins)" : " (no server.origins set: browser origins are refused)")), Verdict::Cause::Origin);
 	}
 
 	std::vector<std::string> offered;

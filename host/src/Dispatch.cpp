@@ -5,6 +5,7 @@
 #include "HostContext.h"
 #include "parley/PluginRegistry.h"
 #include "parley/codec/Opcode.h"
+#include <cctype>
 #include <stdexcept>
 
 namespace parley {
@@ -191,7 +192,12 @@ std::string oneLine(std::string text)
 {
 	for (char& ch : text)
 		if (ch == '\r' || ch == '\n' || (static_cast<unsigned char>(ch) < 32 && ch != '\t')) ch = ' ';
-	if (text.size() > 512) text.resize(512);
+	if (text.size() > 512)
+	{
+		std::size_t end = 512;
+		while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;   // not inside a UTF-8 sequence
+		text.resize(end);
+	}
 	return text;
 }
 
@@ -200,6 +206,11 @@ bool safeField(const std::pair<std::string, std::string>& field)
 	if (field.first.empty()) return false;
 	for (unsigned char ch : field.first)
 		if (ch <= 32 || ch >= 127 || ch == ':') return false;
+	// The host frames the answer itself.
+	std::string name = field.first;
+	for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+	for (const char* framing : {"content-length", "transfer-encoding", "connection", "upgrade", "content-type", "trailer"})
+		if (name == framing) return false;
 	for (unsigned char ch : field.second)
 		if ((ch < 32 && ch != '\t') || ch == 127) return false;
 	return true;
@@ -209,9 +220,12 @@ bool safeField(const std::pair<std::string, std::string>& field)
 
 bool Dispatch::runGates(std::uint16_t route, GateInput input, std::shared_ptr<std::atomic<int>> running)
 {
+	checkGenerations();   // a reload this very turn: judge with the gates it configured
 	if (route >= _gates.size() || !_gates[route]) return false;
 	Job job;
 	job.task = [this, chain = _gates[route], input = std::move(input), running](unsigned worker) {
+		// The loop gave up on this handshake (deadline, peer gone) before the workers got to it.
+		if (running->load(std::memory_order_relaxed) == GateCancelled) return;
 		GateOutcome out;
 		out.ticket = input.ticket;
 		GateRequest request;
@@ -228,7 +242,8 @@ bool Dispatch::runGates(std::uint16_t route, GateInput input, std::shared_ptr<st
 		bool admitted = true;
 		for (std::size_t i = 0; i < gates.size() && admitted; ++i)
 		{
-			running->store(static_cast<int>(i), std::memory_order_relaxed);
+			int expected = static_cast<int>(i) - 1;
+			if (!running->compare_exchange_strong(expected, static_cast<int>(i), std::memory_order_relaxed)) return; // cancelled
 			GateVerdict verdict;
 			try
 			{

@@ -119,6 +119,10 @@ public:
 	/// run. Returns false if the route's gates cannot run now (a gate plugin was removed).
 	bool runGates(std::uint16_t route, GateInput input, std::shared_ptr<std::atomic<int>> running);
 
+	/// What the loop stores in `running` when it gives up on a handshake: the gates not yet
+	/// started are skipped.
+	static constexpr int GateCancelled = -2;
+
 	/// The gate names of a route's chain in force ("" if none), for messages.
 	std::string gateName(std::uint16_t route, int index) const;
 

@@ -197,6 +197,13 @@ void Upgrader::upgrade(Connection& c, const Verdict& v, std::size_t size, bool m
 
 void Upgrader::startGates(Connection& c, Verdict v, std::size_t size)
 {
+	if (_s.gating.size() >= MaxGating)
+	{
+		// The gates are far behind (a slow database?): refuse rather than queue without bound.
+		++_s.counters[GateFailures];
+		refuse(c, 503, Admission::refusal(503, "service unavailable: too many handshakes wait for the gates").response);
+		return;
+	}
 	Connection::Pending& p = *c.upgrading;
 	p.headSize = size;
 	p.ticket = ++_s.gateTickets;
@@ -258,7 +265,11 @@ void Upgrader::refuse(Connection& c, int status, const std::string& answer)
 {
 	++_s.counters[HandshakesRefused];
 	++_s.refusals[LoopState::refusalBucket(status)];
-	if (c.upgrading && c.upgrading->ticket) _s.gating.erase(c.upgrading->ticket);
+	if (c.upgrading && c.upgrading->ticket)
+	{
+		_s.gating.erase(c.upgrading->ticket);
+		c.upgrading->gateRunning->store(Dispatch::GateCancelled, std::memory_order_relaxed);
+	}
 	c.upgrading.reset();
 	c.out.append(answer);
 	_ws.endAfterOutput(c);

@@ -27,6 +27,8 @@ public:
 	/// Connections beyond engine.max_connections still get their 503 (after their head), up to
 	/// this many at a time per loop; more are closed at once.
 	static constexpr unsigned MaxRefusing = 64;
+	/// Handshakes waiting for their gates per loop at most; more are answered 503 at once.
+	static constexpr std::size_t MaxGating = 1024;
 
 	/// `tls` null: plain connections.
 	Upgrader(LoopState& state, WebSocketLayer& websockets, Dispatch& dispatch, const HostContext& context, SSL_CTX* tls);

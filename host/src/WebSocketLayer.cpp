@@ -453,7 +453,11 @@ void WebSocketLayer::destroy(Connection& c)
 	c.queue.clear();
 	if (c.upgrading)
 	{
-		if (c.upgrading->ticket) _s.gating.erase(c.upgrading->ticket);
+		if (c.upgrading->ticket)
+		{
+			_s.gating.erase(c.upgrading->ticket);
+			c.upgrading->gateRunning->store(Dispatch::GateCancelled, std::memory_order_relaxed);
+		}
 		c.upgrading.reset();
 	}
 	if (c.peerCounted) _s.counts.peers.release(c.peer, _s.now());

@@ -40,12 +40,13 @@ class HostAdmissionTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testSubprotocolSelectedByRoutePreference);
 	CPPUNIT_TEST(testSubprotocolRefusedWithTheRoutesList);
 	CPPUNIT_TEST(testOriginsListAndWildcards);
-	CPPUNIT_TEST(testOriginDefaultIsTheHostItself);
+	CPPUNIT_TEST(testOriginDefaultRefusesBrowsers);
 	CPPUNIT_TEST(testGateAdmitsAndRefuses);
 	CPPUNIT_TEST(testGatesRunInOrderAndStopAtTheFirstRefusal);
 	CPPUNIT_TEST(testBlockingGateLeavesOthersAlone);
 	CPPUNIT_TEST(testThrowingGateRefusesWith503);
 	CPPUNIT_TEST(testSlowGateTimesOutWith503);
+	CPPUNIT_TEST(testAbandonedHandshakesLeaveTheWorkers);
 	CPPUNIT_TEST(testExpiredAdmissionClosesWith1008);
 	CPPUNIT_TEST(testConnectionsPerAddress);
 	CPPUNIT_TEST(testHandshakesPerAddressPerSecond);
@@ -98,12 +99,19 @@ public:
 		CPPUNIT_ASSERT_EQUAL(400, a.status);
 		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("/echo speaks no subprotocol; offered: chat.v1") != std::string::npos);
 		// Offers that are not tokens.
-		for (const char* bad : {"chat v1", "chat.v1,", "", "a/b"})
+		for (const char* bad : {"chat v1", "a/b", "chat.v1;q=1"})
 		{
 			a = upgrade(host.port(), "/proto", std::string("Sec-WebSocket-Protocol: ") + bad + "\r\n");
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(bad, 400, a.status);
 			CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("malformed Sec-WebSocket-Protocol") != std::string::npos);
 		}
+		// Empty list elements are ignored (RFC 7230 §7); an empty field is no offer.
+		a = upgrade(host.port(), "/proto", "Sec-WebSocket-Protocol: , chat.v1,\r\n");
+		CPPUNIT_ASSERT_EQUAL(101, a.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("chat.v1"), headerValue(a.head, "Sec-WebSocket-Protocol"));
+		a = upgrade(host.port(), "/proto", "Sec-WebSocket-Protocol: \r\n");
+		CPPUNIT_ASSERT_EQUAL(101, a.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("<none>"), headerValue(a.head, "Sec-WebSocket-Protocol"));
 		CPPUNIT_ASSERT(eventually([&] { return host.server().metrics().subprotocolRefusals == 2; }));
 	}
 
@@ -153,15 +161,26 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(m.body, m.body.find("handshakes_refused_by_status{status=\"403\"} " + std::to_string(refused) + "\n") != std::string::npos);
 	}
 
-	void testOriginDefaultIsTheHostItself()
+	void testOriginDefaultRefusesBrowsers()
 	{
-		TestHost host;
-		// Without server.origins only a page of the host itself (Origin = Host) may connect.
-		CPPUNIT_ASSERT_EQUAL(101, upgrade(host.port(), "/echo", "Origin: http://127.0.0.1\r\n").status);
-		const HttpAnswer a = upgrade(host.port(), "/echo", "Origin: https://evil.example\r\n");
-		CPPUNIT_ASSERT_EQUAL(403, a.status);
-		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("only the host's own pages without server.origins") != std::string::npos);
-		CPPUNIT_ASSERT_EQUAL(403, upgrade(host.port(), "/echo", "Origin: http://127.0.0.1:9999\r\n").status);
+		TestHost host([](HostConfig& c) {
+			c.originsSet = false;
+			c.origins = OriginList();
+		});
+		// Without server.origins every browser origin is refused, the host's own address too (a
+		// page whose name was rebound to 127.0.0.1 sends Origin and Host alike: DNS rebinding).
+		for (const char* origin : {"https://evil.example", "http://127.0.0.1", "null"})
+		{
+			const HttpAnswer a = upgrade(host.port(), "/echo", std::string("Origin: ") + origin + "\r\n");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(origin, 403, a.status);
+			CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("no server.origins set: browser origins are refused") != std::string::npos);
+		}
+		const HttpAnswer rebound = httpRequest(host.port(),
+			"GET /echo HTTP/1.1\r\nHost: evil.example:8080\r\nOrigin: http://evil.example:8080\r\nUpgrade: websocket\r\n"
+			"Connection: Upgrade\r\nSec-WebSocket-Key: " + std::string(testKey()) + "\r\nSec-WebSocket-Version: 13\r\n\r\n");
+		CPPUNIT_ASSERT_EQUAL(403, rebound.status);
+		// Clients that are not browsers send no Origin.
+		CPPUNIT_ASSERT_EQUAL(101, upgrade(host.port(), "/echo").status);
 	}
 
 	void testGateAdmitsAndRefuses()
@@ -176,6 +195,10 @@ public:
 		CPPUNIT_ASSERT_EQUAL(401, a.status);
 		CPPUNIT_ASSERT_EQUAL(std::string("wrong token\n"), a.body);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(a.head, std::string("Token realm=\"test\""), headerValue(a.head, "WWW-Authenticate"));
+		// Framing fields a gate adds are dropped: one Content-Length, the host's.
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(a.head, std::string("12"), headerValue(a.head, "Content-Length"));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(a.head, std::string::npos, a.head.find("Transfer-Encoding"));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(a.head, a.head.find("Content-Length"), a.head.rfind("Content-Length"));
 		a = upgrade(host.port(), "/gated");
 		CPPUNIT_ASSERT_EQUAL(401, a.status);
 		CPPUNIT_ASSERT_EQUAL(std::string("no token\n"), a.body);
@@ -266,6 +289,31 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(a.body, a.body.find("gate sleepy-gate did not answer in time") != std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE("answered at the deadline, not when the gate returned", waited < std::chrono::milliseconds(2500));
 		CPPUNIT_ASSERT(eventually([&] { return host.logCount({"route /slow", "gate 'sleepy-gate' did not decide", "refused with 503"}) == 1; }));
+	}
+
+	void testAbandonedHandshakesLeaveTheWorkers()
+	{
+		// One worker; a gate that takes 1 s; handshakes given up at 300 ms. The gates of the
+		// handshakes already refused are skipped, so the worker is free again after the first.
+		TestHost host([](HostConfig& c) {
+			c.pluginWorkers = 1;
+			c.engine.handshakeTimeoutMs = 300;
+			c.routes["/slow"] = {"echo"};
+			c.routeOptions["/slow"].gates = {"sleepy-gate"};
+			c.pluginSettings["sleepy-gate"]["sleep_ms"] = "1000";
+			c.routes["/fast"] = {"echo"};
+			c.routeOptions["/fast"].gates = {"header-gate"};
+		});
+		std::vector<std::unique_ptr<RawSocket>> slow;
+		for (int i = 0; i < 6; ++i)
+		{
+			slow.push_back(std::make_unique<RawSocket>(host.port()));
+			slow.back()->send(upgradeRequest("/slow"));
+		}
+		for (auto& s : slow) CPPUNIT_ASSERT_EQUAL(std::string("HTTP/1.1 503"), s->readHead().substr(0, 12));
+		std::this_thread::sleep_for(std::chrono::milliseconds(900));   // the first gate is done by now
+		const HttpAnswer a = upgrade(host.port(), "/fast", "X-Token: secret\r\n");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(a.body, 101, a.status);
 	}
 
 	void testExpiredAdmissionClosesWith1008()

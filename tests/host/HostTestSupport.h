@@ -53,6 +53,9 @@ inline HostConfig baseConfig()
 	config.routes["/throw"] = {"throwing"};
 	config.routes["/closer"] = {"closer", "echo"};
 	config.engine.threads = 2;
+	// The shipped development origins (python3-websocket sends Origin: http://127.0.0.1:<port>).
+	config.originsSet = true;
+	config.origins = OriginList::parse("http://localhost:*, http://127.0.0.1:*, https://localhost:*, https://127.0.0.1:*");
 	// Tests open many connections from 127.0.0.1; the tests of these limits set them.
 	config.engine.maxConnectionsPerIp = 0;
 	config.engine.handshakesPerIpPerS = 0;

@@ -35,6 +35,9 @@ public:
 		{
 			verdict.refuse(_status, offered.empty() ? "no token" : "wrong token");
 			verdict.headers.emplace_back("WWW-Authenticate", "Token realm=\"test\"");
+			// A careless gate: the host must keep framing the answer itself.
+			verdict.headers.emplace_back("Content-Length", "999");
+			verdict.headers.emplace_back("Transfer-Encoding", "chunked");
 			return;
 		}
 		verdict.admit(std::string(request.header("X-User")));

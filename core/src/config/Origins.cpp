@@ -168,16 +168,6 @@ bool OriginList::allows(std::string_view origin) const
 	return false;
 }
 
-bool OriginList::sameOrigin(std::string_view origin, std::string_view host)
-{
-	OriginRule seen;
-	if (!split(trim(origin), false, seen, nullptr)) return false;
-	const std::string hostText(trim(host));
-	OriginRule target;
-	if (!split(seen.scheme + "://" + hostText, false, target, nullptr)) return false;
-	return target.host == seen.host && target.port == seen.port;
-}
-
 std::string OriginList::describe() const
 {
 	std::string out;

@@ -87,7 +87,7 @@ struct HostConfig
 	std::map<std::string, std::vector<std::string>> routes;  ///< route.<path> = a, b
 	std::map<std::string, RouteOptions> routeOptions;         ///< route.<path>.subprotocols|origins|gates|deflate (every route has an entry)
 	bool originsSet = false;                       ///< server.origins is set
-	OriginList origins;                            ///< server.origins: browser origins allowed (unset: same origin only)
+	OriginList origins;                            ///< server.origins: browser origins allowed (unset: none)
 	std::map<std::string, Settings> pluginSettings;           ///< plugin.<name>.<key> = value
 	EngineConfig engine;
 
@@ -103,7 +103,7 @@ struct HostConfig
 	const RouteOptions& optionsFor(const std::string& path) const;
 
 	/// The origins a route allows: its own list if set, else server.origins; null if neither is
-	/// set (then only a page of the host itself may connect: Origin's host:port = Host).
+	/// set (then every request with an Origin, i.e. from a browser, is refused).
 	const OriginList* originsFor(const std::string& path) const;
 
 	/// The names that end a route key as an option (route.<path>.<option>).

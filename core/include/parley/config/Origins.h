@@ -36,10 +36,6 @@ public:
 	/// True if the value of an Origin header is allowed. A malformed Origin is never allowed.
 	bool allows(std::string_view origin) const;
 
-	/// True if `origin` names the same host and port as a Host header value (host[:port], the
-	/// port defaulting to the origin scheme's): a page of the server itself.
-	static bool sameOrigin(std::string_view origin, std::string_view host);
-
 	bool empty() const { return _rules.empty(); }
 	const std::vector<OriginRule>& rules() const { return _rules; }
 	/// The entries as written, comma-separated.
