@@ -6,6 +6,8 @@
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
 #include <Poco/JSON/Parser.h>
+#include <Poco/JWT/Signer.h>
+#include <Poco/JWT/Token.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <poll.h>
 #include <chrono>
@@ -54,6 +56,7 @@ class HostAdmissionTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testResponderSeesItsConnection);
 	CPPUNIT_TEST(testBlockingResponderSeesItsConnection);
 	CPPUNIT_TEST(testParleyClientAgainstTheRules);
+	CPPUNIT_TEST(testJwtOverSockets);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -474,6 +477,70 @@ public:
 		std::tie(code, out) = run({"--origin=https://evil.example", "-H", "X-Token: secret", "--count=1"});
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(out, 1, code);
 		CPPUNIT_ASSERT_MESSAGE(out, out.find("HTTP 403 Forbidden: forbidden: origin https://evil.example is not allowed on /proto") != std::string::npos);
+	}
+
+	void testJwtOverSockets()
+	{
+		const std::string secret = "host-test-secret-0123456789abcdef";
+		TestHost host([&secret](HostConfig& c) {
+			c.routes["/private"] = {"whoami"};
+			c.routeOptions["/private"].gates = {"jwt"};
+			c.pluginSettings["jwt"] = {{"secret", secret}, {"cookie", "session"}, {"audience", "parley-tests"},
+				{"leeway_s", "0"}, {"close_at_expiry", "true"}};
+		});
+		const std::int64_t now = std::time(nullptr);
+		auto token = [&secret](const std::string& claims, const std::string& alg = "HS256") {
+			Poco::JWT::Signer signer(secret);
+			signer.addAllAlgorithms();
+			Poco::JWT::Token t;
+			t.setType("JWT");
+			t.payload() = *Poco::JSON::Parser().parse(claims).extract<Poco::JSON::Object::Ptr>();
+			return signer.sign(t, alg);
+		};
+		auto claims = [now](const std::string& sub, std::int64_t exp, const std::string& more = "") {
+			return "{\"sub\":\"" + sub + "\",\"aud\":\"parley-tests\",\"exp\":" + std::to_string(now + exp) + more + "}";
+		};
+		auto identityOf = [&](const std::string& target, const std::string& headers) {
+			RawSocket s(host.port());
+			s.send(upgradeRequest(target, headers));
+			const std::string head = s.readHead();
+			if (head.compare(0, 12, "HTTP/1.1 101") != 0) return "refused: " + head;
+			s.send(frame(OpText, "?"));
+			return Poco::JSON::Parser().parse(s.readFrame().payload).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("identity");
+		};
+		// The three places a token can come from.
+		CPPUNIT_ASSERT_EQUAL(std::string("by-header"), identityOf("/private", "Authorization: Bearer " + token(claims("by-header", 600)) + "\r\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("by-query"), identityOf("/private?access_token=" + token(claims("by-query", 600)), ""));
+		CPPUNIT_ASSERT_EQUAL(std::string("by-cookie"), identityOf("/private", "Cookie: theme=dark; session=" + token(claims("by-cookie", 600)) + "\r\n"));
+		// Every bad token: 401 with a reason and WWW-Authenticate, and the host goes on.
+		const std::string good = token(claims("x", 600));
+		const std::string unsigned_ = good.substr(0, good.rfind('.') + 1);
+		const std::pair<std::string, std::string> bad[] = {
+			{token(claims("x", -60)), "token expired"},
+			{token(claims("x", 600, ",\"nbf\":" + std::to_string(now + 300))), "token not yet valid"},
+			{token("{\"sub\":\"x\",\"aud\":\"someone-else\",\"exp\":" + std::to_string(now + 600) + "}"), "wrong audience"},
+			{good.substr(0, good.size() - 4) + (good.substr(good.size() - 4) == "AAAA" ? "BBBB" : "AAAA"), "bad signature"},
+			{"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + unsigned_.substr(unsigned_.find('.') + 1), "algorithm none not allowed"},
+			{"not.a.token", "malformed token"},
+			{"garbage", "malformed token"},
+		};
+		for (const auto& [t, reason] : bad)
+		{
+			const HttpAnswer a = upgrade(host.port(), "/private", "Authorization: Bearer " + t + "\r\n");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(t, 401, a.status);
+			CPPUNIT_ASSERT_MESSAGE(reason + " / " + a.body, a.body.find(reason) != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(a.head, headerValue(a.head, "WWW-Authenticate").find("Bearer realm=") == 0);
+		}
+		const HttpAnswer none = upgrade(host.port(), "/private");
+		CPPUNIT_ASSERT_EQUAL(401, none.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("no token\n"), none.body);
+		// close_at_expiry: the host closes with 1008 when exp passes.
+		RawSocket s(host.port());
+		s.send(upgradeRequest("/private", "Authorization: Bearer " + token(claims("brief", 1)) + "\r\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("HTTP/1.1 101"), s.readHead().substr(0, 12));
+		const Frame f = s.readFrame();
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(1008), f.closeCode());
+		CPPUNIT_ASSERT_EQUAL(std::string("token expired"), f.closeReason());
 	}
 };
 
