@@ -65,7 +65,7 @@ struct Connection
 	std::size_t outPos = 0;          ///< bytes of `out` already written
 	Transport transport;
 	std::unique_ptr<Pending> upgrading;  ///< Tls/Head/Gating: the request head and what waits on it
-	std::shared_ptr<ConnectionDetails> details; ///< Open: what responders see (ConnectionInfo)
+	DetailsRef details;                  ///< Open: what responders see (ConnectionInfo)
 	PeerAddress peer;                ///< the client's address and port
 	std::uint64_t id = 0;            ///< the ConnectionId responders see (unique for the host's life); 0 before the upgrade
 	std::uint64_t lastActivity;      ///< loop clock (ms) of the last read with data

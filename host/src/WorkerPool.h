@@ -25,7 +25,7 @@ struct Job
 	/// Set: run this instead (with the worker's index), e.g. a route's gates for a handshake.
 	std::function<void(unsigned worker)> task;
 	ConnectionId connection = 0;
-	std::shared_ptr<const ConnectionDetails> details;  ///< what Message::info points to
+	DetailsRef details;                       ///< what Message::info points to
 	std::shared_ptr<Chain> chain;
 	PayloadKind kind = PayloadKind::Text;
 	std::string payload;

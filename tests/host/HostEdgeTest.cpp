@@ -310,7 +310,13 @@ public:
 		}
 		const int waiting = Clients - served;
 		pump(3.0);
-		CPPUNIT_ASSERT_EQUAL(Clients - left, count(true));
+		{
+			int eofs = 0;
+			for (const auto& c : clients) eofs += c.fd >= 0 && c.eof;
+			std::lock_guard<std::mutex> lock(logMutex);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE("served " + std::to_string(served) + ", eof " + std::to_string(eofs) + ", log:\n" + log,
+				Clients - left, count(true));
+		}
 		for (auto& c : clients)
 		{
 			if (c.fd < 0) continue;
