@@ -88,6 +88,7 @@ struct Session::Impl
 	void sendData(FrameKind kind, std::string& payload);
 	void sendPing(std::string& payload);
 	void sendClose(std::uint16_t code, const std::string& reason);
+	void answerPosted();
 	void appendFrame(codec::Opcode opcode, std::string_view payload);
 	bool flush();
 	enum class Io : std::uint8_t { Data, Blocked, End, Error };
@@ -625,6 +626,7 @@ void Session::Impl::processFrames(char* data, std::size_t size)
 			report(Direction::Received, FrameKind::Close, reason, code);
 			if (state.load() == SessionState::Open)
 			{
+				answerPosted();
 				// Answer with the peer's code (an empty close is answered with an empty close).
 				sendClose(code, {});
 				flush();
@@ -639,6 +641,7 @@ void Session::Impl::processFrames(char* data, std::size_t size)
 			listener.onError("protocol error from the server: " + what + " (closing with " + std::to_string(code) + ")");
 			if (state.load() == SessionState::Open)
 			{
+				answerPosted();
 				sendClose(code, what);
 				flush();
 			}
@@ -646,6 +649,30 @@ void Session::Impl::processFrames(char* data, std::size_t size)
 			return;
 		}
 		}
+	}
+}
+
+void Session::Impl::answerPosted()
+{
+	// The application answered messages of this read from its callbacks (their sends are
+	// queued as commands): they leave before the close frame. Only the sends at the front of the
+	// queue, so that nothing overtakes a close or a disconnect the application asked for.
+	std::deque<Command> sends;
+	{
+		std::lock_guard<std::mutex> lock(mutex);
+		while (!commands.empty() && (commands.front().type == Command::Type::Text ||
+			commands.front().type == Command::Type::Binary || commands.front().type == Command::Type::Ping))
+		{
+			sends.push_back(std::move(commands.front()));
+			commands.pop_front();
+		}
+	}
+	for (Command& c : sends)
+	{
+		if (c.type == Command::Type::Ping)
+			sendPing(c.payload);
+		else
+			sendData(c.type == Command::Type::Text ? FrameKind::Text : FrameKind::Binary, c.payload);
 	}
 }
 
