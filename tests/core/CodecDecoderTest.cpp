@@ -193,6 +193,7 @@ std::string pattern(std::size_t size)
 class CodecDecoderTest: public CppUnit::TestFixture
 {
 	CPPUNIT_TEST_SUITE(CodecDecoderTest);
+	CPPUNIT_TEST(testRsv1WithCompression);
 	CPPUNIT_TEST(testRfcSingleUnmasked);
 	CPPUNIT_TEST(testRfcSingleMasked);
 	CPPUNIT_TEST(testRfcFragmented);
@@ -656,6 +657,69 @@ public:
 		std::string fresh = fromClient(Opcode::Binary, "new");
 		d.decode(&fresh[0], fresh.size(), e);
 		CPPUNIT_ASSERT(e.type == Type::Binary);
+	}
+
+	void testRsv1WithCompression()
+	{
+		// permessage-deflate negotiated: RSV1 on a message's first frame marks it compressed (no
+		// UTF-8 check before inflation); RSV1 elsewhere, and RSV2/RSV3, stay errors (1002).
+		auto decodeAll = [](FrameDecoder& d, std::string wire, std::vector<std::pair<Type, bool>>& seen) {
+			std::size_t pos = 0;
+			for (;;)
+			{
+				FrameDecoder::Event e;
+				pos += d.decode(&wire[pos], wire.size() - pos, e);
+				if (e.type == Type::NeedMore) return std::uint16_t(0);
+				if (e.type == Type::Error) return e.closeCode;
+				seen.emplace_back(e.type, e.compressed);
+			}
+		};
+		const std::string notUtf8("\xc3\x28 compressed bytes", 20);
+		std::string compressed = fromServer(Opcode::Text, notUtf8);
+		compressed[0] = static_cast<char>(compressed[0] | 0x40);
+		std::string first = fromServer(Opcode::Binary, "part 1", false);
+		first[0] = static_cast<char>(first[0] | 0x40);
+		const std::string wire = compressed + fromServer(Opcode::Text, "plain") + first + fromServer(Opcode::Ping, "p") +
+			fromServer(Opcode::Continuation, "part 2");
+		{
+			FrameDecoder d(Role::Client);
+			d.allowCompression(true);
+			std::vector<std::pair<Type, bool>> seen;
+			CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), decodeAll(d, wire, seen));
+			const std::vector<std::pair<Type, bool>> expected{
+				{Type::Text, true}, {Type::Text, false}, {Type::Ping, false}, {Type::Binary, true}};
+			CPPUNIT_ASSERT(seen == expected);
+		}
+		{
+			// The same bytes one at a time (the gathered path).
+			FrameDecoder d(Role::Client);
+			d.allowCompression(true);
+			std::vector<std::pair<Type, bool>> seen;
+			for (char ch : wire) CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), decodeAll(d, std::string(1, ch), seen));
+			CPPUNIT_ASSERT_EQUAL(std::size_t(4), seen.size());
+			CPPUNIT_ASSERT(seen[0].second && !seen[1].second && seen[3].second);
+		}
+		auto errorOf = [&](std::string w, bool allowed) {
+			FrameDecoder d(Role::Client);
+			d.allowCompression(allowed);
+			std::vector<std::pair<Type, bool>> seen;
+			return decodeAll(d, w, seen);
+		};
+		CPPUNIT_ASSERT_EQUAL(CloseCode::ProtocolError, errorOf(compressed, false));
+		std::string ping = fromServer(Opcode::Ping, "p");
+		ping[0] = static_cast<char>(ping[0] | 0x40);
+		CPPUNIT_ASSERT_EQUAL(CloseCode::ProtocolError, errorOf(ping, true));
+		std::string continuation = fromServer(Opcode::Continuation, "2");
+		continuation[0] = static_cast<char>(continuation[0] | 0x40);
+		CPPUNIT_ASSERT_EQUAL(CloseCode::ProtocolError, errorOf(fromServer(Opcode::Text, "1", false) + continuation, true));
+		for (int rsv : {0x20, 0x10})
+		{
+			std::string w = fromServer(Opcode::Text, "x");
+			w[0] = static_cast<char>(w[0] | rsv);
+			CPPUNIT_ASSERT_EQUAL(CloseCode::ProtocolError, errorOf(w, true));
+		}
+		// An uncompressed text message still has its UTF-8 checked.
+		CPPUNIT_ASSERT_EQUAL(CloseCode::InvalidPayload, errorOf(fromServer(Opcode::Text, notUtf8), true));
 	}
 };
 

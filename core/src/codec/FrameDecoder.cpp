@@ -23,6 +23,8 @@ void FrameDecoder::reset() noexcept
 	_opcode = Opcode::Continuation;
 	_messageOpcode = Opcode::Continuation;
 	_masked = false;
+	_rsv1 = false;
+	_compressed = false;
 	std::memset(_mask, 0, sizeof(_mask));
 	_maskOffset = 0;
 	_payloadLength = 0;
@@ -50,8 +52,12 @@ std::size_t FrameDecoder::startHeader(unsigned b0, unsigned b1) noexcept
 	const unsigned op = b0 & 0x0F;
 	const unsigned len7 = b1 & 0x7F;
 	const char* error = nullptr;
-	if (b0 & 0x70)
+	if ((b0 & 0x30) || ((b0 & 0x40) && !_rsv1Allowed))
 		error = "reserved bits set without an extension";
+	else if ((b0 & 0x40) && (op & 0x8))
+		error = "RSV1 on a control frame";
+	else if ((b0 & 0x40) && op == 0x0)
+		error = "RSV1 on a continuation frame";
 	else if (masked != (_role == Role::Server))
 		error = masked ? "masked server frame" : "unmasked client frame";
 	else if (op == 0x0)
@@ -84,6 +90,7 @@ std::size_t FrameDecoder::startHeader(unsigned b0, unsigned b1) noexcept
 	}
 	_fin = fin;
 	_masked = masked;
+	_rsv1 = (b0 & 0x40) != 0;
 	_opcode = static_cast<Opcode>(op);
 	std::size_t size = masked ? 6 : 2;
 	if (len7 == 126)
@@ -133,6 +140,7 @@ bool FrameDecoder::finishHeader(const unsigned char* h) noexcept
 	{
 		_message.clear();
 		_utf8.reset();
+		_compressed = _rsv1;
 		if (!_fin)
 			_messageOpcode = _opcode;
 	}
@@ -143,6 +151,7 @@ bool FrameDecoder::completeFrame(std::string_view payload, Event& event) noexcep
 {
 	event.closeCode = 0;
 	event.error = "";
+	event.compressed = false;
 	switch (_opcode)
 	{
 	case Opcode::Ping:
@@ -185,7 +194,8 @@ bool FrameDecoder::completeFrame(std::string_view payload, Event& event) noexcep
 		// Data frame: payload is either the whole unfragmented frame or the whole of _message.
 		if (!_fin)
 			return false;
-		if (textMessage())
+		event.compressed = _compressed;
+		if (textMessage() && !_compressed)
 		{
 			if (!_utf8.complete())
 			{
@@ -197,7 +207,7 @@ bool FrameDecoder::completeFrame(std::string_view payload, Event& event) noexcep
 		}
 		else
 		{
-			event.type = EventType::Binary;
+			event.type = textMessage() ? EventType::Text : EventType::Binary;
 		}
 		_messageOpcode = Opcode::Continuation;
 		break;
@@ -300,7 +310,7 @@ std::size_t FrameDecoder::decodeGeneral(char* data, std::size_t size, Event& eve
 			if (_masked)
 				FrameEncoder::applyMask(p, n, _mask, 0);
 			_state = State::Header;
-			if (_opcode == Opcode::Text && !Utf8Validator::isValid(std::string_view(p, n)))
+			if (_opcode == Opcode::Text && !_rsv1 && !Utf8Validator::isValid(std::string_view(p, n)))
 			{
 				fail(CloseCode::InvalidPayload, "invalid UTF-8 in text message");
 				event = _failure;
@@ -323,7 +333,7 @@ std::size_t FrameDecoder::decodeGeneral(char* data, std::size_t size, Event& eve
 		if (n != 0)
 			buffer.append(p, n);
 		_payloadRead += n;
-		if (!control && textMessage() && !_utf8.feed(p, n))
+		if (!control && textMessage() && !_compressed && !_utf8.feed(p, n))
 		{
 			fail(CloseCode::InvalidPayload, "invalid UTF-8 in text message");
 			event = _failure;

@@ -40,6 +40,8 @@ public:
 		std::string_view payload;     ///< message / control payload / close reason; valid until the next call
 		std::uint16_t closeCode = 0;  ///< Close and Error only
 		const char* error = "";       ///< Error only: short static description, e.g. "unmasked client frame"
+		bool compressed = false;      ///< Text/Binary: RSV1 was set (permessage-deflate); the payload is
+		                              ///< compressed and a text message's UTF-8 is not checked yet
 	};
 
 	/// maxMessageSize: largest message (sum of its fragments) accepted; larger → Error 1009.
@@ -102,6 +104,7 @@ public:
 				event.payload = payload;
 				event.closeCode = 0;
 				event.error = "";
+				event.compressed = false;
 				return 6 + n;
 			}
 		}
@@ -113,6 +116,11 @@ public:
 
 	/// True while a fragmented data message is being assembled.
 	bool inMessage() const noexcept { return _messageOpcode != Opcode::Continuation; }
+
+	/// permessage-deflate was negotiated (RFC 7692): RSV1 marks the first frame of a compressed
+	/// message (reported as Event::compressed). Without it, or on a control or continuation
+	/// frame, RSV1 is an error (1002), as RSV2 and RSV3 always are.
+	void allowCompression(bool allowed) noexcept { _rsv1Allowed = allowed; }
 
 	std::uint64_t maxMessageSize() const noexcept { return _maxMessageSize; }
 	void setMaxMessageSize(std::uint64_t n) noexcept { _maxMessageSize = n; }
@@ -147,6 +155,9 @@ private:
 	Opcode _opcode = Opcode::Continuation;          // opcode of the current frame
 	Opcode _messageOpcode = Opcode::Continuation;   // opcode of the fragmented message being assembled
 	bool _masked = false;
+	bool _rsv1 = false;            // the current frame has RSV1
+	bool _rsv1Allowed = false;     // allowCompression()
+	bool _compressed = false;      // the data message being read is compressed
 	std::uint8_t _mask[4] = {0, 0, 0, 0};
 	std::size_t _maskOffset = 0;
 	std::uint64_t _payloadLength = 0;
