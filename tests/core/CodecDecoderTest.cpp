@@ -718,6 +718,17 @@ public:
 			w[0] = static_cast<char>(w[0] | rsv);
 			CPPUNIT_ASSERT_EQUAL(CloseCode::ProtocolError, errorOf(w, true));
 		}
+		// The encoder's RSV1 is what the decoder reads as compressed.
+		{
+			std::string w;
+			FrameEncoder::appendFrame(w, FrameEncoder::compressed(Opcode::Text), notUtf8);
+			CPPUNIT_ASSERT_EQUAL(0xC1, static_cast<int>(static_cast<unsigned char>(w[0])));
+			FrameDecoder d(Role::Client);
+			d.allowCompression(true);
+			std::vector<std::pair<Type, bool>> seen;
+			CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), decodeAll(d, w, seen));
+			CPPUNIT_ASSERT(seen.size() == 1 && seen[0].first == Type::Text && seen[0].second);
+		}
 		// An uncompressed text message still has its UTF-8 checked.
 		CPPUNIT_ASSERT_EQUAL(CloseCode::InvalidPayload, errorOf(fromServer(Opcode::Text, notUtf8), true));
 	}

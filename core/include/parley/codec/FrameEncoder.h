@@ -19,6 +19,16 @@ public:
 	/// Largest header: 2 + 8 (64-bit length) + 4 (mask).
 	static constexpr std::size_t MaxHeaderSize = 14;
 
+	/// OR it into a data opcode (appendFrame, writeHeader) to set RSV1: the first frame of a
+	/// compressed message under permessage-deflate (RFC 7692 §6).
+	static constexpr std::uint8_t Rsv1 = 0x40;
+
+	/// `opcode` with RSV1 set.
+	static constexpr Opcode compressed(Opcode opcode) noexcept
+	{
+		return static_cast<Opcode>(static_cast<std::uint8_t>(opcode) | Rsv1);
+	}
+
 	/// Returns the header size for a payload of `length` bytes.
 	static std::size_t headerSize(std::uint64_t length, bool masked) noexcept;
 
