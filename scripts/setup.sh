@@ -8,6 +8,7 @@ packages=(
   python3 python3-websocket python3-websockets
   xvfb xauth
   libssl-dev openssl
+  zlib1g-dev
   chromium
 )
 # Node's ws client in the TLS tests: Debian's nodejs and npm, unless a node is already there

@@ -1,8 +1,10 @@
 //
 // ReplayMain.cpp — runs every file of the given corpus folders through parleyFuzzDecode (a plain
 // program for ctest, no libFuzzer needed). Exits non-zero if a folder is missing or empty.
+// Built once per fuzz body: PARLEY_FUZZ_BODY names another one (parleyFuzzInflate).
 //
 #include "FrameDecoderFuzz.h"
+#include "InflateFuzz.h"
 #include <Poco/DirectoryIterator.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
@@ -14,6 +16,10 @@
 #include <string>
 #include <vector>
 #include <unistd.h>
+
+#ifndef PARLEY_FUZZ_BODY
+#define PARLEY_FUZZ_BODY parleyFuzzDecode
+#endif
 
 namespace {
 
@@ -40,7 +46,7 @@ bool replayFile(const std::string& path)
 	}
 	const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 	std::strncpy(currentFile, path.c_str(), sizeof(currentFile) - 1);
-	parleyFuzzDecode(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+	PARLEY_FUZZ_BODY(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
 	return true;
 }
 
