@@ -5,6 +5,7 @@
 #include "parley/codec/DeflateNegotiation.h"
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,7 @@ class DeflateNegotiationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testClientLimits);
 	CPPUNIT_TEST(testClientAgreedParams);
 	CPPUNIT_TEST(testRoundTrip);
+	CPPUNIT_TEST(testRandomOffers);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -489,6 +491,38 @@ public:
 					CPPUNIT_ASSERT_EQUAL(agreed->params.serverMaxWindowBits, p.serverMaxWindowBits);
 					CPPUNIT_ASSERT_EQUAL(agreed->params.clientMaxWindowBits, p.clientMaxWindowBits);
 				}
+	}
+	void testRandomOffers()
+	{
+		// Offers stitched from the grammar's pieces: never a crash, and every answer is one
+		// permessage-deflate element that a client offering the most permissive set accepts.
+		const std::vector<std::string> pieces = {"permessage-deflate", "PerMessage-Deflate", "x-foo", ";", ",", "=", " ",
+			"\t", "\"", "\\", "server_no_context_takeover", "client_no_context_takeover", "server_max_window_bits",
+			"client_max_window_bits", "8", "9", "10", "15", "16", "0", "\"12\"", "foo", "\x01", "\xff"};
+		std::mt19937 rng(7692);
+		std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1);
+		std::uniform_int_distribution<int> length(0, 14);
+		DeflateClientConfig permissive;
+		int accepted = 0;
+		for (int i = 0; i < 20000; ++i)
+		{
+			std::string offer;
+			const int n = length(rng);
+			for (int k = 0; k < n; ++k)
+				offer += pieces[pick(rng)];
+			const auto agreed = DeflateNegotiation::negotiateServer(offer, DeflateServerConfig());
+			if (!agreed)
+				continue;
+			++accepted;
+			if (agreed->params.clientMaxWindowBits == 8)
+				continue;  // only an offer of client_max_window_bits=8 gets 8 back; a zlib client never sends it
+			DeflateParams p;
+			std::string why;
+			CPPUNIT_ASSERT_MESSAGE(offer + " -> " + agreed->response + ": " + why,
+				DeflateNegotiation::acceptServerResponse(agreed->response, permissive, p, &why));
+			CPPUNIT_ASSERT(p.serverMaxWindowBits >= 9);
+		}
+		CPPUNIT_ASSERT(accepted > 0);
 	}
 };
 
