@@ -67,9 +67,7 @@ bool offers(const Poco::Net::HTTPRequest& request, std::vector<std::string>& out
 			const std::string item = Poco::trim(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
 			if (!item.empty())
 			{
-				for (unsigned char ch : item)
-					if (ch <= 32 || ch >= 127 || std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(ch)) != std::string_view::npos)
-						return false;
+				if (!codec::Handshake::isToken(item)) return false;
 				out.push_back(item);
 			}
 			if (comma == std::string::npos) break;

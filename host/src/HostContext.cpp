@@ -42,14 +42,6 @@ void HostContext::registerRoutes(const HostConfig& config)
 	}
 }
 
-int HostContext::activeRoute(const std::string& path) const
-{
-	std::lock_guard<std::mutex> lock(_mutex);
-	if (!_config->routes.count(path)) return -1;
-	auto it = _ids.find(path);
-	return it == _ids.end() ? -1 : static_cast<int>(it->second);
-}
-
 int HostContext::activeRoute(const std::string& path, std::shared_ptr<const HostConfig>& config) const
 {
 	std::lock_guard<std::mutex> lock(_mutex);

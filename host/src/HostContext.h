@@ -44,8 +44,7 @@ public:
 	std::uint64_t configGeneration() const { return _generation.load(std::memory_order_relaxed); }
 
 	/// Returns the route id of `path` if the configuration in force has that route, else -1.
-	int activeRoute(const std::string& path) const;
-	/// The same, and the configuration it was found in.
+	/// Also returns the configuration it was found in.
 	int activeRoute(const std::string& path, std::shared_ptr<const HostConfig>& config) const;
 
 	/// Returns the number of route ids handed out so far.

@@ -2,6 +2,7 @@
 // DeflateNegotiation.cpp — RFC 7692 permessage-deflate negotiation.
 //
 #include "parley/codec/DeflateNegotiation.h"
+#include "parley/codec/Handshake.h"
 #include <algorithm>
 #include <vector>
 
@@ -26,19 +27,6 @@ struct ExtensionElement
 	bool wellFormed = true;
 };
 
-bool isTchar(char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	switch (c)
-	{
-	case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-	case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-		return true;
-	default:
-		return false;
-	}
-}
 
 char lower(char c)
 {
@@ -89,7 +77,7 @@ private:
 	bool token(std::string& out)
 	{
 		const std::size_t start = _pos;
-		while (!atEnd() && isTchar(_s[_pos]))
+		while (!atEnd() && Handshake::isTokenChar(_s[_pos]))
 			out += lower(_s[_pos++]);
 		return _pos > start;
 	}

@@ -158,6 +158,20 @@ std::string Handshake::generateKey()
 	return base64(bytes, sizeof(bytes));
 }
 
+bool Handshake::isTokenChar(char c) noexcept
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+	return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool Handshake::isToken(std::string_view s) noexcept
+{
+	if (s.empty()) return false;
+	for (char c : s)
+		if (!isTokenChar(c)) return false;
+	return true;
+}
+
 bool Handshake::hasToken(std::string_view headerValue, std::string_view token)
 {
 	return anyItem(headerValue, [token](std::string_view item) { return equalsIgnoreCase(item, token); });

@@ -2,6 +2,7 @@
 // HostConfig.cpp
 //
 #include "parley/config/HostConfig.h"
+#include "parley/codec/Handshake.h"
 #include <Poco/AutoPtr.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
@@ -84,17 +85,6 @@ std::vector<std::string> splitList(const std::string& value)
 	return items;
 }
 
-/// RFC 7230 token characters (a subprotocol name is a token, RFC 6455 §4.1).
-bool isToken(const std::string& s)
-{
-	if (s.empty()) return false;
-	for (unsigned char ch : s)
-	{
-		if (ch <= 32 || ch >= 127) return false;
-		if (std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(ch)) != std::string_view::npos) return false;
-	}
-	return true;
-}
 
 OriginList readOrigins(const AbstractConfiguration& config, const std::string& key)
 {
@@ -117,7 +107,7 @@ void readRouteOption(const AbstractConfiguration& config, const std::string& key
 		options.subprotocols = splitList(value);
 		if (options.subprotocols.empty()) throw ConfigError(key + ": no subprotocol named (expected e.g. " + key + " = chat.v1)");
 		for (const auto& p : options.subprotocols)
-			if (!isToken(p)) throw ConfigError(key + ": '" + p + "' is not a valid subprotocol name (an HTTP token)");
+			if (!codec::Handshake::isToken(p)) throw ConfigError(key + ": '" + p + "' is not a valid subprotocol name (an HTTP token)");
 	}
 	else if (option == "origins")
 	{

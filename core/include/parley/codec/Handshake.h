@@ -48,6 +48,12 @@ public:
 	/// A fresh random key (base64 of 16 random bytes) for a client.
 	static std::string generateKey();
 
+	/// True if c is an RFC 7230 tchar (letters, digits and !#$%&'*+-.^_`|~).
+	static bool isTokenChar(char c) noexcept;
+
+	/// True if s is a non-empty RFC 7230 token (a subprotocol name, an extension name, ...).
+	static bool isToken(std::string_view s) noexcept;
+
 	/// True if the comma-separated header value contains token (case-insensitive, trimmed).
 	static bool hasToken(std::string_view headerValue, std::string_view token);
 
