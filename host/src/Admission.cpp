@@ -4,6 +4,7 @@
 #include "Admission.h"
 #include "HostContext.h"
 #include "HttpHead.h"
+#include "parley/codec/DeflateNegotiation.h"
 #include "parley/codec/Handshake.h"
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -50,6 +51,19 @@ std::string targetPath(const std::string& target)
 	{
 		return std::string();
 	}
+}
+
+/// Every Sec-WebSocket-Extensions field of a request, joined with ", " (RFC 7230 §3.2.2).
+std::string extensionOffers(const Poco::Net::HTTPRequest& request)
+{
+	static const std::string name = "Sec-WebSocket-Extensions";
+	std::string joined;
+	for (auto it = request.find(name); it != request.end() && Poco::icompare(it->first, name) == 0; ++it)
+	{
+		if (!joined.empty()) joined += ", ";
+		joined += it->second;
+	}
+	return joined;
 }
 
 /// The subprotocol offers of a request (every Sec-WebSocket-Protocol field, comma-separated),
@@ -212,6 +226,21 @@ Verdict Admission::evaluate(std::string_view head) const
 	{
 		v.response += "\r\nSec-WebSocket-Protocol: ";
 		v.response += selected;
+	}
+	if (options.deflate)
+	{
+		// permessage-deflate: the first acceptable offer, or none (then no extension field, and
+		// the connection runs uncompressed).
+		const std::string extensions = extensionOffers(request);
+		if (!extensions.empty())
+		{
+			if (auto agreed = codec::DeflateNegotiation::negotiateServer(extensions, config->engine.deflate.negotiation))
+			{
+				v.response += "\r\nSec-WebSocket-Extensions: ";
+				v.response += agreed->response;
+				v.deflate = agreed->params;
+			}
+		}
 	}
 	v.response += "\r\n\r\n";
 	if (!options.gates.empty())

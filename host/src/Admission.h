@@ -6,7 +6,9 @@
 #define PARLEY_HOST_ADMISSION_INCLUDED
 
 #include <cstdint>
+#include "parley/codec/DeflateNegotiation.h"
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +34,7 @@ struct Verdict
 	std::string path;            ///< the route path
 	std::string query;           ///< what followed '?' in the target
 	std::string subprotocol;     ///< the selected one ("" if none)
+	std::optional<codec::DeflateParams> deflate; ///< permessage-deflate was agreed (route.<path>.deflate)
 	bool gated = false;          ///< the route has gates: they decide before the 101 is sent
 	std::shared_ptr<const Headers> headers; ///< gated: the request's header fields, in order
 };
@@ -45,6 +48,8 @@ struct Verdict
 /// then the route's options: an Origin outside the route's origins (or server.origins), or two
 /// Origin fields (403); subprotocol offers none of which the route speaks, or any offer on a
 /// route without subprotocols, or a malformed offer (400, the reason lists the route's list).
+/// On a route with deflate on, the first acceptable permessage-deflate offer is answered in the
+/// 101 (RFC 7692); offers that cannot be accepted are declined, never refused.
 class Admission
 {
 public:

@@ -8,6 +8,7 @@
 #include "Admission.h"
 #include "Chain.h"
 #include "ConnectionDetails.h"
+#include "LoopDeflate.h"
 #include "OutputBuffer.h"
 #include "PeerLimits.h"
 #include "Transport.h"
@@ -91,6 +92,7 @@ struct Connection
 	bool pushed = false;             ///< pushed output to flush at the end of the inbox
 	std::uint16_t deferredCode = 0;  ///< the close code to echo once the queue is empty
 	std::shared_ptr<Chain> chain;    ///< the responders this connection uses (null: none)
+	std::unique_ptr<ConnectionDeflate> deflate; ///< permessage-deflate was agreed (null: not)
 	/// A FIFO that allocates nothing until the first push (std::deque allocates ~600 bytes as soon
 	/// as it is constructed, which would triple the memory of an idle connection).
 	class LazyQueue

@@ -400,18 +400,21 @@ void Dispatch::applyPush(Push& p)
 		if (it == _byId.end()) return;
 		Connection& c = *it->second;
 		if (c.dead || c.state != Connection::State::Open || c.route != p.route) return;
-		c.out.appendFrame(op, p.payload);
+		_s.deflate.appendMessage(c.deflate.get(), c.out, op, p.payload);
 		++_s.counters[MessagesOut];
 		touch(c);
 		return;
 	}
+	// A broadcast: compressed once per shared compressor, not once per connection.
+	_s.deflate.beginShared();
 	for (Connection* c : _s.connections)
 	{
 		if (c->dead || c->state != Connection::State::Open || c->route != p.route) continue;
-		c->out.appendFrame(op, p.payload);
+		_s.deflate.appendMessage(c->deflate.get(), c->out, op, p.payload);
 		++_s.counters[MessagesOut];
 		touch(*c);
 	}
+	_s.deflate.endShared();
 }
 
 void Dispatch::applyResult(Result& r)
@@ -509,7 +512,7 @@ bool Dispatch::applyReply(Connection& c, const Reply& reply, std::string_view me
 {
 	if (reply.action == Reply::Action::Send)
 	{
-		out.appendFrame(reply.kind == PayloadKind::Text ? OpText : OpBinary,
+		_s.deflate.appendMessage(c.deflate.get(), out, reply.kind == PayloadKind::Text ? OpText : OpBinary,
 			reply.quotesMessage ? message : std::string_view(), reply.payload);
 		++_s.counters[MessagesOut];
 	}

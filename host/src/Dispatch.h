@@ -62,8 +62,9 @@ public:
 		}
 		if (reply->action == Reply::Action::Send)
 		{
-			// The common case, kept inline: one frame, straight into the output.
-			out.appendFrame(reply->kind == PayloadKind::Text ? OpText : OpBinary,
+			// The common case, kept inline: one frame, straight into the output (compressed
+			// first under permessage-deflate).
+			_s.deflate.appendMessage(c.deflate.get(), out, reply->kind == PayloadKind::Text ? OpText : OpBinary,
 				reply->quotesMessage ? message.payload : std::string_view(), reply->payload);
 			++_s.counters[MessagesOut];
 			return true;

@@ -139,6 +139,12 @@ void HostLoop::collect(Metrics& m) const
 	m.gateRefusals += get(GateRefusals);
 	m.gateFailures += get(GateFailures);
 	m.tokenExpiries += get(TokenExpiries);
+	m.deflateMessagesOut += get(DeflateMessagesOut);
+	m.deflatePayloadBytesOut += get(DeflatePayloadBytesOut);
+	m.deflateWireBytesOut += get(DeflateWireBytesOut);
+	m.inflateMessagesIn += get(InflateMessagesIn);
+	m.inflateWireBytesIn += get(InflateWireBytesIn);
+	m.inflatePayloadBytesIn += get(InflatePayloadBytesIn);
 	m.connectionsRefused += get(ConnectionsRefused);
 	m.acceptExhausted += _loop.acceptExhausted();
 	const std::uint64_t maxPending = get(MaxPendingOutput);

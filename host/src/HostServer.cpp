@@ -134,7 +134,8 @@ bool sameEngine(const EngineConfig& a, const EngineConfig& b)
 		a.backpressureLow == b.backpressureLow && a.backpressureLimit == b.backpressureLimit && a.sendChunk == b.sendChunk &&
 		a.maxConnections == b.maxConnections && a.handshakeTimeoutMs == b.handshakeTimeoutMs &&
 		a.idleTimeoutMs == b.idleTimeoutMs && a.pingIntervalMs == b.pingIntervalMs &&
-		a.maxConnectionsPerIp == b.maxConnectionsPerIp && a.handshakesPerIpPerS == b.handshakesPerIpPerS;
+		a.maxConnectionsPerIp == b.maxConnectionsPerIp && a.handshakesPerIpPerS == b.handshakesPerIpPerS &&
+		a.deflate == b.deflate;
 }
 
 std::string describeRoutes(const HostConfig& config)

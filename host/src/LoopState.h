@@ -7,6 +7,7 @@
 
 #include "Connection.h"
 #include "EventLoop.h"
+#include "LoopDeflate.h"
 #include "OutputBuffer.h"
 #include "PeerLimits.h"
 #include "parley/config/HostConfig.h"
@@ -28,7 +29,8 @@ enum Counter : std::size_t
 	ConnectionsTotal, MessagesIn, MessagesOut, BytesIn, BytesOut, Pings, ProtocolErrors, ResponderErrors, IoErrors,
 	BackpressurePauses, BackpressureCloses, IdleCloses, PingTimeouts, MaxPendingOutput, HandshakesRefused,
 	HandshakeTimeouts, TlsFailures, ConnectionsRefused, OriginRefusals, SubprotocolRefusals, PeerLimitRefusals,
-	GateRefusals, GateFailures, TokenExpiries, CounterCount
+	GateRefusals, GateFailures, TokenExpiries, DeflateMessagesOut, DeflatePayloadBytesOut, DeflateWireBytesOut,
+	InflateMessagesIn, InflateWireBytesIn, InflatePayloadBytesIn, CounterCount
 };
 
 /// Connection counts of the whole host (every loop adds to them).
@@ -63,7 +65,7 @@ struct LoopState
 
 	LoopState(EventLoop& eventLoop, const HostConfig& config, Poco::Logger& log, HostCounts& hostCounts)
 		: loop(eventLoop), engine(config.engine), maxHeaderBytes(config.maxHeaderBytes), logger(log), counts(hostCounts),
-		  in(new char[ReadBufferSize]), inSize(ReadBufferSize)
+		  in(new char[ReadBufferSize]), inSize(ReadBufferSize), deflate(config.engine.deflate, counters)
 	{
 	}
 
@@ -115,6 +117,7 @@ struct LoopState
 	std::uint64_t closesReceived[CloseBuckets] = {};
 	std::uint64_t refusals[RefusalBuckets] = {};
 	std::array<std::atomic<std::uint64_t>, PublishedCount> published{};
+	LoopDeflate deflate;                      ///< permessage-deflate of this loop's connections
 };
 
 } // namespace host

@@ -42,6 +42,12 @@ std::string Metrics::toText() const
 	line("idle_closes", idleCloses);
 	line("ping_timeouts", pingTimeouts);
 	line("max_pending_output_bytes", maxPendingOutput);
+	line("deflate_messages_out", deflateMessagesOut);
+	line("deflate_payload_bytes_out", deflatePayloadBytesOut);
+	line("deflate_wire_bytes_out", deflateWireBytesOut);
+	line("inflate_messages_in", inflateMessagesIn);
+	line("inflate_wire_bytes_in", inflateWireBytesIn);
+	line("inflate_payload_bytes_in", inflatePayloadBytesIn);
 	auto codes = [&text](const char* name, const std::map<std::uint16_t, std::uint64_t>& byCode) {
 		for (const auto& entry : byCode)
 		{

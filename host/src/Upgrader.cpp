@@ -188,6 +188,11 @@ void Upgrader::upgrade(Connection& c, const Verdict& v, std::size_t size, bool m
 	c.details = ConnectionDetails::make(v.path, v.query, v.subprotocol, identity, c.peer.text(), c.peer.port,
 		_tls != nullptr, std::move(attributes));
 	c.details->expiresAt = expiresAt;
+	if (v.deflate)
+	{
+		c.deflate = _s.deflate.open(*v.deflate);
+		c.decoder.allowCompression(true);
+	}
 	c.out.append(v.response);
 	// The bytes after the head are frames: the WebSocket layer answers them after the 101.
 	std::unique_ptr<Connection::Pending> upgrading = std::move(c.upgrading);

@@ -192,7 +192,9 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 			{
 				// Between messages at a frame boundary: give back the memory of a large message.
 				c.decoder = FrameDecoder(codec::Role::Server, _s.engine.maxMessageSize);
+				c.decoder.allowCompression(c.deflate != nullptr);
 				c.bigMessage = false;
+				_s.deflate.trim();
 			}
 			return;
 		case FrameDecoder::EventType::Text:
@@ -201,8 +203,25 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 			++_s.counters[MessagesIn];
 			if (ev.payload.size() > BigMessage && (ev.payload.data() < data || ev.payload.data() >= data + size))
 				c.bigMessage = true;
+			std::string_view payload = ev.payload;
+			if (ev.compressed)
+			{
+				// permessage-deflate: responders see the plain message.
+				const char* why = "";
+				if (const std::uint16_t code = _s.deflate.inflate(*c.deflate, ev.type == FrameDecoder::EventType::Text,
+						ev.payload, _s.engine.maxMessageSize, payload, why))
+				{
+					++_s.counters[ProtocolErrors];
+					if (_s.logger.debug())
+						_s.logger.debug("route %s: compressed message refused, closing with %hu: %s", _s.routePaths[c.route],
+							code, std::string(why));
+					queueClose(c, *out, code, why);
+					return;
+				}
+				if (payload.size() > BigMessage) c.bigMessage = true;
+			}
 			const Message message{ev.type == FrameDecoder::EventType::Text ? PayloadKind::Text : PayloadKind::Binary,
-				ev.payload, c.id, &c.details->info};
+				payload, c.id, &c.details->info};
 			if (!_dispatch->onMessage(c, message, *out)) return;
 			lastEnd = pos;
 			// Early sends are for runs of small messages, where the peer can parse the first

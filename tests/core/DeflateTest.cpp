@@ -132,6 +132,7 @@ class DeflateTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testFinalBlockKeepsWindow);
 	CPPUNIT_TEST(testEmptyMessage);
 	CPPUNIT_TEST(testAppendsToOutput);
+	CPPUNIT_TEST(testTwoPieces);
 	CPPUNIT_TEST(testSettingsClamped);
 	CPPUNIT_TEST(testLevels);
 	CPPUNIT_TEST(testWindowBits);
@@ -232,6 +233,36 @@ public:
 		CPPUNIT_ASSERT(inflater.feed(RfcHello, plain, 5, error));
 		CPPUNIT_ASSERT(inflater.finish(plain, 5, error));
 		CPPUNIT_ASSERT_EQUAL(std::string("xHello"), plain);
+	}
+
+	void testTwoPieces()
+	{
+		// A reply that quotes the message and adds to it is compressed from its two pieces: the
+		// same bytes as the joined message, with and without context takeover, any split.
+		std::mt19937 rng(7);
+		for (bool takeover : {false, true})
+		{
+			MessageDeflater joined(deflaterSettings(takeover, 1));
+			MessageDeflater split(deflaterSettings(takeover, 1));
+			MessageInflater inflater(inflaterSettings(takeover));
+			for (std::size_t size : {1u, 5u, 300u, 70000u})
+			{
+				const std::string message = compressible(rng, size);
+				for (std::size_t cut : {std::size_t(0), size / 2, size})
+				{
+					const std::string head = message.substr(0, cut);
+					const std::string tail = message.substr(cut);
+					std::string a, b;
+					CPPUNIT_ASSERT(joined.compress(message, a));
+					CPPUNIT_ASSERT(split.compress(head, tail, b));
+					CPPUNIT_ASSERT_EQUAL(hex(a), hex(b));
+					CPPUNIT_ASSERT_EQUAL(message, inflateOne(inflater, b));
+				}
+			}
+			std::string empty;
+			CPPUNIT_ASSERT(split.compress(std::string_view(), std::string_view(), empty));
+			CPPUNIT_ASSERT_EQUAL(std::string(1, '\0'), empty);
+		}
 	}
 
 	void testSettingsClamped()

@@ -109,7 +109,12 @@ bool MessageDeflater::ensureState()
 
 bool MessageDeflater::compress(std::string_view payload, std::string& out)
 {
-	if (payload.empty())
+	return compress(payload, std::string_view(), out);
+}
+
+bool MessageDeflater::compress(std::string_view head, std::string_view tail, std::string& out)
+{
+	if (head.empty() && tail.empty())
 	{
 		// After our own sync flush the stream is byte-aligned, so the empty message is the
 		// header byte of an empty stored block whose 00 00 ff ff the receiver restores. (zlib
@@ -121,35 +126,44 @@ bool MessageDeflater::compress(std::string_view payload, std::string& out)
 		return false;
 	z_stream& s = _state->stream;
 	const std::size_t start = out.size();
-	s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));
-	// Messages beyond 4 GiB are fed in slices of uInt.
-	std::size_t left = payload.size();
 	// Output room per deflate() call: enough for a small message in one go, 64 KiB at most.
+	const std::size_t total = head.size() + tail.size();
 	const std::size_t room =
-		std::min<std::size_t>(deflateBound(&s, static_cast<uLong>(std::min<std::size_t>(left, 1u << 30))) + 8, 4 * Chunk);
-	for (;;)
+		std::min<std::size_t>(deflateBound(&s, static_cast<uLong>(std::min<std::size_t>(total, 1u << 30))) + 8, 4 * Chunk);
+	const std::string_view pieces[2] = {head, tail};
+	for (int piece = 0; piece < 2; ++piece)
 	{
-		const uInt slice = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
-		s.avail_in = slice;
-		left -= slice;
-		const int flush = left == 0 ? Z_SYNC_FLUSH : Z_NO_FLUSH;
-		int rc;
-		do
+		const std::string_view part = pieces[piece];
+		const bool lastPiece = piece == 1 || tail.empty();
+		if (part.empty())
+			continue;
+		s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(part.data()));
+		// Messages beyond 4 GiB are fed in slices of uInt.
+		std::size_t left = part.size();
+		while (left != 0)
 		{
-			const std::size_t old = out.size();
-			out.resize(old + room);
-			s.next_out = reinterpret_cast<Bytef*>(&out[old]);
-			s.avail_out = static_cast<uInt>(room);
-			rc = deflate(&s, flush);
-			out.resize(old + room - s.avail_out);
-			if (rc != Z_OK && rc != Z_BUF_ERROR)
+			const uInt slice = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
+			s.avail_in = slice;
+			left -= slice;
+			const int flush = left == 0 && lastPiece ? Z_SYNC_FLUSH : Z_NO_FLUSH;
+			int rc;
+			do
 			{
-				out.resize(start);
-				release();
-				return false;
-			}
-		} while (s.avail_out == 0 || s.avail_in != 0);
-		if (left == 0)
+				const std::size_t old = out.size();
+				out.resize(old + room);
+				s.next_out = reinterpret_cast<Bytef*>(&out[old]);
+				s.avail_out = static_cast<uInt>(room);
+				rc = deflate(&s, flush);
+				out.resize(old + room - s.avail_out);
+				if (rc != Z_OK && rc != Z_BUF_ERROR)
+				{
+					out.resize(start);
+					release();
+					return false;
+				}
+			} while (s.avail_out == 0 || s.avail_in != 0);
+		}
+		if (lastPiece)
 			break;
 	}
 	// Z_SYNC_FLUSH ends with an empty stored block whose last 4 bytes are 00 00 ff ff (§7.2.1).

@@ -12,6 +12,7 @@
 #include <Poco/StringTokenizer.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 #include <fstream>
+#include <initializer_list>
 #include <limits>
 
 namespace parley {
@@ -52,6 +53,25 @@ bool readBool(const AbstractConfiguration& config, const std::string& key, bool 
 	catch (const Poco::Exception&)
 	{
 		throw ConfigError(key + ": '" + config.getString(key, "") + "' is not a boolean (true/false)");
+	}
+}
+
+/// Refuses keys under `prefix` that are not among `known` (a misspelt engine.deflate key would
+/// otherwise be ignored without a word).
+void rejectUnknown(const AbstractConfiguration& config, const std::string& prefix, std::initializer_list<const char*> known)
+{
+	AbstractConfiguration::Keys keys;
+	config.keys(prefix, keys);
+	for (const auto& key : keys)
+	{
+		bool ok = false;
+		for (const char* name : known) ok = ok || key == name;
+		if (!ok)
+		{
+			std::string list;
+			for (const char* name : known) list += (list.empty() ? "" : ", ") + std::string(name);
+			throw ConfigError(prefix + "." + key + ": unknown key (" + prefix + ".* are " + list + ")");
+		}
 	}
 }
 
@@ -130,6 +150,16 @@ void readRouteOption(const AbstractConfiguration& config, const std::string& key
 
 } // namespace
 
+bool DeflateConfig::operator==(const DeflateConfig& o) const
+{
+	const codec::DeflateServerConfig& a = negotiation;
+	const codec::DeflateServerConfig& b = o.negotiation;
+	return a.level == b.level && a.serverMaxWindowBits == b.serverMaxWindowBits &&
+		a.serverNoContextTakeover == b.serverNoContextTakeover && a.acceptClientMaxWindowBits == b.acceptClientMaxWindowBits &&
+		a.clientMaxWindowBits == b.clientMaxWindowBits && a.requestClientNoContextTakeover == b.requestClientNoContextTakeover &&
+		memLevel == o.memLevel && minSize == o.minSize;
+}
+
 bool RouteOptions::operator==(const RouteOptions& o) const
 {
 	return subprotocols == o.subprotocols && hasOrigins == o.hasOrigins && origins.describe() == o.origins.describe() &&
@@ -200,6 +230,21 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 
 	e.maxConnectionsPerIp = static_cast<unsigned>(readUnsigned(config, "engine.max_connections_per_ip", e.maxConnectionsPerIp, 0, 10000000));
 	e.handshakesPerIpPerS = static_cast<unsigned>(readUnsigned(config, "engine.handshakes_per_ip_per_s", e.handshakesPerIpPerS, 0, 10000000));
+
+	DeflateConfig& d = e.deflate;
+	codec::DeflateServerConfig& n = d.negotiation;
+	n.level = static_cast<int>(readUnsigned(config, "engine.deflate.level", static_cast<std::uint64_t>(n.level), 0, 9));
+	d.memLevel = static_cast<int>(readUnsigned(config, "engine.deflate.mem_level", static_cast<std::uint64_t>(d.memLevel), 1, 9));
+	n.serverMaxWindowBits = static_cast<int>(readUnsigned(config, "engine.deflate.server_max_window_bits",
+		static_cast<std::uint64_t>(n.serverMaxWindowBits), 9, 15));
+	n.serverNoContextTakeover = readBool(config, "engine.deflate.server_no_context_takeover", n.serverNoContextTakeover);
+	n.clientMaxWindowBits = static_cast<int>(readUnsigned(config, "engine.deflate.client_max_window_bits",
+		static_cast<std::uint64_t>(n.clientMaxWindowBits), 9, 15));
+	n.requestClientNoContextTakeover =
+		readBool(config, "engine.deflate.client_no_context_takeover", n.requestClientNoContextTakeover);
+	d.minSize = readUnsigned(config, "engine.deflate.min_size", d.minSize, 0, std::uint64_t(1) << 30);
+	rejectUnknown(config, "engine.deflate", {"level", "mem_level", "server_max_window_bits", "server_no_context_takeover",
+		"client_max_window_bits", "client_no_context_takeover", "min_size"});
 
 	if (config.hasProperty("server.origins"))
 	{

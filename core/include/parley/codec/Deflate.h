@@ -64,6 +64,10 @@ public:
 	/// stream released) only if zlib could not allocate its state or reported an error.
 	bool compress(std::string_view payload, std::string& out);
 
+	/// The same for a message given in two pieces: `head` followed by `tail` (a reply that
+	/// quotes the message it answers, then adds to it).
+	bool compress(std::string_view head, std::string_view tail, std::string& out);
+
 	/// Frees the zlib state; the next compress() creates it again (and starts a new window).
 	void release() noexcept;
 

@@ -5,6 +5,7 @@
 #define PARLEY_CONFIG_HOSTCONFIG_INCLUDED
 
 #include "parley/Responder.h"
+#include "parley/codec/DeflateNegotiation.h"
 #include "parley/config/Origins.h"
 #include <Poco/Util/AbstractConfiguration.h>
 #include <cstdint>
@@ -23,6 +24,22 @@ public:
 	using std::runtime_error::runtime_error;
 };
 
+/// engine.deflate.* keys: permessage-deflate (RFC 7692) on the routes that turn it on
+/// (route.<path>.deflate = on).
+struct DeflateConfig
+{
+	/// What the host negotiates and compresses with: engine.deflate.level (0..9),
+	/// .server_max_window_bits (9..15), .server_no_context_takeover, .client_max_window_bits
+	/// (9..15, the client window the host asks for when a client offers the parameter),
+	/// .client_no_context_takeover (ask every client to reset its window after each message).
+	codec::DeflateServerConfig negotiation;
+	int memLevel = 8;                              ///< engine.deflate.mem_level (1..9): zlib's hash memory, 1 << (n + 9) bytes per compressor
+	std::size_t minSize = 64;                      ///< engine.deflate.min_size: smaller messages go out uncompressed (RSV1 clear)
+
+	bool operator==(const DeflateConfig& o) const;
+	bool operator!=(const DeflateConfig& o) const { return !(*this == o); }
+};
+
 /// engine.* keys: the event-loop transport's limits and timers.
 struct EngineConfig
 {
@@ -38,6 +55,7 @@ struct EngineConfig
 	unsigned pingIntervalMs = 0;                   ///< engine.ping_interval_ms; 0 = off
 	unsigned maxConnectionsPerIp = 1000;           ///< engine.max_connections_per_ip (IPv6: per /64); 0 = no limit (429 beyond)
 	unsigned handshakesPerIpPerS = 200;            ///< engine.handshakes_per_ip_per_s (IPv6: per /64); 0 = no limit (429 beyond)
+	DeflateConfig deflate;                         ///< engine.deflate.*
 };
 
 /// route.<path>.<option> keys: what a route admits besides its chain.
@@ -47,7 +65,7 @@ struct RouteOptions
 	bool hasOrigins = false;                       ///< .origins is set (it overrides server.origins)
 	OriginList origins;                            ///< .origins
 	std::vector<std::string> gates;                ///< .gates: gate plugins, run in order before the 101
-	bool deflate = false;                          ///< .deflate (permessage-deflate; for the compression issue)
+	bool deflate = false;                          ///< .deflate: negotiate permessage-deflate (engine.deflate.* say how)
 
 	bool operator==(const RouteOptions& o) const;
 	bool operator!=(const RouteOptions& o) const { return !(*this == o); }

@@ -28,6 +28,12 @@ struct Metrics
 	std::uint64_t gateRefusals = 0;         ///< a gate refused (401/403/429)
 	std::uint64_t gateFailures = 0;         ///< a gate threw, timed out or was missing (503)
 	std::uint64_t tokenExpiries = 0;        ///< closed with 1008 when a gate's admission expired
+	std::uint64_t deflateMessagesOut = 0;   ///< messages sent compressed (permessage-deflate)
+	std::uint64_t deflatePayloadBytesOut = 0; ///< their payload bytes before compression
+	std::uint64_t deflateWireBytesOut = 0;  ///< their payload bytes on the wire (compressed)
+	std::uint64_t inflateMessagesIn = 0;    ///< compressed messages received and inflated
+	std::uint64_t inflateWireBytesIn = 0;   ///< their payload bytes on the wire (compressed)
+	std::uint64_t inflatePayloadBytesIn = 0; ///< their payload bytes after inflating
 	std::uint64_t tlsFailures = 0;          ///< TLS handshakes that failed (bad client, plain HTTP to the TLS port, ...)
 	std::uint64_t acceptExhausted = 0;      ///< times accept() found no free descriptor (or memory)
 	std::uint64_t messagesIn = 0;           ///< whole data messages received
