@@ -54,6 +54,7 @@ class ConfigTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRouteOptionErrors);
 	CPPUNIT_TEST(testOriginLists);
 	CPPUNIT_TEST(testPerAddressLimits);
+	CPPUNIT_TEST(testDeflateSettings);
 	CPPUNIT_TEST(testMissingFile);
 	CPPUNIT_TEST(testFileErrorNamesFile);
 	CPPUNIT_TEST_SUITE_END();
@@ -144,6 +145,41 @@ public:
 			errorOf("route./x = echo\nengine.handshakes_per_ip_per_s = many\n"));
 	}
 
+	void testDeflateSettings()
+	{
+		const HostConfig d = parse("route./x = echo\n");
+		CPPUNIT_ASSERT_EQUAL(1, d.engine.deflate.negotiation.level);
+		CPPUNIT_ASSERT_EQUAL(8, d.engine.deflate.memLevel);
+		CPPUNIT_ASSERT_EQUAL(15, d.engine.deflate.negotiation.serverMaxWindowBits);
+		CPPUNIT_ASSERT(d.engine.deflate.negotiation.serverNoContextTakeover);
+		CPPUNIT_ASSERT_EQUAL(15, d.engine.deflate.negotiation.clientMaxWindowBits);
+		CPPUNIT_ASSERT(!d.engine.deflate.negotiation.requestClientNoContextTakeover);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(64), d.engine.deflate.minSize);
+		const HostConfig c = parse("route./x = echo\nengine.deflate.level = 6\nengine.deflate.mem_level = 4\n"
+			"engine.deflate.server_max_window_bits = 10\nengine.deflate.server_no_context_takeover = false\n"
+			"engine.deflate.client_max_window_bits = 12\nengine.deflate.client_no_context_takeover = true\n"
+			"engine.deflate.min_size = 0\n");
+		const DeflateConfig& e = c.engine.deflate;
+		CPPUNIT_ASSERT_EQUAL(6, e.negotiation.level);
+		CPPUNIT_ASSERT_EQUAL(4, e.memLevel);
+		CPPUNIT_ASSERT_EQUAL(10, e.negotiation.serverMaxWindowBits);
+		CPPUNIT_ASSERT(!e.negotiation.serverNoContextTakeover);
+		CPPUNIT_ASSERT_EQUAL(12, e.negotiation.clientMaxWindowBits);
+		CPPUNIT_ASSERT(e.negotiation.requestClientNoContextTakeover);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), e.minSize);
+		CPPUNIT_ASSERT(e != d.engine.deflate);
+		CPPUNIT_ASSERT_EQUAL(std::string("engine.deflate.level: 10 is out of range (0..9)"),
+			errorOf("route./x = echo\nengine.deflate.level = 10\n"));
+		// zlib has no 8-bit raw deflate window.
+		CPPUNIT_ASSERT_EQUAL(std::string("engine.deflate.server_max_window_bits: 8 is out of range (9..15)"),
+			errorOf("route./x = echo\nengine.deflate.server_max_window_bits = 8\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("engine.deflate.client_no_context_takeover: 'maybe' is not a boolean (true/false)"),
+			errorOf("route./x = echo\nengine.deflate.client_no_context_takeover = maybe\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("engine.deflate.levle: unknown key (engine.deflate.* are level, mem_level, "
+			"server_max_window_bits, server_no_context_takeover, client_max_window_bits, client_no_context_takeover, min_size)"),
+			errorOf("route./x = echo\nengine.deflate.levle = 3\n"));
+	}
+
 	void testShippedDefaultFile()
 	{
 		const std::string path = test::sourceDir() + "/etc/parley-host.properties";
@@ -169,6 +205,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(d.idleTimeoutMs, c.engine.idleTimeoutMs);
 		CPPUNIT_ASSERT_EQUAL(d.pingIntervalMs, c.engine.pingIntervalMs);
 		CPPUNIT_ASSERT_EQUAL(d.threads, c.engine.threads);
+		CPPUNIT_ASSERT(d.deflate == c.engine.deflate);
 		CPPUNIT_ASSERT_EQUAL(path, HostConfig::defaultFile(""));
 	}
 
