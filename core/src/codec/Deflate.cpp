@@ -243,6 +243,10 @@ bool MessageInflater::inflateSome(const unsigned char* data, std::size_t size, s
 	s.next_in = const_cast<Bytef*>(data);
 	s.avail_in = 0; // a failed call may have left some of its input behind
 	std::size_t left = size;
+	// Output room per inflate() call: from a guess at what this input yields (std::string zero-fills
+	// what it grows by, so a 16 KiB room for a 300-byte message would cost more than inflating it),
+	// doubling while zlib fills it, up to Chunk.
+	std::size_t chunk = std::min<std::size_t>(Chunk, std::max<std::size_t>(256, size * 4));
 	for (;;)
 	{
 		if (s.avail_in == 0 && left > 0)
@@ -253,7 +257,7 @@ bool MessageInflater::inflateSome(const unsigned char* data, std::size_t size, s
 		}
 		// One byte more than the limit allows: producing it proves the message too big.
 		const std::uint64_t allowed = maxSize - _messageSize;
-		const std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>(Chunk, allowed + 1));
+		const std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, allowed + 1));
 		const std::size_t old = out.size();
 		out.resize(old + room);
 		s.next_out = reinterpret_cast<Bytef*>(&out[old]);
@@ -262,6 +266,8 @@ bool MessageInflater::inflateSome(const unsigned char* data, std::size_t size, s
 		const std::size_t got = room - s.avail_out;
 		out.resize(old + got);
 		_messageSize += got;
+		if (s.avail_out == 0)
+			chunk = std::min(Chunk, chunk * 2);
 		if (_messageSize > maxSize)
 			return fail(Error::TooBig);
 		switch (rc)
