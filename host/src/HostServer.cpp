@@ -156,9 +156,24 @@ std::string describeRoutes(const HostConfig& config)
 		add("gates", options.gates);
 		add("subprotocols", options.subprotocols);
 		if (options.hasOrigins) extras += (extras.empty() ? "" : "; ") + std::string("origins ") + options.origins.describe();
+		if (options.deflate) extras += (extras.empty() ? "" : "; ") + std::string("deflate");
 		if (!extras.empty()) out += " [" + extras + "]";
 	}
 	return out;
+}
+
+/// The engine.deflate settings, if a route uses them ("" if none does).
+std::string describeDeflate(const HostConfig& config)
+{
+	bool used = false;
+	for (const auto& route : config.routes) used = used || config.optionsFor(route.first).deflate;
+	if (!used) return std::string();
+	const DeflateConfig& d = config.engine.deflate;
+	const codec::DeflateServerConfig& n = d.negotiation;
+	return "; permessage-deflate: level " + std::to_string(n.level) + ", window " + std::to_string(n.serverMaxWindowBits) +
+		" bits, " + (n.serverNoContextTakeover ? "no context kept" : "context kept per connection") + ", client window " +
+		std::to_string(n.clientMaxWindowBits) + " bits" + (n.requestClientNoContextTakeover ? ", client_no_context_takeover" : "") +
+		", messages from " + std::to_string(d.minSize) + " bytes";
 }
 
 } // namespace
@@ -331,7 +346,8 @@ std::string HostServer::describe() const
 	const std::string routes = describeRoutes(_config);
 	const unsigned loops = loopCount();
 	return "parley-host listening on " + std::string(_tls ? "wss://" : "ws://") + _config.address + ":" +
-		std::to_string(_port) + " (routes: " + routes + "; " + std::to_string(loops) + (loops == 1 ? " loop)" : " loops)") +
+		std::to_string(_port) + " (routes: " + routes + "; " + std::to_string(loops) + (loops == 1 ? " loop" : " loops") +
+		describeDeflate(_config) + ")" +
 		"; operator endpoints on http://" + _config.adminAddress + ":" + std::to_string(_adminPort);
 }
 
