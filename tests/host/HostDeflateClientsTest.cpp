@@ -2,8 +2,9 @@
 // HostDeflateClientsTest.cpp — permessage-deflate (RFC 7692) seen from clients nobody here wrote:
 // python3-websockets (with several offers and host settings), python3-websocket (no extension),
 // a deflate client and a plain one at once, a broadcast room with compressed and plain
-// receivers. Each script checks the negotiated extension, every reply, RSV1 and the size of every
-// frame, and the host's /metrics against what crossed the wire.
+// receivers, and Node's ws. Each script checks the negotiated extension, every reply, and the
+// host's /metrics against what crossed the wire (python3-websockets also RSV1 and the size of
+// every frame).
 //
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
@@ -53,6 +54,9 @@ class HostDeflateClientsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testBroadcastToCompressedAndPlainReceivers);
 	CPPUNIT_TEST(testBroadcastWhenHostKeepsWindow);
 	CPPUNIT_TEST(testWebsocketClientOffersNothing);
+	CPPUNIT_TEST(testNodeWs);
+	CPPUNIT_TEST(testNodeWsBothKeepWindows);
+	CPPUNIT_TEST(testNodeWsNoContextTakeover);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -156,6 +160,27 @@ public:
 		expectNothingCompressed(host);
 	}
 
+	void testNodeWs()
+	{
+		TestHost host(deflateRoutes);
+		runNode(host, "default");
+		expectCompressedBothWays(host);
+	}
+
+	void testNodeWsBothKeepWindows()
+	{
+		TestHost host(serverKeepsWindow);
+		runNode(host, "takeover");
+		expectCompressedBothWays(host);
+	}
+
+	void testNodeWsNoContextTakeover()
+	{
+		TestHost host(serverKeepsWindow);
+		runNode(host, "no-takeover");
+		expectCompressedBothWays(host);
+	}
+
 private:
 	/// Runs deflate_clients.py with `args` against `host`; the script must pass every check and
 	/// the host must have closed `protocolErrors` connections for bad frames or data.
@@ -170,6 +195,21 @@ private:
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(python.output(), 0, code);
 		CPPUNIT_ASSERT_MESSAGE(python.output(), python.output().find("all deflate checks passed") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(host.logDump(), protocolErrors, host.server().metrics().protocolErrors);
+	}
+
+	/// Runs tests/node/deflate_client.js `mode` against `host`; it must pass every check.
+	static void runNode(TestHost& host, const std::string& mode)
+	{
+		CPPUNIT_ASSERT_MESSAGE("node and npm are needed (scripts/setup.sh installs them)", onPath("node") && onPath("npm"));
+		nodeTestDir("deflate_messages.js");
+		const std::string dir = nodeTestDir("deflate_client.js");
+		ProcessRunner node("node", {dir + "/deflate_client.js", std::to_string(host.port()), std::to_string(host.adminPort()),
+			mode}, 150);
+		const int code = node.wait();
+		std::cout << "\n" << node.output();
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(node.output(), 0, code);
+		CPPUNIT_ASSERT_MESSAGE(node.output(), node.output().find("node ws: all deflate checks passed") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(host.logDump(), std::uint64_t(0), host.server().metrics().protocolErrors);
 	}
 
 	/// The host's own counts, beside the script's exact ones: compressed messages went both ways
