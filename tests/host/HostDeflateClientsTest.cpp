@@ -2,9 +2,9 @@
 // HostDeflateClientsTest.cpp — permessage-deflate (RFC 7692) seen from clients nobody here wrote:
 // python3-websockets (with several offers and host settings), python3-websocket (no extension),
 // a deflate client and a plain one at once, a broadcast room with compressed and plain
-// receivers, and Node's ws. Each script checks the negotiated extension, every reply, and the
-// host's /metrics against what crossed the wire (python3-websockets also RSV1 and the size of
-// every frame).
+// receivers, Node's ws, and a real browser (Debian's chromium, headless). Each script checks the
+// negotiated extension, every reply, and the host's /metrics against what crossed the wire
+// (python3-websockets also RSV1 and the size of every frame).
 //
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
@@ -57,6 +57,8 @@ class HostDeflateClientsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testNodeWs);
 	CPPUNIT_TEST(testNodeWsBothKeepWindows);
 	CPPUNIT_TEST(testNodeWsNoContextTakeover);
+	CPPUNIT_TEST(testHeadlessChromium);
+	CPPUNIT_TEST(testHeadlessChromiumHostKeepsWindow);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -181,6 +183,20 @@ public:
 		expectCompressedBothWays(host);
 	}
 
+	void testHeadlessChromium()
+	{
+		TestHost host(deflateRoutes);
+		runChromium(host, "default");
+		expectCompressedBothWays(host);
+	}
+
+	void testHeadlessChromiumHostKeepsWindow()
+	{
+		TestHost host(serverKeepsWindow);
+		runChromium(host, "server-context");
+		expectCompressedBothWays(host);
+	}
+
 private:
 	/// Runs deflate_clients.py with `args` against `host`; the script must pass every check and
 	/// the host must have closed `protocolErrors` connections for bad frames or data.
@@ -209,6 +225,19 @@ private:
 		std::cout << "\n" << node.output();
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(node.output(), 0, code);
 		CPPUNIT_ASSERT_MESSAGE(node.output(), node.output().find("node ws: all deflate checks passed") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(host.logDump(), std::uint64_t(0), host.server().metrics().protocolErrors);
+	}
+
+	/// Runs browser_deflate.py `mode` (headless chromium) against `host`; it must pass every check.
+	static void runChromium(TestHost& host, const std::string& mode)
+	{
+		CPPUNIT_ASSERT_MESSAGE("chromium is needed (scripts/setup.sh installs it)", onPath("chromium"));
+		ProcessRunner browser(parley::test::python(), {sourceDir() + "/tests/host/py/browser_deflate.py", "chromium",
+			std::to_string(host.port()), std::to_string(host.adminPort()), mode}, 180);
+		const int code = browser.wait();
+		std::cout << "\n" << browser.output();
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(browser.output(), 0, code);
+		CPPUNIT_ASSERT_MESSAGE(browser.output(), browser.output().find("all browser deflate checks passed") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(host.logDump(), std::uint64_t(0), host.server().metrics().protocolErrors);
 	}
 
