@@ -30,7 +30,8 @@ void deflateRoutes(HostConfig& c)
 	c.engine.deflate.minSize = 64;
 }
 
-/// Host settings for a python case (see the docstring of deflate_clients.py).
+/// deflateRoutes, and the host keeps its compression window between messages
+/// (engine.deflate.server_no_context_takeover = false) unless a client asks otherwise.
 void serverKeepsWindow(HostConfig& c)
 {
 	deflateRoutes(c);
