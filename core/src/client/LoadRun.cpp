@@ -5,6 +5,7 @@
 // (ClientTls): a plain connection pays one predictable branch for that, in onEvent and flush.
 //
 #include "parley/client/LoadRun.h"
+#include "ClientDeflate.h"
 #include "ClientHandshake.h"
 #include "ClientSocket.h"
 #include "ClientTls.h"
@@ -50,8 +51,34 @@ std::string LoadSummary::line() const
 	std::string out(buffer);
 	if (!subprotocol.empty())
 		out += " subprotocol=" + subprotocol;
+	if (deflateOffered)
+		out += " " + deflateText();
 	if (cancelled)
 		out += " (cancelled)";
+	return out;
+}
+
+std::string LoadSummary::deflateText() const
+{
+	if (!deflateOffered)
+		return {};
+	const auto percent = [](std::uint64_t wire, std::uint64_t payload) {
+		char buffer[32];
+		if (payload == 0)
+			return std::string("(-)");
+		std::snprintf(buffer, sizeof(buffer), "(%.1f%%)", 100.0 * double(wire) / double(payload));
+		return std::string(buffer);
+	};
+	std::string out = "deflate=";
+	if (deflate())
+		out += "on";
+	else if (deflateConnections == 0)
+		out += connections > 0 ? "declined" : "off";
+	else
+		out += "partial(" + std::to_string(deflateConnections) + "/" + std::to_string(connections) + ")";
+	out += " payload-out=" + std::to_string(payloadBytesSent) + "B wire-out=" + std::to_string(wireBytesSent) + "B "
+		+ percent(wireBytesSent, payloadBytesSent) + " payload-in=" + std::to_string(payloadBytesReceived) + "B wire-in="
+		+ std::to_string(wireBytesReceived) + "B " + percent(wireBytesReceived, payloadBytesReceived);
 	return out;
 }
 
@@ -144,6 +171,7 @@ struct Connection
 	bool readWantsWrite = false;        // TLS: a read waits for the socket to be writable
 	bool writeWantsRead = false;        // TLS: a write waits for the socket to be readable
 	codec::FrameDecoder decoder;
+	std::unique_ptr<ClientDeflate> deflate;  // permessage-deflate, when negotiated
 	MaskGenerator masks;
 	OutputBuffer out;
 	std::uint64_t nextSend = 0;     // sequence number of the next message to send
@@ -185,9 +213,11 @@ private:
 	void writeFailed(Connection& c, const std::string& why);
 	void finish(Connection& c) noexcept;
 	void processFrames(Connection& c, char* data, std::size_t size);
+	[[noreturn]] void protocolError(Connection& c, std::uint16_t code, const std::string& what);
 	void onReply(Connection& c, codec::FrameDecoder::EventType type, std::string_view payload);
 	void mismatch(Connection& c, std::uint64_t seq, const std::string& what);
 	void fill(Connection& c);
+	void fillCompressed(Connection& c, std::uint64_t k);
 	void flush(Connection& c);
 	void closeAll();
 	std::size_t messageId(char* dst, unsigned conn, std::uint64_t seq) const noexcept;
@@ -203,6 +233,9 @@ private:
 	std::vector<char> _readBuffer;
 	std::string _padding;       // the filler after "<conn>:<seq>" up to `size`
 	std::string _scratch;       // for pongs and close frames
+	std::string _plain;         // deflate: a message before compression
+	std::string _packed;        // deflate: a message after compression
+	std::string _inflated;      // deflate: a reply after inflating
 	codec::Opcode _opcode = codec::Opcode::Text;
 	bool _exchanging = false;
 	bool _closing = false;
@@ -249,6 +282,7 @@ void Runner::setUp()
 		throw RunError(e.what());
 	}
 	_opcode = _o.binary ? codec::Opcode::Binary : codec::Opcode::Text;
+	_s.deflateOffered = _o.deflate.enabled;
 	static const char pattern[] = "abcdefghijklmnopqrstuvwxyz";
 	_padding.resize(_o.size);
 	for (std::size_t i = 0; i < _o.size; ++i)
@@ -625,8 +659,18 @@ void Runner::flushTls(Connection& c)
 void Runner::opened(Connection& c)
 {
 	c.open = true;
-	if (_s.subprotocol.empty())
-		_s.subprotocol = c.handshake->protocol();
+	const HandshakeReply& reply = c.handshake->reply();
+	if (_s.connections++ == 0)
+	{
+		_s.subprotocol = reply.subprotocol;
+		_s.extensions = reply.extensions;
+	}
+	if (reply.deflate)
+	{
+		c.deflate = std::make_unique<ClientDeflate>(reply.deflateParams, _o.deflate);
+		c.decoder.allowCompression(true);
+		++_s.deflateConnections;
+	}
 	c.handshake.reset();
 }
 
@@ -711,6 +755,28 @@ void Runner::processFrames(Connection& c, char* data, std::size_t size)
 			return;
 		case FrameDecoder::EventType::Text:
 		case FrameDecoder::EventType::Binary:
+			_s.wireBytesReceived += event.payload.size();
+			if (event.compressed)
+			{
+				std::string why = "a compressed message without permessage-deflate";
+				const std::uint16_t code = c.deflate
+					? c.deflate->inflate(event.payload, event.type == FrameDecoder::EventType::Text, _o.maxMessageSize,
+						_inflated, why)
+					: codec::CloseCode::ProtocolError;
+				if (code != 0)
+				{
+					if (_closing)
+					{
+						finish(c);
+						return;
+					}
+					protocolError(c, code, why);
+				}
+				_s.payloadBytesReceived += _inflated.size();
+				onReply(c, event.type, _inflated);
+				break;
+			}
+			_s.payloadBytesReceived += event.payload.size();
 			onReply(c, event.type, event.payload);
 			break;
 		case FrameDecoder::EventType::Ping:
@@ -743,11 +809,28 @@ void Runner::processFrames(Connection& c, char* data, std::size_t size)
 				finish(c);
 				return;
 			}
-			throw RunError("protocol error from the server on connection " + std::to_string(c.index) + ": "
-				+ event.error + " (close code " + std::to_string(event.closeCode) + ") after "
-				+ std::to_string(c.nextExpect) + " replies");
+			protocolError(c, event.closeCode, event.error);
 		}
 	}
+}
+
+void Runner::protocolError(Connection& c, std::uint16_t code, const std::string& what)
+{
+	// Fail the connection (RFC 6455 §7.1.7): a close frame with the code goes first, if it can.
+	std::uint8_t key[4];
+	_scratch.clear();
+	codec::FrameEncoder::appendClose(_scratch, code, what, c.masks.next(key));
+	c.out.append(_scratch);
+	try
+	{
+		flush(c);
+	}
+	catch (const RunError&)
+	{
+		// The connection is gone as well: the protocol error is what the run reports.
+	}
+	throw RunError("protocol error from the server on connection " + std::to_string(c.index) + ": " + what
+		+ " (close code " + std::to_string(code) + ") after " + std::to_string(c.nextExpect) + " replies");
 }
 
 void Runner::onReply(Connection& c, codec::FrameDecoder::EventType type, std::string_view payload)
@@ -848,6 +931,14 @@ void Runner::fill(Connection& c)
 		if (c.inFlight() == 0)
 			c.lastActivity = _now;
 		const std::uint64_t k = std::min<std::uint64_t>(c.quota - c.nextSend, _o.window - c.inFlight());
+		_s.sent += k;
+		if (c.deflate)
+		{
+			fillCompressed(c, k);
+			if (c.writable && !c.out.empty())
+				flush(c);
+			return;
+		}
 		const std::size_t longest = std::max(MessageId::MaxSize, _o.size);
 		// + Copy: the id is copied as a fixed-size block (no library call), which may write past
 		// the last frame's end.
@@ -855,10 +946,12 @@ void Runner::fill(Connection& c)
 			+ MessageId::Copy);
 		char* p = begin;
 		const std::size_t window = c.sentAt.size();
+		std::uint64_t bytes = 0;
 		for (std::uint64_t i = 0; i < k; ++i)
 		{
 			const std::size_t idLength = c.sendId.size();
 			const std::size_t length = std::max(idLength, _o.size);
+			bytes += length;
 			std::uint8_t key[4];
 			c.masks.next(key);
 			std::size_t header;
@@ -882,10 +975,41 @@ void Runner::fill(Connection& c)
 			c.sendId.increment();
 		}
 		c.out.commit(static_cast<std::size_t>(p - begin));
-		_s.sent += k;
+		_s.payloadBytesSent += bytes;
+		_s.wireBytesSent += bytes;
 	}
 	if (c.writable && !c.out.empty())
 		flush(c);
+}
+
+void Runner::fillCompressed(Connection& c, std::uint64_t k)
+{
+	const std::size_t window = c.sentAt.size();
+	for (std::uint64_t i = 0; i < k; ++i)
+	{
+		const std::size_t idLength = c.sendId.size();
+		const std::size_t length = std::max(idLength, _o.size);
+		_plain.assign(c.sendId.data(), idLength);
+		if (length > idLength)
+			_plain.append(_padding, 0, length - idLength);
+		// RFC 7692 §6: RSV1 on the (only) frame of a compressed message; one below the minimum
+		// size (or one zlib could not compress) goes as it is.
+		const bool packed = c.deflate->compress(_plain, _packed);
+		const std::string& wire = packed ? _packed : _plain;
+		std::uint8_t key[4];
+		c.masks.next(key);
+		char* p = c.out.reserve(codec::FrameEncoder::MaxHeaderSize + wire.size());
+		const std::size_t header = codec::FrameEncoder::writeHeader(p, packed ? codec::FrameEncoder::compressed(_opcode) : _opcode,
+			true, wire.size(), key);
+		std::memcpy(p + header, wire.data(), wire.size());
+		maskPayload(p + header, wire.size(), key);
+		c.out.commit(header + wire.size());
+		c.sentAt[c.nextSend % window] = _now;
+		++c.nextSend;
+		c.sendId.increment();
+		_s.payloadBytesSent += length;
+		_s.wireBytesSent += wire.size();
+	}
 }
 
 void Runner::flush(Connection& c)
