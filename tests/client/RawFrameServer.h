@@ -118,10 +118,10 @@ public:
 	}
 
 	/// A server frame (unmasked), e.g. for a greeting; rsv1 marks a compressed message.
-	static std::string frame(codec::Opcode opcode, std::string_view payload, bool rsv1 = false)
+	static std::string frame(codec::Opcode opcode, std::string_view payload, bool rsv1 = false, bool fin = true)
 	{
 		std::string out;
-		codec::FrameEncoder::appendFrame(out, rsv1 ? codec::FrameEncoder::compressed(opcode) : opcode, payload);
+		codec::FrameEncoder::appendFrame(out, rsv1 ? codec::FrameEncoder::compressed(opcode) : opcode, payload, fin);
 		return out;
 	}
 	/// One message compressed as permessage-deflate sends it (RFC 7692 §7.2.1).

@@ -108,6 +108,7 @@ class SessionDeflateTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testCorruptDataCloses1002);
 	CPPUNIT_TEST(testInvalidUtf8AfterInflateCloses1007);
 	CPPUNIT_TEST(testRsv1WithoutDeflateCloses1002);
+	CPPUNIT_TEST(testFragmentedCompressedMessage);
 	CPPUNIT_TEST(testAgainstWebsockets);
 	CPPUNIT_TEST_SUITE_END();
 
@@ -475,6 +476,36 @@ public:
 			CPPUNIT_ASSERT_EQUAL(std::string("protocol error from the server: reserved bits set without an extension (closing with 1002)"),
 				r.errors.at(0));
 		}
+	}
+
+	void testFragmentedCompressedMessage()
+	{
+		// RSV1 on the first frame only: the frames' payloads together are the compressed message,
+		// interleaved with a ping; RSV1 on a continuation frame is a protocol error.
+		const std::string text = repetitive(5000);
+		const std::string packed = RawFrameServer::compress(text);
+		CPPUNIT_ASSERT(packed.size() > 3);
+		const std::size_t third = packed.size() / 3;
+		const std::string fragmented = RawFrameServer::frame(codec::Opcode::Text, packed.substr(0, third), true, false)
+			+ RawFrameServer::frame(codec::Opcode::Ping, "x")
+			+ RawFrameServer::frame(codec::Opcode::Continuation, packed.substr(third, third), false, false)
+			+ RawFrameServer::frame(codec::Opcode::Continuation, packed.substr(2 * third), false, true);
+		const std::string badContinuation = RawFrameServer::frame(codec::Opcode::Text, packed.substr(0, third), true, false)
+			+ RawFrameServer::frame(codec::Opcode::Continuation, packed.substr(third), true, true);
+		RawFrameServer server(answering({"permessage-deflate"}, fragmented + badContinuation));
+		Recorder r;
+		Session session(r);
+		session.connect(deflateTo(server.url()));
+		CPPUNIT_ASSERT(r.waitState(SessionState::Closed));
+		CPPUNIT_ASSERT(server.waitFor([](const std::vector<Frame>&, int code, unsigned) { return code != 0; }));
+		CPPUNIT_ASSERT_EQUAL(1002, server.closeCode());
+		const std::vector<FrameRecord> got = recorded(r, Direction::Received, FrameKind::Text);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), got.size());
+		CPPUNIT_ASSERT(got[0].payload == text && got[0].compressed);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(packed.size()), got[0].wireSize);
+		std::lock_guard<std::mutex> lock(r.mutex);
+		CPPUNIT_ASSERT_EQUAL(std::string("protocol error from the server: RSV1 on a continuation frame (closing with 1002)"),
+			r.errors.at(0));
 	}
 
 	void testAgainstWebsockets()

@@ -2,6 +2,7 @@
 // ClientDeflate.cpp
 //
 #include "ClientDeflate.h"
+#include "parley/codec/FrameEncoder.h"
 #include "parley/codec/Opcode.h"
 #include "parley/codec/Utf8Validator.h"
 #include <algorithm>
@@ -44,6 +45,15 @@ bool ClientDeflate::compress(std::string_view payload, std::string& out)
 		return false;
 	out.clear();
 	return _deflater.compress(payload, out);
+}
+
+std::size_t ClientDeflate::appendFrame(std::string& out, codec::Opcode opcode, std::string_view payload,
+	const std::uint8_t* mask, bool& compressed)
+{
+	compressed = compress(payload, _packed);
+	const std::string_view wire = compressed ? std::string_view(_packed) : payload;
+	codec::FrameEncoder::appendFrame(out, compressed ? codec::FrameEncoder::compressed(opcode) : opcode, wire, true, mask);
+	return wire.size();
 }
 
 std::uint16_t ClientDeflate::inflate(std::string_view compressed, bool text, std::uint64_t maxSize, std::string& out,

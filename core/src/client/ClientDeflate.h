@@ -9,6 +9,7 @@
 #include "parley/client/Session.h"
 #include "parley/codec/Deflate.h"
 #include "parley/codec/DeflateNegotiation.h"
+#include "parley/codec/Opcode.h"
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -32,6 +33,12 @@ public:
 	/// than the minimum size, or zlib failed (RSV1 is per message, so that is always allowed).
 	bool compress(std::string_view payload, std::string& out);
 
+	/// Appends one whole message to `out` as a single masked client frame (RFC 6455 §5.3):
+	/// compressed with RSV1 set (RFC 7692 §6) when compress() says so, else as it is. Returns its
+	/// payload bytes on the wire; `compressed` says which way it went.
+	std::size_t appendFrame(std::string& out, codec::Opcode opcode, std::string_view payload, const std::uint8_t* mask,
+		bool& compressed);
+
 	/// Inflates one whole compressed message (the payloads of its frames, as the decoder gathers
 	/// them) into `out` (replacing its contents). Returns 0, or the close code that fails the
 	/// connection with `why` set to one line: 1009 it inflates past maxSize, 1002 it is not valid
@@ -47,6 +54,7 @@ private:
 	std::size_t _minSize;
 	codec::MessageDeflater _deflater;
 	codec::MessageInflater _inflater;
+	std::string _packed;  // the message being compressed
 };
 
 } // namespace client

@@ -32,56 +32,6 @@
 namespace parley {
 namespace client {
 
-bool LoadSummary::ok(std::uint64_t requested) const
-{
-	return error.empty() && !cancelled && mismatched == 0 && missing == 0 && sent == requested
-		&& received == requested && verified == requested;
-}
-
-std::string LoadSummary::line() const
-{
-	char buffer[512];
-	std::snprintf(buffer, sizeof(buffer),
-		"sent=%llu received=%llu verified=%llu mismatched=%llu missing=%llu elapsed=%.3fs rate=%.0f msg/s "
-		"p50=%.0fus p99=%.0fus max=%.0fus",
-		static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received),
-		static_cast<unsigned long long>(verified), static_cast<unsigned long long>(mismatched),
-		static_cast<unsigned long long>(missing), elapsedSeconds, messagesPerSecond, p50Micros, p99Micros,
-		maxMicros);
-	std::string out(buffer);
-	if (!subprotocol.empty())
-		out += " subprotocol=" + subprotocol;
-	if (deflateOffered)
-		out += " " + deflateText();
-	if (cancelled)
-		out += " (cancelled)";
-	return out;
-}
-
-std::string LoadSummary::deflateText() const
-{
-	if (!deflateOffered)
-		return {};
-	const auto percent = [](std::uint64_t wire, std::uint64_t payload) {
-		char buffer[32];
-		if (payload == 0)
-			return std::string("(-)");
-		std::snprintf(buffer, sizeof(buffer), "(%.1f%%)", 100.0 * double(wire) / double(payload));
-		return std::string(buffer);
-	};
-	std::string out = "deflate=";
-	if (deflate())
-		out += "on";
-	else if (deflateConnections == 0)
-		out += connections > 0 ? "declined" : "off";
-	else
-		out += "partial(" + std::to_string(deflateConnections) + "/" + std::to_string(connections) + ")";
-	out += " payload-out=" + std::to_string(payloadBytesSent) + "B wire-out=" + std::to_string(wireBytesSent) + "B "
-		+ percent(wireBytesSent, payloadBytesSent) + " payload-in=" + std::to_string(payloadBytesReceived) + "B wire-in="
-		+ std::to_string(wireBytesReceived) + "B " + percent(wireBytesReceived, payloadBytesReceived);
-	return out;
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -234,7 +184,6 @@ private:
 	std::string _padding;       // the filler after "<conn>:<seq>" up to `size`
 	std::string _scratch;       // for pongs and close frames
 	std::string _plain;         // deflate: a message before compression
-	std::string _packed;        // deflate: a message after compression
 	std::string _inflated;      // deflate: a reply after inflating
 	codec::Opcode _opcode = codec::Opcode::Text;
 	bool _exchanging = false;
@@ -992,23 +941,15 @@ void Runner::fillCompressed(Connection& c, std::uint64_t k)
 		_plain.assign(c.sendId.data(), idLength);
 		if (length > idLength)
 			_plain.append(_padding, 0, length - idLength);
-		// RFC 7692 §6: RSV1 on the (only) frame of a compressed message; one below the minimum
-		// size (or one zlib could not compress) goes as it is.
-		const bool packed = c.deflate->compress(_plain, _packed);
-		const std::string& wire = packed ? _packed : _plain;
 		std::uint8_t key[4];
-		c.masks.next(key);
-		char* p = c.out.reserve(codec::FrameEncoder::MaxHeaderSize + wire.size());
-		const std::size_t header = codec::FrameEncoder::writeHeader(p, packed ? codec::FrameEncoder::compressed(_opcode) : _opcode,
-			true, wire.size(), key);
-		std::memcpy(p + header, wire.data(), wire.size());
-		maskPayload(p + header, wire.size(), key);
-		c.out.commit(header + wire.size());
+		bool compressed = false;
+		_scratch.clear();
+		_s.wireBytesSent += c.deflate->appendFrame(_scratch, _opcode, _plain, c.masks.next(key), compressed);
+		c.out.append(_scratch);
 		c.sentAt[c.nextSend % window] = _now;
 		++c.nextSend;
 		c.sendId.increment();
 		_s.payloadBytesSent += length;
-		_s.wireBytesSent += wire.size();
 	}
 }
 

@@ -132,7 +132,6 @@ struct Session::Impl
 	std::unique_ptr<ClientHandshake> handshake;
 	codec::FrameDecoder decoder{codec::Role::Client};
 	std::unique_ptr<ClientDeflate> deflate;  // permessage-deflate, once negotiated
-	std::string deflated;                    // an outgoing message, compressed
 	std::string inflated;                    // an incoming message, inflated
 	MaskGenerator masks;
 	std::string out;
@@ -717,11 +716,12 @@ void Session::Impl::answerPosted()
 void Session::Impl::sendData(FrameKind kind, std::string& payload)
 {
 	const codec::Opcode opcode = kind == FrameKind::Text ? codec::Opcode::Text : codec::Opcode::Binary;
-	if (deflate && deflate->compress(payload, deflated))
+	if (deflate)
 	{
-		// RFC 7692 §6: RSV1 on the (only) frame of a compressed message.
-		appendFrame(codec::FrameEncoder::compressed(opcode), deflated);
-		report(Direction::Sent, kind, payload, 0, true, deflated.size());
+		std::uint8_t key[4];
+		bool compressed = false;
+		const std::size_t wire = deflate->appendFrame(out, opcode, payload, masks.next(key), compressed);
+		report(Direction::Sent, kind, payload, 0, compressed, wire);
 		return;
 	}
 	appendFrame(opcode, payload);
