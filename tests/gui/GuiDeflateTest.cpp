@@ -17,6 +17,7 @@
 #include <wx/combobox.h>
 #include <wx/notebook.h>
 #include <wx/spinctrl.h>
+#include <wx/stattext.h>
 #include <wx/statusbr.h>
 #include <wx/textctrl.h>
 #include <wx/tglbtn.h>
@@ -153,6 +154,11 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(wire.utf8_string(), wire.StartsWith("deflate ") && wire.EndsWith(" B"));
 			CPPUNIT_ASSERT_MESSAGE(wire.utf8_string(), wireBytes(wire) > 0 && wireBytes(wire) < 500);
 			CPPUNIT_ASSERT(cell(f.get(), row, LogListCtrl::Preview).StartsWith("the gui compresses this; "));
+			// The payload pane's title says so too.
+			f->logPanel()->showDetails(row);
+			const wxString title = f->logPanel()->detailTitle()->GetLabel();
+			CPPUNIT_ASSERT_MESSAGE(title.utf8_string(), title.Contains("2,000 bytes") && title.Contains(
+				wxString::FromUTF8("compressed (permessage-deflate): ") + wxString::Format("%ld", wireBytes(wire)) + " bytes on the wire"));
 		}
 		// Control frames are never compressed.
 		click(f->bar()->pingButton());
