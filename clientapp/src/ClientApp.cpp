@@ -65,6 +65,11 @@ void ClientApp::defineOptions(OptionSet& options)
 	options.addOption(Option("origin", "", "send this Origin header, as a browser page at that origin would (e.g. https://app.example)").argument("URL"));
 	options.addOption(Option("header", "H", "send an extra request header; repeatable").argument("'Name: value'").repeatable(true));
 	options.addOption(Option("token", "", "send 'Authorization: Bearer TOKEN'").argument("TOKEN"));
+	options.addOption(Option("deflate", "", "offer permessage-deflate (RFC 7692): when the server agrees, every message is compressed both ways; the summary says whether it was negotiated and shows payload vs wire bytes"));
+	options.addOption(Option("deflate-level", "", "zlib compression level 0 (none) .. 9 (best) (default 1; implies --deflate)").argument("N"));
+	options.addOption(Option("deflate-window-bits", "", "LZ77 window 9..15 both ways: offer client_max_window_bits=N, ask server_max_window_bits=N (default 15; implies --deflate)").argument("N"));
+	options.addOption(Option("deflate-no-context-takeover", "", "compress every message on its own both ways (client_ and server_no_context_takeover; implies --deflate)"));
+	options.addOption(Option("deflate-min-size", "", "send messages shorter than this uncompressed (default 0; implies --deflate)").argument("BYTES"));
 	options.addOption(Option("config", "f", "read client.* keys from a .properties file; options given here win").argument("PATH"));
 	options.addOption(Option("quiet", "q", "no progress bar and no summary; the exit code tells"));
 	options.addOption(Option("interactive", "i", "send each stdin line as a text message, print replies (like wscat)"));
@@ -78,20 +83,24 @@ void ClientApp::handleOption(const std::string& name, const std::string& value)
 		_help = true;
 		stopOptionsProcessing();
 	}
-	else if (name == "binary")
-		_overrides.emplace_back("binary", "true");
-	else if (name == "insecure")
-		_overrides.emplace_back("insecure", "true");
+	else if (name == "binary" || name == "insecure" || name == "deflate")
+		_overrides.emplace_back(name, "true");
 	else if (name == "quiet")
 		_quiet = true;
 	else if (name == "interactive")
 		_interactive = true;
 	else if (name == "config")
 		_configFile = value;
-	else if (name == "timeout-ms")
-		_overrides.emplace_back("timeout_ms", value);
 	else
-		_overrides.emplace_back(name, value);
+	{
+		// The config key: timeout-ms → timeout_ms, deflate-level → deflate_level.
+		std::string key = name;
+		for (char& c : key)
+			c = c == '-' ? '_' : c;
+		if (key.compare(0, 8, "deflate_") == 0)
+			_overrides.emplace_back("deflate", "true");  // a deflate setting asks for deflate
+		_overrides.emplace_back(key, name == "deflate-no-context-takeover" ? std::string("true") : value);
+	}
 }
 
 void ClientApp::printHelp()
@@ -104,8 +113,9 @@ void ClientApp::printHelp()
 				   "message was verified; 1 when the run failed; 2 for bad usage.");
 	help.setFooter(std::string(InteractiveShell::help())
 		+ "Config keys (client.*): url count window conns size binary expect separator min max timeout_ms insecure ca "
-		  "subprotocol origin token, and header.<Name> (one key per header). A --subprotocol or --header on the "
-		  "command line replaces the file's list.");
+		  "subprotocol origin token deflate deflate_level deflate_window_bits deflate_no_context_takeover "
+		  "deflate_min_size, and header.<Name> (one key per header). A --subprotocol or --header on the "
+		  "command line replaces the file's list. In a file, the deflate_* keys apply only with client.deflate = true.");
 	help.setUnixStyle(true);
 	help.format(std::cout);
 }
@@ -161,7 +171,10 @@ void ClientApp::readSettings(ClientSettings& settings) const
 			settings.clear(o.first);
 			given = true;
 		}
-		settings.set(o.first, o.second, "--" + (o.first == "timeout_ms" ? std::string("timeout-ms") : o.first));
+		std::string option = o.first;
+		for (char& c : option)
+			c = c == '_' ? '-' : c;
+		settings.set(o.first, o.second, "--" + option);
 	}
 	client::checkHandshakeOptions(settings.options());
 	client::Url::parse(settings.options().url);

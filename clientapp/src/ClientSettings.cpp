@@ -20,7 +20,8 @@ namespace parley {
 namespace clientapp {
 
 const char* const ClientSettings::Keys[] = {"url", "count", "window", "conns", "size", "binary", "expect",
-	"separator", "min", "max", "timeout_ms", "insecure", "ca", "subprotocol", "origin", "token", "header", nullptr};
+	"separator", "min", "max", "timeout_ms", "insecure", "ca", "subprotocol", "origin", "token", "header", "deflate",
+	"deflate_level", "deflate_window_bits", "deflate_no_context_takeover", "deflate_min_size", nullptr};
 
 namespace {
 
@@ -222,6 +223,25 @@ void ClientSettings::set(const std::string& key, const std::string& value, const
 	{
 		_options.replyTimeoutMs = static_cast<unsigned>(toUnsigned(source, value, 1, 3600u * 1000u));
 	}
+	else if (key == "deflate")
+		_options.deflate.enabled = toBool(source, value);
+	else if (key == "deflate_level")
+		_options.deflate.offer.level = static_cast<int>(toUnsigned(source, value, 0, 9));
+	else if (key == "deflate_window_bits")
+	{
+		// Both directions: the client's own window, and the one it asks the server to keep to.
+		const int bits = static_cast<int>(toUnsigned(source, value, 9, 15));
+		_options.deflate.offer.clientMaxWindowBits = bits;
+		_options.deflate.offer.serverMaxWindowBits = bits;
+	}
+	else if (key == "deflate_no_context_takeover")
+	{
+		const bool on = toBool(source, value);
+		_options.deflate.offer.clientNoContextTakeover = on;
+		_options.deflate.offer.serverNoContextTakeover = on;
+	}
+	else if (key == "deflate_min_size")
+		_options.deflate.minSize = static_cast<std::size_t>(toUnsigned(source, value, 0, 1u << 30));
 	else
 		throw std::invalid_argument("unknown setting " + source);
 }

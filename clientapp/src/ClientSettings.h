@@ -19,7 +19,8 @@ public:
 
 	/// Sets one setting by key ("url", "count", "window", "conns", "size", "binary", "expect",
 	/// "separator", "min", "max", "timeout_ms", "insecure", "ca", "subprotocol", "origin",
-	/// "token", "header"). "subprotocol" (a name or a comma-separated list) and "header"
+	/// "token", "header", "deflate", "deflate_level" (0..9), "deflate_window_bits" (9..15, both
+	/// ways), "deflate_no_context_takeover" (both ways), "deflate_min_size"). "subprotocol" (a name or a comma-separated list) and "header"
 	/// ("Name: value") add to a list. `source` names the origin for errors, e.g. "--count" or
 	/// "client.count in etc/parley-client.properties". Throws std::invalid_argument with one
 	/// line for a bad value (a "ca" file that does not exist or cannot be read, a header without

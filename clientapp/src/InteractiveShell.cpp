@@ -90,12 +90,13 @@ void InteractiveShell::onStateChanged(client::SessionState state, std::uint16_t 
 	_changed.notify_all();
 	if (state == client::SessionState::Open && !_quiet)
 	{
-		std::string subprotocol;
+		std::string subprotocol, deflate;
 		{
 			std::lock_guard<std::mutex> lock(_mutex);
 			subprotocol = _subprotocol;
+			deflate = _deflate;
 		}
-		say("parley-client: connected" + (subprotocol.empty() ? std::string() : ", subprotocol " + subprotocol)
+		say("parley-client: connected" + (subprotocol.empty() ? std::string() : ", subprotocol " + subprotocol) + deflate
 			+ " (Ctrl-D or /close to end)");
 	}
 	else if (state == client::SessionState::Closed && closeCode != 1006 && !_quiet)
@@ -147,6 +148,10 @@ void InteractiveShell::onHandshake(const client::HandshakeReply& reply)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	_subprotocol = reply.subprotocol;
+	if (reply.deflate)
+		_deflate = ", permessage-deflate (" + reply.extensions + ")";
+	else if (reply.deflateOffered)
+		_deflate = ", permessage-deflate declined by the server";
 }
 
 void InteractiveShell::onPingRtt(std::chrono::microseconds rtt)

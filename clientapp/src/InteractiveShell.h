@@ -46,6 +46,7 @@ private:
 	std::uint16_t _closeCode = 0;
 	bool _failed = false;
 	std::string _subprotocol;
+	std::string _deflate;  // ", permessage-deflate (...)" for the greeting, "" when not offered
 };
 
 } // namespace clientapp

@@ -77,7 +77,7 @@ ConnectionBar::ConnectionBar(wxWindow* parent):
 	_close->SetToolTip("Start the close handshake with this code and reason");
 	row2->Add(_close, 0, wxALIGN_CENTER_VERTICAL | wxRIGHT, 18);
 	_optionsToggle = new wxToggleButton(this, wxID_ANY, L"Options ▸");
-	_optionsToggle->SetToolTip("Subprotocols, Origin, token, extra headers, TLS certificates, auto-reconnect");
+	_optionsToggle->SetToolTip("Subprotocols, Origin, token, extra headers, TLS certificates, compression, auto-reconnect");
 	row2->Add(_optionsToggle, 0, wxALIGN_CENTER_VERTICAL);
 	top->Add(row2, 0, wxEXPAND | wxLEFT | wxRIGHT | wxBOTTOM, 6);
 
@@ -117,6 +117,11 @@ ConnectionBar::ConnectionBar(wxWindow* parent):
 	_caFile->SetToolTip("wss:// only: a PEM file of CA or self-signed certificates to trust besides the system's (optional)");
 	if (_caFile->GetTextCtrl()) _caFile->GetTextCtrl()->SetHint("certificates to trust for wss:// besides the system's (PEM, optional)");
 	grid->Add(_caFile, 1, wxEXPAND);
+	grid->Add(new wxStaticText(pane, wxID_ANY, "Compression"), 0, wxALIGN_CENTER_VERTICAL);
+	_deflate = new wxCheckBox(pane, wxID_ANY, "Compress (permessage-deflate)");
+	_deflate->SetToolTip("Offer permessage-deflate (RFC 7692) on connect and in load runs: when the server agrees, "
+		"every message is compressed both ways; the log shows each message's size on the wire");
+	grid->Add(_deflate, 1, wxEXPAND);
 	grid->Add(new wxStaticText(pane, wxID_ANY, "Reconnect"), 0, wxALIGN_CENTER_VERTICAL);
 	auto* reconnect = new wxBoxSizer(wxHORIZONTAL);
 	_autoReconnect = new wxCheckBox(pane, wxID_ANY, "when the connection drops, retry");
@@ -150,6 +155,7 @@ void ConnectionBar::load(const Settings& settings)
 	_headers->ChangeValue(wxString::FromUTF8(settings.headers));
 	_insecure->SetValue(settings.insecure);
 	_caFile->SetPath(wxString::FromUTF8(settings.caFile));
+	_deflate->SetValue(settings.deflate);
 	_autoReconnect->SetValue(settings.autoReconnect);
 	_attempts->SetValue(settings.reconnectAttempts);
 	_interval->SetValue(settings.reconnectIntervalMs);
@@ -172,6 +178,7 @@ void ConnectionBar::store(Settings& settings) const
 	settings.headers = _headers->GetValue().utf8_string();
 	settings.insecure = insecure();
 	settings.caFile = caFile();
+	settings.deflate = deflate();
 	settings.autoReconnect = _autoReconnect->GetValue();
 	settings.reconnectAttempts = _attempts->GetValue();
 	settings.reconnectIntervalMs = _interval->GetValue();
@@ -218,6 +225,7 @@ bool ConnectionBar::connectOptions(client::ConnectOptions& options, std::string&
 	options.token = trim(_token->GetValue().utf8_string());
 	options.insecure = insecure();
 	options.caFile = caFile();
+	options.deflate.enabled = deflate();
 	const std::string headers = _headers->GetValue().utf8_string();
 	std::size_t start = 0;
 	int lineNo = 0;
@@ -322,6 +330,11 @@ bool ConnectionBar::insecure() const
 std::string ConnectionBar::caFile() const
 {
 	return trim(_caFile->GetPath().utf8_string());
+}
+
+bool ConnectionBar::deflate() const
+{
+	return _deflate->GetValue();
 }
 
 bool ConnectionBar::autoReconnect() const

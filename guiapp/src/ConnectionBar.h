@@ -1,8 +1,8 @@
 //
 // ConnectionBar.h — the strip at the top: URL, Connect/Disconnect, the state indicator, Ping with
 // its round-trip time, Close with a chosen code and reason, and the connection options
-// (subprotocols, Origin, bearer token, extra headers, TLS certificates, auto-reconnect) in a
-// collapsible pane.
+// (subprotocols, Origin, bearer token, extra headers, TLS certificates, permessage-deflate,
+// auto-reconnect) in a collapsible pane.
 //
 #ifndef PARLEY_GUI_CONNECTIONBAR_INCLUDED
 #define PARLEY_GUI_CONNECTIONBAR_INCLUDED
@@ -62,6 +62,8 @@ public:
 	bool insecure() const;
 	/// Returns the CA file to trust for wss:// ("" = none), trimmed.
 	std::string caFile() const;
+	/// Returns true when "Compress (permessage-deflate)" is checked.
+	bool deflate() const;
 
 	bool autoReconnect() const;
 	int reconnectAttempts() const;
@@ -80,6 +82,7 @@ public:
 	wxCheckBox* autoReconnectBox() const noexcept { return _autoReconnect; }
 	wxCheckBox* insecureBox() const noexcept { return _insecure; }
 	wxFilePickerCtrl* caFilePicker() const noexcept { return _caFile; }
+	wxCheckBox* deflateBox() const noexcept { return _deflate; }
 	wxToggleButton* optionsToggle() const noexcept { return _optionsToggle; }
 	StateIndicator* indicator() const noexcept { return _state; }
 	wxStaticText* rttLabel() const noexcept { return _rtt; }
@@ -101,6 +104,7 @@ private:
 	wxTextCtrl* _token;
 	wxCheckBox* _insecure;
 	wxFilePickerCtrl* _caFile;
+	wxCheckBox* _deflate;
 	wxCheckBox* _autoReconnect;
 	wxSpinCtrl* _attempts;
 	wxSpinCtrl* _interval;

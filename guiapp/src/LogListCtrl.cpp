@@ -15,6 +15,7 @@ LogListCtrl::LogListCtrl(wxWindow* parent, const MessageLog& log):
 	AppendColumn("Direction", wxLIST_FORMAT_LEFT, FromDIP(92));
 	AppendColumn("Kind", wxLIST_FORMAT_LEFT, FromDIP(60));
 	AppendColumn("Length", wxLIST_FORMAT_RIGHT, FromDIP(70));
+	AppendColumn("On wire", wxLIST_FORMAT_RIGHT, FromDIP(104));
 	AppendColumn("Preview", wxLIST_FORMAT_LEFT, FromDIP(500));
 	_sent.SetTextColour(wxColour(20, 120, 50));
 	_received.SetTextColour(wxColour(25, 80, 170));
@@ -58,6 +59,7 @@ wxString LogListCtrl::OnGetItemText(long item, long column) const
 		return wxEmptyString;
 	case Kind: return toString(e.kind);
 	case Length: return e.origin == LogOrigin::Local ? wxString() : wxString::FromUTF8(groupDigits(e.payload.size()));
+	case Wire: return wxString::FromUTF8(e.wireText());
 	case Preview: return wxString::FromUTF8(e.preview(300));
 	default: return wxEmptyString;
 	}

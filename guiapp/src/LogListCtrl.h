@@ -14,7 +14,7 @@ namespace gui {
 class LogListCtrl : public wxListCtrl
 {
 public:
-	enum Column { Time, Direction, Kind, Length, Preview };
+	enum Column { Time, Direction, Kind, Length, Wire, Preview };
 
 	LogListCtrl(wxWindow* parent, const MessageLog& log);
 

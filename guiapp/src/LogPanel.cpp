@@ -210,7 +210,8 @@ void LogPanel::showDetails(long row)
 	}
 	const LogEntry& e = _log.visible(static_cast<std::size_t>(row));
 	_detailTitle->SetLabel(wxString::FromUTF8(e.timeText() + "  " + toString(e.origin) + "  " + toString(e.kind) + "  " +
-		groupDigits(e.payload.size()) + " bytes" + (e.kind == LogKind::Binary ? " (hex)" : "")));
+		groupDigits(e.payload.size()) + " bytes" + (e.kind == LogKind::Binary ? " (hex)" : "") +
+		(e.compressed ? "  ·  compressed (permessage-deflate): " + groupDigits(e.wireSize) + " bytes on the wire" : "")));
 	_detail->ChangeValue(wxString::FromUTF8(e.details(kDetailLimit)));
 	_detail->ShowPosition(0);
 }

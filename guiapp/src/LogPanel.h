@@ -57,6 +57,7 @@ public:
 	wxButton* clearButton() const noexcept { return _clear; }
 	wxButton* exportButton() const noexcept { return _export; }
 	wxTextCtrl* detail() const noexcept { return _detail; }
+	wxStaticText* detailTitle() const noexcept { return _detailTitle; }
 	wxSplitterWindow* splitter() const noexcept { return _splitter; }
 
 private:

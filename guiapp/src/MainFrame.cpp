@@ -484,11 +484,17 @@ void MainFrame::applyState(client::SessionState state, std::uint16_t closeCode, 
 		_lastError.clear();
 	{
 		const std::string& subprotocol = _lastReply.subprotocol;
-		const std::string text = "connected to " + _lastOptions.url + (subprotocol.empty() ? "" : ", subprotocol " + subprotocol);
+		std::string text = "connected to " + _lastOptions.url + (subprotocol.empty() ? "" : ", subprotocol " + subprotocol);
+		if (_lastReply.deflate) text += ", permessage-deflate";
 		wxString shown = L"Open — " + url;
 		if (!subprotocol.empty()) shown += L" · " + wxString::FromUTF8(subprotocol);
+		if (_lastReply.deflate) shown += L" · deflate";
 		_bar->showState(state, StateIndicator::Tone::Good, shown);
 		logInfo(text);
+		if (_lastReply.deflate)
+			logInfo("permessage-deflate negotiated: " + _lastReply.extensions);
+		else if (_lastReply.deflateOffered)
+			logInfo("permessage-deflate not negotiated: the server declined, messages go uncompressed");
 		setStatus(text, false);
 	}
 		break;
@@ -621,8 +627,12 @@ void MainFrame::logError(const std::string& text)
 void MainFrame::updateStatusFields()
 {
 	wxString connection = wxString("Connection: ") + client::toString(_state);
-	if (_state == client::SessionState::Open && !_lastReply.subprotocol.empty())
-		connection += " (" + wxString::FromUTF8(_lastReply.subprotocol) + ")";
+	if (_state == client::SessionState::Open && (!_lastReply.subprotocol.empty() || _lastReply.deflate))
+	{
+		wxString details = wxString::FromUTF8(_lastReply.subprotocol);
+		if (_lastReply.deflate) details += details.empty() ? "deflate" : ", deflate";
+		connection += " (" + details + ")";
+	}
 	SetStatusText(connection, 1);
 	SetStatusText(_loadWorker.busy() ? wxString::FromUTF8("Load run: running…") : wxString("Load run: idle"), 2);
 }

@@ -111,6 +111,8 @@ LogEntry LogEntry::fromFrame(const client::FrameRecord& frame)
 	}
 	entry.payload = frame.payload;
 	entry.closeCode = frame.closeCode;
+	entry.compressed = frame.compressed;
+	entry.wireSize = frame.wireSize;
 	return entry;
 }
 
@@ -133,6 +135,12 @@ std::string LogEntry::timeText() const
 	char buf[32];
 	std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
 	return buf;
+}
+
+std::string LogEntry::wireText() const
+{
+	if (!compressed) return {};
+	return "deflate " + groupDigits(wireSize) + " B";
 }
 
 std::string LogEntry::preview(std::size_t maxChars) const
@@ -259,6 +267,7 @@ std::size_t MessageLog::exportJsonLines(std::ostream& out) const
 		line.clear();
 		line += "{\"time\":\"" + isoTime(e.time) + "\",\"direction\":\"" + toString(e.origin) + "\",\"kind\":\"" +
 			toString(e.kind) + "\",\"length\":" + std::to_string(e.payload.size());
+		if (e.compressed) line += ",\"compressed\":true,\"wire\":" + std::to_string(e.wireSize);
 		if (e.kind == LogKind::Close) line += ",\"code\":" + std::to_string(e.closeCode);
 		if (e.kind != LogKind::Binary && isUtf8(e.payload))
 		{
@@ -280,7 +289,9 @@ std::size_t MessageLog::exportText(std::ostream& out) const
 	for (std::size_t row = 0; row < _visible.size(); ++row)
 	{
 		const LogEntry& e = visible(row);
-		out << isoTime(e.time) << "  " << toString(e.origin) << "  " << toString(e.kind) << "  " << e.payload.size() << " B\n";
+		out << isoTime(e.time) << "  " << toString(e.origin) << "  " << toString(e.kind) << "  " << e.payload.size() << " B";
+		if (e.compressed) out << "  (deflate, " << e.wireSize << " B on the wire)";
+		out << '\n';
 		std::string body = e.details(std::string::npos);
 		if (!body.empty() && body.back() != '\n') body += '\n';
 		out << body << '\n';

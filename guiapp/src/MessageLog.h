@@ -38,6 +38,8 @@ struct LogEntry
 	LogKind kind = LogKind::Info;
 	std::string payload;          ///< the frame's payload; for Close the reason; for Info/Error the message
 	std::uint16_t closeCode = 0;  ///< Close only
+	bool compressed = false;      ///< Text/Binary: it went over the wire compressed (permessage-deflate)
+	std::uint64_t wireSize = 0;   ///< payload bytes on the wire (after compression); frames only
 
 	/// Returns the entry for a frame reported by the client session.
 	static LogEntry fromFrame(const client::FrameRecord& frame);
@@ -48,6 +50,9 @@ struct LogEntry
 	bool isControl() const noexcept { return kind == LogKind::Ping || kind == LogKind::Pong || kind == LogKind::Close; }
 	/// Returns "HH:MM:SS.mmm" in local time.
 	std::string timeText() const;
+	/// Returns how the frame went over the wire: "deflate 312 B" for a compressed message, ""
+	/// for anything else.
+	std::string wireText() const;
 	/// Returns the one-line preview shown in the log (text cut to maxChars, binary as hex).
 	std::string preview(std::size_t maxChars = 200) const;
 	/// Returns the whole payload for the detail pane: text as is, binary as a hex dump, close as
@@ -87,7 +92,8 @@ public:
 	bool matches(const LogEntry& entry) const;
 
 	/// Writes the shown rows, one JSON object per line: time (ISO 8601 UTC), direction, kind,
-	/// length, then "text" (valid UTF-8) or "hex", and "code" for close. Returns the number written.
+	/// length, "compressed": true and "wire" (bytes on the wire) for a compressed message, "code"
+	/// for close, then "text" (valid UTF-8) or "hex". Returns the number written.
 	std::size_t exportJsonLines(std::ostream& out) const;
 	/// Writes the shown rows as aligned plain text with the whole payload. Returns the number written.
 	std::size_t exportText(std::ostream& out) const;

@@ -61,6 +61,7 @@ Settings Settings::load(wxConfigBase& config)
 	s.closeReason = readString(config, "/Connection/CloseReason", s.closeReason);
 	s.insecure = readBool(config, "/Connection/Insecure", s.insecure);
 	s.caFile = readString(config, "/Connection/CaFile", s.caFile);
+	s.deflate = readBool(config, "/Connection/Deflate", s.deflate);
 
 	s.composerText = readString(config, "/Composer/Text", s.composerText);
 	s.composerBinary = readBool(config, "/Composer/Binary", s.composerBinary);
@@ -119,6 +120,7 @@ void Settings::save(wxConfigBase& config) const
 	writeString(config, "/Connection/CloseReason", closeReason);
 	config.Write("/Connection/Insecure", insecure);
 	writeString(config, "/Connection/CaFile", caFile);
+	config.Write("/Connection/Deflate", deflate);
 
 	writeString(config, "/Composer/Text", composerText);
 	config.Write("/Composer/Binary", composerBinary);

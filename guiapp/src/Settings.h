@@ -36,6 +36,7 @@ struct Settings
 	std::string closeReason;
 	bool insecure = false;                ///< wss://: accept self-signed / untrusted certificates
 	std::string caFile;                   ///< wss://: a PEM file of certificates to trust too ("" = none)
+	bool deflate = false;                 ///< offer permessage-deflate (compress messages when the server agrees)
 
 	// Composer
 	std::string composerText = "hello parley";

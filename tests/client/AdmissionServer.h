@@ -33,10 +33,10 @@ class AdmissionServer
 public:
 	/// Starts the server with these arguments (see the script: --protocols, --answer-protocol,
 	/// --token, --origin, --refuse, --body, --authenticate); returns once it listens (throws
-	/// after 20 s).
-	explicit AdmissionServer(const std::vector<std::string>& args = {})
+	/// after 20 s). Another script that announces itself the same way may be given (DeflateServer).
+	explicit AdmissionServer(const std::vector<std::string>& args = {}, const std::string& scriptPath = script())
 	{
-		std::vector<std::string> all{script()};
+		std::vector<std::string> all{scriptPath};
 		all.insert(all.end(), args.begin(), args.end());
 		Poco::ProcessHandle handle = Poco::Process::launch(python(), all, &_input, &_output, &_output);
 		_pid = handle.id();
@@ -78,6 +78,27 @@ public:
 		std::unique_lock<std::mutex> lock(_mutex);
 		_changed.wait_for(lock, std::chrono::seconds(10), [&] { return _requests.size() >= n || _ended; });
 		return _requests;
+	}
+	/// Waits up to 10 s for at least n output lines that start with `prefix`; returns them all,
+	/// without the prefix.
+	std::vector<std::string> waitLines(const std::string& prefix, std::size_t n)
+	{
+		std::unique_lock<std::mutex> lock(_mutex);
+		std::vector<std::string> found;
+		_changed.wait_for(lock, std::chrono::seconds(10), [&] {
+			found.clear();
+			for (std::size_t at = 0; at < _text.size();)
+			{
+				std::size_t end = _text.find('\n', at);
+				if (end == std::string::npos)
+					end = _text.size();
+				if (_text.compare(at, prefix.size(), prefix) == 0)
+					found.push_back(_text.substr(at + prefix.size(), end - at - prefix.size()));
+				at = end + 1;
+			}
+			return found.size() >= n || _ended;
+		});
+		return found;
 	}
 	/// Returns the JSON text a header reaches the server as: ["Name", "value"].
 	static std::string header(const std::string& name, const std::string& value)

@@ -21,18 +21,8 @@ using parley::test::FakeServer;
 
 namespace {
 
-/// A Recorder that also keeps the handshake replies.
-class Listener : public test::Recorder
-{
-public:
-	void onHandshake(const HandshakeReply& reply) override
-	{
-		std::lock_guard<std::mutex> lock(mutex);
-		replies.push_back(reply);
-		changed.notify_all();
-	}
-	std::vector<HandshakeReply> replies;
-};
+/// The Recorder keeps the handshake replies too.
+using Listener = test::Recorder;
 
 ConnectOptions to(const std::string& url)
 {

@@ -53,6 +53,13 @@ public:
 		changed.notify_all();
 	}
 
+	void onHandshake(const client::HandshakeReply& reply) override
+	{
+		std::lock_guard<std::mutex> lock(mutex);
+		replies.push_back(reply);
+		changed.notify_all();
+	}
+
 	/// Waits up to 10 s for `done` (called under the lock); returns its last value.
 	bool waitFor(const std::function<bool()>& done)
 	{
@@ -77,6 +84,7 @@ public:
 	std::vector<client::FrameRecord> frames;
 	std::vector<std::string> errors;
 	std::vector<std::chrono::microseconds> rtts;
+	std::vector<client::HandshakeReply> replies;
 };
 
 } // namespace test

@@ -493,6 +493,11 @@ public:
 		std::string out;
 		CPPUNIT_ASSERT(InflateError::TooBig == inflateError(inflater, RfcHello, 4, out));
 		CPPUNIT_ASSERT(out.size() <= 4);
+		// The largest limit is no limit (a client's maxMessageSize may be that): room for "one
+		// byte more than allowed" must not wrap around to none.
+		MessageInflater unlimited;
+		CPPUNIT_ASSERT_EQUAL(Hello, inflateOne(unlimited, RfcHello, 0, ~std::uint64_t(0)));
+		CPPUNIT_ASSERT_EQUAL(Hello, inflateOne(unlimited, RfcHello, 3, ~std::uint64_t(0) - 1));
 	}
 
 	/// Data that is not raw deflate fails with Corrupt (1002), sticky until reset().

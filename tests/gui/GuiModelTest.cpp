@@ -39,6 +39,7 @@ class GuiModelTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testLogFilterAndSearch);
 	CPPUNIT_TEST(testLogCapacityDropsOldest);
 	CPPUNIT_TEST(testLogExportJson);
+	CPPUNIT_TEST(testCompressedRows);
 	CPPUNIT_TEST(testTrafficHistory);
 	CPPUNIT_TEST(testNiceCeiling);
 	CPPUNIT_TEST(testSettingsRoundTrip);
@@ -166,6 +167,42 @@ public:
 		CPPUNIT_ASSERT(text.str().find("sent  text  6 B\n") != std::string::npos);
 	}
 
+	void testCompressedRows()
+	{
+		// A compressed message from the session keeps its flag and wire size in the log.
+		parley::client::FrameRecord record;
+		record.direction = parley::client::Direction::Received;
+		record.kind = parley::client::FrameKind::Text;
+		record.payload = std::string(5000, 'z');
+		record.compressed = true;
+		record.wireSize = 1234;
+		LogEntry e = LogEntry::fromFrame(record);
+		CPPUNIT_ASSERT(e.compressed);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1234), e.wireSize);
+		CPPUNIT_ASSERT_EQUAL(std::string("deflate 1,234 B"), e.wireText());
+		record.compressed = false;
+		record.wireSize = 5000;
+		CPPUNIT_ASSERT_EQUAL(std::string(), LogEntry::fromFrame(record).wireText());
+		CPPUNIT_ASSERT_EQUAL(std::string(), LogEntry::local(LogKind::Info, "x").wireText());
+
+		MessageLog log;
+		LogEntry sent = frame(LogOrigin::Sent, LogKind::Text, "aaaaaaaaaaaaaaaa");
+		sent.compressed = true;
+		sent.wireSize = 4;
+		log.append(sent);
+		log.append(frame(LogOrigin::Received, LogKind::Text, "plain"));
+		std::ostringstream out;
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), log.exportJsonLines(out));
+		CPPUNIT_ASSERT_EQUAL(std::string(
+			"{\"time\":\"2023-11-14T22:13:20.123Z\",\"direction\":\"sent\",\"kind\":\"text\",\"length\":16,\"compressed\":true,\"wire\":4,\"text\":\"aaaaaaaaaaaaaaaa\"}\n"
+			"{\"time\":\"2023-11-14T22:13:20.123Z\",\"direction\":\"received\",\"kind\":\"text\",\"length\":5,\"text\":\"plain\"}\n"),
+			out.str());
+		std::ostringstream text;
+		log.exportText(text);
+		CPPUNIT_ASSERT_MESSAGE(text.str(), text.str().find("sent  text  16 B  (deflate, 4 B on the wire)\n") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(text.str(), text.str().find("received  text  5 B\n") != std::string::npos);
+	}
+
 	void testTrafficHistory()
 	{
 		TrafficHistory history(60);
@@ -210,6 +247,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(10000), defaults.loadCount);
 		CPPUNIT_ASSERT(!defaults.insecure);
 		CPPUNIT_ASSERT_EQUAL(std::string(), defaults.caFile);
+		CPPUNIT_ASSERT(!defaults.deflate);
 		Settings s;
 		s.rememberUrl("ws://a:1/x");
 		s.rememberUrl("ws://b:2/y");
@@ -223,6 +261,7 @@ public:
 		s.composerText = "h\xC3\xA9llo";
 		s.insecure = true;
 		s.caFile = "/etc/ssl/my ca.pem";
+		s.deflate = true;
 		s.save(config);
 		const Settings r = Settings::load(config);
 		CPPUNIT_ASSERT_EQUAL(std::string("ws://a:1/x"), r.url);
@@ -239,6 +278,10 @@ public:
 		CPPUNIT_ASSERT_EQUAL(s.composerText, r.composerText);
 		CPPUNIT_ASSERT(r.insecure);
 		CPPUNIT_ASSERT_EQUAL(s.caFile, r.caFile);
+		CPPUNIT_ASSERT(r.deflate);
+		s.deflate = false;
+		s.save(config);
+		CPPUNIT_ASSERT(!Settings::load(config).deflate);
 	}
 };
 

@@ -2,6 +2,7 @@
 // ClientHandshake.cpp
 //
 #include "ClientHandshake.h"
+#include "parley/codec/DeflateNegotiation.h"
 #include "parley/codec/Handshake.h"
 #include <algorithm>
 #include <cctype>
@@ -151,11 +152,15 @@ void checkHandshakeOptions(const HandshakeOptions& options)
 		if (l == "authorization" && !options.token.empty())
 			throw std::invalid_argument("header '" + name + "' given next to the token option: give one of them");
 	}
+	std::string why;
+	if (options.deflate.enabled && !codec::DeflateNegotiation::validate(options.deflate.offer, &why))
+		throw std::invalid_argument("bad deflate setting: " + why);
 }
 
 ClientHandshake::ClientHandshake(const Url& url, const HandshakeOptions& options) :
 	_key(codec::Handshake::generateKey()),
-	_offered(options.subprotocols)
+	_offered(options.subprotocols),
+	_deflate(options.deflate)
 {
 	checkHandshakeOptions(options);
 	_request.reserve(256);
@@ -176,6 +181,13 @@ ClientHandshake::ClientHandshake(const Url& url, const HandshakeOptions& options
 		_request += "Sec-WebSocket-Protocol: ";
 		_request += join(_offered);
 		_request += "\r\n";
+	}
+	if (_deflate.enabled)
+	{
+		_request += "Sec-WebSocket-Extensions: ";
+		_request += codec::DeflateNegotiation::clientOffer(_deflate.offer);
+		_request += "\r\n";
+		_reply.deflateOffered = true;
 	}
 	if (!options.origin.empty())
 	{
@@ -339,7 +351,7 @@ ClientHandshake::Result ClientHandshake::check()
 	_reply.reason = reason;
 
 	std::string upgrade, connection, accept, protocol, extensions, contentLength, transferEncoding, contentType;
-	unsigned protocolFields = 0;
+	unsigned protocolFields = 0, extensionFields = 0;
 	std::size_t pos = lineEnd + 2;
 	while (pos < _buffer.size())
 	{
@@ -364,7 +376,7 @@ ClientHandshake::Result ClientHandshake::check()
 			protocol += (protocolFields++ ? ", " : "") + value;
 		}
 		else if (name == "sec-websocket-extensions")
-			extensions = value;
+			extensions += (extensionFields++ ? ", " : "") + value;  // several fields are one list
 		else if (name == "content-length")
 			contentLength = value;
 		else if (name == "transfer-encoding")
@@ -409,10 +421,30 @@ ClientHandshake::Result ClientHandshake::check()
 								: "handshake failed: wrong Sec-WebSocket-Accept '" + clean(accept, 80) + "'";
 		return Result::Failed;
 	}
-	if (!extensions.empty())
+	_reply.extensions = clean(extensions, MaxMessageBytes);
+	if (!extensions.empty() && !_deflate.enabled)
 	{
 		_error = "handshake failed: the server chose extensions '" + clean(extensions, 80) + "' that were not offered";
 		return Result::Failed;
+	}
+	if (_deflate.enabled)
+	{
+		// RFC 6455 §9.1, RFC 7692 §7.1: an answer the client cannot accept fails the connection.
+		std::string why;
+		switch (codec::DeflateNegotiation::checkServerResponse(extensions, _deflate.offer, _reply.deflateParams, &why))
+		{
+		case codec::DeflateResponse::Declined:
+			_reply.deflateParams = codec::DeflateParams{};
+			break;
+		case codec::DeflateResponse::Accepted:
+			_reply.deflate = true;
+			break;
+		case codec::DeflateResponse::Invalid:
+			_reply.deflateParams = codec::DeflateParams{};
+			_error = "handshake failed: bad Sec-WebSocket-Extensions '" + clean(extensions, 120) + "' in the 101 (offered '"
+				+ codec::DeflateNegotiation::clientOffer(_deflate.offer) + "'): " + why;
+			return Result::Failed;
+		}
 	}
 	// RFC 6455 4.1: the server names one of the offered subprotocols, or none when none was
 	// offered. An offer answered without one fails too (as browsers do): the application

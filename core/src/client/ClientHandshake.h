@@ -43,7 +43,8 @@ public:
 	/// One line: "handshake refused: HTTP 403 Forbidden: origin https://x not allowed",
 	/// "handshake failed: bad Sec-WebSocket-Accept", ...
 	const std::string& error() const noexcept { return _error; }
-	/// The server's answer: status, reason, a refusal's first body line, the selected subprotocol.
+	/// The server's answer: status, reason, a refusal's first body line, the selected subprotocol,
+	/// whether permessage-deflate was negotiated and with which parameters.
 	const HandshakeReply& reply() const noexcept { return _reply; }
 	/// The subprotocol the server chose ("" if none).
 	const std::string& protocol() const noexcept { return _reply.subprotocol; }
@@ -65,6 +66,7 @@ private:
 	std::string _request;
 	std::string _key;
 	std::vector<std::string> _offered;
+	DeflateOptions _deflate;      // what was offered in Sec-WebSocket-Extensions (if enabled)
 	std::string _buffer;
 	std::string _error;
 	HandshakeReply _reply;

@@ -5,6 +5,7 @@
 // (ClientTls): a plain connection pays one predictable branch for that, in onEvent and flush.
 //
 #include "parley/client/LoadRun.h"
+#include "ClientDeflate.h"
 #include "ClientHandshake.h"
 #include "ClientSocket.h"
 #include "ClientTls.h"
@@ -30,30 +31,6 @@
 
 namespace parley {
 namespace client {
-
-bool LoadSummary::ok(std::uint64_t requested) const
-{
-	return error.empty() && !cancelled && mismatched == 0 && missing == 0 && sent == requested
-		&& received == requested && verified == requested;
-}
-
-std::string LoadSummary::line() const
-{
-	char buffer[512];
-	std::snprintf(buffer, sizeof(buffer),
-		"sent=%llu received=%llu verified=%llu mismatched=%llu missing=%llu elapsed=%.3fs rate=%.0f msg/s "
-		"p50=%.0fus p99=%.0fus max=%.0fus",
-		static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received),
-		static_cast<unsigned long long>(verified), static_cast<unsigned long long>(mismatched),
-		static_cast<unsigned long long>(missing), elapsedSeconds, messagesPerSecond, p50Micros, p99Micros,
-		maxMicros);
-	std::string out(buffer);
-	if (!subprotocol.empty())
-		out += " subprotocol=" + subprotocol;
-	if (cancelled)
-		out += " (cancelled)";
-	return out;
-}
 
 namespace {
 
@@ -144,6 +121,7 @@ struct Connection
 	bool readWantsWrite = false;        // TLS: a read waits for the socket to be writable
 	bool writeWantsRead = false;        // TLS: a write waits for the socket to be readable
 	codec::FrameDecoder decoder;
+	std::unique_ptr<ClientDeflate> deflate;  // permessage-deflate, when negotiated
 	MaskGenerator masks;
 	OutputBuffer out;
 	std::uint64_t nextSend = 0;     // sequence number of the next message to send
@@ -185,9 +163,11 @@ private:
 	void writeFailed(Connection& c, const std::string& why);
 	void finish(Connection& c) noexcept;
 	void processFrames(Connection& c, char* data, std::size_t size);
+	[[noreturn]] void protocolError(Connection& c, std::uint16_t code, const std::string& what);
 	void onReply(Connection& c, codec::FrameDecoder::EventType type, std::string_view payload);
 	void mismatch(Connection& c, std::uint64_t seq, const std::string& what);
 	void fill(Connection& c);
+	void fillCompressed(Connection& c, std::uint64_t k);
 	void flush(Connection& c);
 	void closeAll();
 	std::size_t messageId(char* dst, unsigned conn, std::uint64_t seq) const noexcept;
@@ -203,6 +183,8 @@ private:
 	std::vector<char> _readBuffer;
 	std::string _padding;       // the filler after "<conn>:<seq>" up to `size`
 	std::string _scratch;       // for pongs and close frames
+	std::string _plain;         // deflate: a message before compression
+	std::string _inflated;      // deflate: a reply after inflating
 	codec::Opcode _opcode = codec::Opcode::Text;
 	bool _exchanging = false;
 	bool _closing = false;
@@ -249,6 +231,7 @@ void Runner::setUp()
 		throw RunError(e.what());
 	}
 	_opcode = _o.binary ? codec::Opcode::Binary : codec::Opcode::Text;
+	_s.deflateOffered = _o.deflate.enabled;
 	static const char pattern[] = "abcdefghijklmnopqrstuvwxyz";
 	_padding.resize(_o.size);
 	for (std::size_t i = 0; i < _o.size; ++i)
@@ -625,8 +608,18 @@ void Runner::flushTls(Connection& c)
 void Runner::opened(Connection& c)
 {
 	c.open = true;
-	if (_s.subprotocol.empty())
-		_s.subprotocol = c.handshake->protocol();
+	const HandshakeReply& reply = c.handshake->reply();
+	if (_s.connections++ == 0)
+	{
+		_s.subprotocol = reply.subprotocol;
+		_s.extensions = reply.extensions;
+	}
+	if (reply.deflate)
+	{
+		c.deflate = std::make_unique<ClientDeflate>(reply.deflateParams, _o.deflate);
+		c.decoder.allowCompression(true);
+		++_s.deflateConnections;
+	}
 	c.handshake.reset();
 }
 
@@ -711,6 +704,28 @@ void Runner::processFrames(Connection& c, char* data, std::size_t size)
 			return;
 		case FrameDecoder::EventType::Text:
 		case FrameDecoder::EventType::Binary:
+			_s.wireBytesReceived += event.payload.size();
+			if (event.compressed)
+			{
+				std::string why = "a compressed message without permessage-deflate";
+				const std::uint16_t code = c.deflate
+					? c.deflate->inflate(event.payload, event.type == FrameDecoder::EventType::Text, _o.maxMessageSize,
+						_inflated, why)
+					: codec::CloseCode::ProtocolError;
+				if (code != 0)
+				{
+					if (_closing)
+					{
+						finish(c);
+						return;
+					}
+					protocolError(c, code, why);
+				}
+				_s.payloadBytesReceived += _inflated.size();
+				onReply(c, event.type, _inflated);
+				break;
+			}
+			_s.payloadBytesReceived += event.payload.size();
 			onReply(c, event.type, event.payload);
 			break;
 		case FrameDecoder::EventType::Ping:
@@ -743,11 +758,28 @@ void Runner::processFrames(Connection& c, char* data, std::size_t size)
 				finish(c);
 				return;
 			}
-			throw RunError("protocol error from the server on connection " + std::to_string(c.index) + ": "
-				+ event.error + " (close code " + std::to_string(event.closeCode) + ") after "
-				+ std::to_string(c.nextExpect) + " replies");
+			protocolError(c, event.closeCode, event.error);
 		}
 	}
+}
+
+void Runner::protocolError(Connection& c, std::uint16_t code, const std::string& what)
+{
+	// Fail the connection (RFC 6455 §7.1.7): a close frame with the code goes first, if it can.
+	std::uint8_t key[4];
+	_scratch.clear();
+	codec::FrameEncoder::appendClose(_scratch, code, what, c.masks.next(key));
+	c.out.append(_scratch);
+	try
+	{
+		flush(c);
+	}
+	catch (const RunError&)
+	{
+		// The connection is gone as well: the protocol error is what the run reports.
+	}
+	throw RunError("protocol error from the server on connection " + std::to_string(c.index) + ": " + what
+		+ " (close code " + std::to_string(code) + ") after " + std::to_string(c.nextExpect) + " replies");
 }
 
 void Runner::onReply(Connection& c, codec::FrameDecoder::EventType type, std::string_view payload)
@@ -848,6 +880,14 @@ void Runner::fill(Connection& c)
 		if (c.inFlight() == 0)
 			c.lastActivity = _now;
 		const std::uint64_t k = std::min<std::uint64_t>(c.quota - c.nextSend, _o.window - c.inFlight());
+		_s.sent += k;
+		if (c.deflate)
+		{
+			fillCompressed(c, k);
+			if (c.writable && !c.out.empty())
+				flush(c);
+			return;
+		}
 		const std::size_t longest = std::max(MessageId::MaxSize, _o.size);
 		// + Copy: the id is copied as a fixed-size block (no library call), which may write past
 		// the last frame's end.
@@ -855,10 +895,12 @@ void Runner::fill(Connection& c)
 			+ MessageId::Copy);
 		char* p = begin;
 		const std::size_t window = c.sentAt.size();
+		std::uint64_t bytes = 0;
 		for (std::uint64_t i = 0; i < k; ++i)
 		{
 			const std::size_t idLength = c.sendId.size();
 			const std::size_t length = std::max(idLength, _o.size);
+			bytes += length;
 			std::uint8_t key[4];
 			c.masks.next(key);
 			std::size_t header;
@@ -882,10 +924,33 @@ void Runner::fill(Connection& c)
 			c.sendId.increment();
 		}
 		c.out.commit(static_cast<std::size_t>(p - begin));
-		_s.sent += k;
+		_s.payloadBytesSent += bytes;
+		_s.wireBytesSent += bytes;
 	}
 	if (c.writable && !c.out.empty())
 		flush(c);
+}
+
+void Runner::fillCompressed(Connection& c, std::uint64_t k)
+{
+	const std::size_t window = c.sentAt.size();
+	for (std::uint64_t i = 0; i < k; ++i)
+	{
+		const std::size_t idLength = c.sendId.size();
+		const std::size_t length = std::max(idLength, _o.size);
+		_plain.assign(c.sendId.data(), idLength);
+		if (length > idLength)
+			_plain.append(_padding, 0, length - idLength);
+		std::uint8_t key[4];
+		bool compressed = false;
+		_scratch.clear();
+		_s.wireBytesSent += c.deflate->appendFrame(_scratch, _opcode, _plain, c.masks.next(key), compressed);
+		c.out.append(_scratch);
+		c.sentAt[c.nextSend % window] = _now;
+		++c.nextSend;
+		c.sendId.increment();
+		_s.payloadBytesSent += length;
+	}
 }
 
 void Runner::flush(Connection& c)

@@ -2,6 +2,7 @@
 // Session.cpp
 //
 #include "parley/client/Session.h"
+#include "ClientDeflate.h"
 #include "ClientHandshake.h"
 #include "ClientSocket.h"
 #include "ClientTls.h"
@@ -85,6 +86,8 @@ struct Session::Impl
 	void readAvailable();
 	void processBytes(char* data, std::size_t size);
 	void processFrames(char* data, std::size_t size);
+	bool receiveData(const codec::FrameDecoder::Event& event);
+	void failProtocol(std::uint16_t code, const std::string& what);
 	void sendData(FrameKind kind, std::string& payload);
 	void sendPing(std::string& payload);
 	void sendClose(std::uint16_t code, const std::string& reason);
@@ -101,7 +104,10 @@ struct Session::Impl
 	void finish(std::uint16_t code, const std::string& reason);
 	void drop() noexcept;
 	void setState(SessionState state, std::uint16_t code = 0, const std::string& reason = {});
-	void report(Direction direction, FrameKind kind, std::string_view payload, std::uint16_t code = 0);
+	/// wireSize: payload bytes on the wire (npos: as the payload, or a close frame's 2 + reason).
+	void report(Direction direction, FrameKind kind, std::string_view payload, std::uint16_t code = 0,
+		bool compressed = false, std::uint64_t wireSize = NoWireSize);
+	static constexpr std::uint64_t NoWireSize = ~std::uint64_t(0);
 	int pollTimeout() const;
 
 	SessionListener& listener;
@@ -125,6 +131,8 @@ struct Session::Impl
 	bool writeWantsRead = false;  // a TLS write waits for the socket to be readable
 	std::unique_ptr<ClientHandshake> handshake;
 	codec::FrameDecoder decoder{codec::Role::Client};
+	std::unique_ptr<ClientDeflate> deflate;  // permessage-deflate, once negotiated
+	std::string inflated;                    // an incoming message, inflated
 	MaskGenerator masks;
 	std::string out;
 	std::size_t outOffset = 0;
@@ -329,6 +337,8 @@ void Session::Impl::startConnect(const ConnectOptions& o)
 	tcpConnected = false;
 	decoder.reset();
 	decoder.setMaxMessageSize(options.maxMessageSize);
+	decoder.allowCompression(false);
+	deflate.reset();
 	masks.reseed((static_cast<std::uint64_t>(seeds()) << 32) ^ seeds());
 	{
 		std::lock_guard<std::mutex> lock(selectedMutex);
@@ -556,7 +566,13 @@ void Session::Impl::processBytes(char* data, std::size_t size)
 			std::lock_guard<std::mutex> lock(selectedMutex);
 			selected = handshake->protocol();
 		}
-		listener.onHandshake(handshake->reply());
+		const HandshakeReply& reply = handshake->reply();
+		if (reply.deflate)
+		{
+			deflate = std::make_unique<ClientDeflate>(reply.deflateParams, options.deflate);
+			decoder.allowCompression(true);
+		}
+		listener.onHandshake(reply);
 		setState(SessionState::Open);
 		std::deque<Command> queued;
 		queued.swap(pending);
@@ -591,10 +607,9 @@ void Session::Impl::processFrames(char* data, std::size_t size)
 			flush();
 			return;
 		case FrameDecoder::EventType::Text:
-			report(Direction::Received, FrameKind::Text, event.payload);
-			break;
 		case FrameDecoder::EventType::Binary:
-			report(Direction::Received, FrameKind::Binary, event.payload);
+			if (!receiveData(event))
+				return;
 			break;
 		case FrameDecoder::EventType::Ping:
 			report(Direction::Received, FrameKind::Ping, event.payload);
@@ -635,21 +650,43 @@ void Session::Impl::processFrames(char* data, std::size_t size)
 			return;
 		}
 		case FrameDecoder::EventType::Error:
-		{
-			std::string what = event.error;
-			std::uint16_t code = event.closeCode;
-			listener.onError("protocol error from the server: " + what + " (closing with " + std::to_string(code) + ")");
-			if (state.load() == SessionState::Open)
-			{
-				answerPosted();
-				sendClose(code, what);
-				flush();
-			}
-			finish(code, what);
+			failProtocol(event.closeCode, event.error);
 			return;
 		}
-		}
 	}
+}
+
+bool Session::Impl::receiveData(const codec::FrameDecoder::Event& event)
+{
+	const FrameKind kind = event.type == codec::FrameDecoder::EventType::Text ? FrameKind::Text : FrameKind::Binary;
+	if (!event.compressed)
+	{
+		report(Direction::Received, kind, event.payload);
+		return true;
+	}
+	std::string why = "a compressed message without permessage-deflate";
+	const std::uint16_t code = deflate
+		? deflate->inflate(event.payload, kind == FrameKind::Text, options.maxMessageSize, inflated, why)
+		: codec::CloseCode::ProtocolError;
+	if (code != 0)
+	{
+		failProtocol(code, why);
+		return false;
+	}
+	report(Direction::Received, kind, inflated, 0, true, event.payload.size());
+	return true;
+}
+
+void Session::Impl::failProtocol(std::uint16_t code, const std::string& what)
+{
+	listener.onError("protocol error from the server: " + what + " (closing with " + std::to_string(code) + ")");
+	if (state.load() == SessionState::Open)
+	{
+		answerPosted();
+		sendClose(code, what);
+		flush();
+	}
+	finish(code, what);
 }
 
 void Session::Impl::answerPosted()
@@ -678,7 +715,16 @@ void Session::Impl::answerPosted()
 
 void Session::Impl::sendData(FrameKind kind, std::string& payload)
 {
-	appendFrame(kind == FrameKind::Text ? codec::Opcode::Text : codec::Opcode::Binary, payload);
+	const codec::Opcode opcode = kind == FrameKind::Text ? codec::Opcode::Text : codec::Opcode::Binary;
+	if (deflate)
+	{
+		std::uint8_t key[4];
+		bool compressed = false;
+		const std::size_t wire = deflate->appendFrame(out, opcode, payload, masks.next(key), compressed);
+		report(Direction::Sent, kind, payload, 0, compressed, wire);
+		return;
+	}
+	appendFrame(opcode, payload);
 	report(Direction::Sent, kind, payload);
 }
 
@@ -794,6 +840,7 @@ void Session::Impl::drop() noexcept
 	outOffset = 0;
 	pending.clear();
 	handshake.reset();
+	deflate.reset();  // its zlib memory with it
 }
 
 void Session::Impl::setState(SessionState s, std::uint16_t code, const std::string& reason)
@@ -803,7 +850,8 @@ void Session::Impl::setState(SessionState s, std::uint16_t code, const std::stri
 		listener.onStateChanged(s, code, reason);
 }
 
-void Session::Impl::report(Direction direction, FrameKind kind, std::string_view payload, std::uint16_t code)
+void Session::Impl::report(Direction direction, FrameKind kind, std::string_view payload, std::uint16_t code,
+	bool compressed, std::uint64_t wireSize)
 {
 	FrameRecord record;
 	record.time = std::chrono::system_clock::now();
@@ -811,6 +859,13 @@ void Session::Impl::report(Direction direction, FrameKind kind, std::string_view
 	record.kind = kind;
 	record.payload.assign(payload.data(), payload.size());
 	record.closeCode = code;
+	record.compressed = compressed;
+	if (wireSize != NoWireSize)
+		record.wireSize = wireSize;
+	else if (kind == FrameKind::Close)
+		record.wireSize = code != 0 && code != codec::CloseCode::NoStatus ? 2 + payload.size() : 0;
+	else
+		record.wireSize = payload.size();
 	listener.onFrame(record);
 }
 

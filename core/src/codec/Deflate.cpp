@@ -255,9 +255,10 @@ bool MessageInflater::inflateSome(const unsigned char* data, std::size_t size, s
 			s.avail_in = slice;
 			left -= slice;
 		}
-		// One byte more than the limit allows: producing it proves the message too big.
+		// One byte more than the limit allows: producing it proves the message too big. (Not
+		// allowed + 1 when that would wrap: a limit of 2^64 - 1 is no limit.)
 		const std::uint64_t allowed = maxSize - _messageSize;
-		const std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, allowed + 1));
+		const std::size_t room = allowed >= chunk ? chunk : static_cast<std::size_t>(allowed + 1);
 		const std::size_t old = out.size();
 		out.resize(old + room);
 		s.next_out = reinterpret_cast<Bytef*>(&out[old]);

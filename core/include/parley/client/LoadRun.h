@@ -60,11 +60,25 @@ struct LoadSummary
 	std::string subprotocol;        ///< the subprotocol the server selected (the same for every connection), "" if none
 	int refusedStatus = 0;          ///< the HTTP status of a refused handshake (then error says why), 0 if none
 
+	unsigned connections = 0;         ///< connections whose handshake succeeded
+	bool deflateOffered = false;      ///< permessage-deflate was offered (LoadOptions::deflate.enabled)
+	unsigned deflateConnections = 0;  ///< connections on which the server agreed to permessage-deflate
+	std::string extensions;           ///< the first connection's Sec-WebSocket-Extensions answer, "" if none
+	/// Data messages: payload bytes (as sent / as received after inflating) and frame payload bytes
+	/// on the wire (after compression; frame headers not counted), each way.
+	std::uint64_t payloadBytesSent = 0, wireBytesSent = 0, payloadBytesReceived = 0, wireBytesReceived = 0;
+
+	/// True when permessage-deflate was negotiated on every connection that opened.
+	bool deflate() const noexcept { return deflateOffered && connections > 0 && deflateConnections == connections; }
 	/// True when every one of `requested` messages was sent and verified and nothing went wrong.
 	bool ok(std::uint64_t requested) const;
 	/// One summary line: "sent=... received=... verified=... mismatched=... missing=... elapsed=...s rate=... msg/s p50=...us p99=...us max=...us",
-	/// then " subprotocol=NAME" when the server selected one.
+	/// then " subprotocol=NAME" when the server selected one, then, when deflate was offered,
+	/// " deflate=on" (or "declined", or "partial(N/M)" connections) and the bytes both ways:
+	/// " payload-out=...B wire-out=...B (..%) payload-in=...B wire-in=...B (..%)".
 	std::string line() const;
+	/// The deflate part of line() alone ("" when deflate was not offered), without the leading space.
+	std::string deflateText() const;
 };
 
 class LoadRun

@@ -5,7 +5,9 @@
 #ifndef PARLEY_CLIENT_SESSION_INCLUDED
 #define PARLEY_CLIENT_SESSION_INCLUDED
 
+#include "parley/codec/DeflateNegotiation.h"
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,6 +34,21 @@ struct FrameRecord
 	FrameKind kind = FrameKind::Text;
 	std::string payload;          ///< for Close: the reason
 	std::uint16_t closeCode = 0;  ///< for Close only
+	/// Text/Binary: the message went over the wire compressed (permessage-deflate, RSV1 set).
+	bool compressed = false;
+	/// Payload bytes on the wire: after compression when compressed, else payload.size() (for
+	/// Close: 2 + the reason's size, or 0 for an empty close). Frame headers are not counted.
+	std::uint64_t wireSize = 0;
+};
+
+/// permessage-deflate (RFC 7692) for a connection: offered when enabled; what the server answers
+/// decides whether messages are compressed.
+struct DeflateOptions
+{
+	bool enabled = false;                ///< offer permessage-deflate in Sec-WebSocket-Extensions
+	codec::DeflateClientConfig offer;    ///< the offer's parameters and the zlib level (0..9)
+	/// Outgoing messages shorter than this many bytes are sent uncompressed (0 = compress all).
+	std::size_t minSize = 0;
 };
 
 /// What the client adds to its opening handshake (the interactive session and every connection
@@ -44,13 +61,15 @@ struct HandshakeOptions
 	std::string origin;  ///< sent as Origin if not empty (what a browser page at that origin sends)
 	std::string token;   ///< sent as "Authorization: Bearer <token>" if not empty
 	std::vector<std::pair<std::string, std::string>> headers;  ///< extra request headers, in this order
+	DeflateOptions deflate;  ///< offer permessage-deflate (sent as Sec-WebSocket-Extensions)
 };
 
 /// Checks what HandshakeOptions would send before any connection: throws std::invalid_argument
 /// with one line for a subprotocol that is not a token or is offered twice, an origin or token
 /// with a control character (a token with a space), a header with an empty or bad name or a
 /// value with CR/LF, a header the client sets itself (Host, Upgrade, Connection,
-/// Sec-WebSocket-*), or an Origin / Authorization header next to the origin / token option.
+/// Sec-WebSocket-*), an Origin / Authorization header next to the origin / token option, or, with
+/// deflate enabled, a level outside 0..9 or window bits outside 9..15 (server bits 8..15).
 void checkHandshakeOptions(const HandshakeOptions& options);
 
 /// Splits a list of subprotocols as typed ("chat.v2, chat.v1" or "chat.v2 chat.v1") into its
@@ -65,6 +84,10 @@ struct HandshakeReply
 	std::string message;       ///< a refusal's first body line, cleaned and cut to 200 bytes ("" if none)
 	std::string authenticate;  ///< a refusal's WWW-Authenticate value ("" if none)
 	std::string subprotocol;   ///< 101: the subprotocol the server selected ("" if none was offered)
+	std::string extensions;    ///< 101: the server's Sec-WebSocket-Extensions value ("" if none)
+	bool deflateOffered = false;  ///< permessage-deflate was offered
+	bool deflate = false;         ///< 101: permessage-deflate was negotiated (false: the server declined)
+	codec::DeflateParams deflateParams;  ///< the agreed parameters when deflate is true
 };
 
 struct ConnectOptions : HandshakeOptions
@@ -85,14 +108,17 @@ public:
 	/// State changes; closeCode/reason are set when the state becomes Closed after a close
 	/// handshake (1006 and an explanation when the connection was lost without one).
 	virtual void onStateChanged(SessionState state, std::uint16_t closeCode, const std::string& reason) = 0;
-	/// Every frame sent or received, in order.
+	/// Every frame sent or received, in order. A compressed message (permessage-deflate) is
+	/// reported inflated, with compressed set and its size on the wire.
 	virtual void onFrame(const FrameRecord& frame) = 0;
 	/// A failure, one line (bad URL, connection refused, handshake rejected with HTTP status, ...).
 	virtual void onError(const std::string& message) = 0;
 	/// Round-trip time of a ping sent with ping(), measured when its pong arrives.
 	virtual void onPingRtt(std::chrono::microseconds rtt) { (void)rtt; }
 	/// The server's answer to the opening handshake: a 101 that passed every check (called just
-	/// before the state becomes Open) or a refusal (any other status, called just before onError).
+	/// before the state becomes Open; reply.deflate says whether permessage-deflate was
+	/// negotiated) or a refusal (any other status, called just before onError). A 101 whose
+	/// Sec-WebSocket-Extensions cannot be accepted fails the connection with onError only.
 	virtual void onHandshake(const HandshakeReply& reply) { (void)reply; }
 };
 
