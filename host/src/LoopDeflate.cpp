@@ -83,15 +83,6 @@ void LoopDeflate::appendCompressed(ConnectionDeflate& d, OutputBuffer& out, std:
 			_sharedReady[slot] = _sharing;
 			compressed = &target;
 		}
-		// Without context takeover nothing depends on this message having gone out compressed:
-		// what did not shrink (random or already compressed bytes) goes out as it is, and the
-		// client has nothing to inflate. (A connection's own compressor cannot skip: its window
-		// already holds the message.)
-		if (compressed->size() >= size)
-		{
-			out.appendFrame(opcode, head, tail);
-			return;
-		}
 	}
 	out.appendFrame(static_cast<std::uint8_t>(opcode | codec::FrameEncoder::Rsv1), *compressed);
 	++_counters[DeflateMessagesOut];

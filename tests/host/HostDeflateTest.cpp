@@ -232,19 +232,17 @@ public:
 	{
 		TestHost host(deflateRoutes);
 		DeflateClient client(host.port(), "/z", Offer);
-		std::size_t wire = 0, payload = 0, everything = 0;
+		std::size_t wire = 0, payload = 0;
 		for (unsigned i = 0; i < 500; ++i)
 		{
 			const bool text = i % 5 != 4;
 			const std::string message = text ? jsonLike(200 + i * 7, i) : randomBytes(300 + i, i);
-			everything += message.size();
 			client.sendCompressed(text ? OpText : OpBinary, message);
 			bool compressed = false;
 			std::uint8_t opcode = 0;
 			std::size_t size = 0;
 			CPPUNIT_ASSERT_EQUAL(message, client.receive(compressed, &opcode, &size));
-			// Random bytes do not shrink: without context takeover they go out as they are.
-			CPPUNIT_ASSERT_EQUAL(text, compressed);
+			CPPUNIT_ASSERT(compressed);
 			CPPUNIT_ASSERT_EQUAL(text ? std::uint8_t(OpText) : std::uint8_t(OpBinary), opcode);
 			if (text)
 			{
@@ -266,10 +264,9 @@ public:
 			m = host.server().metrics();
 			return m.inflateMessagesIn == 501;
 		}));
-		CPPUNIT_ASSERT_EQUAL(std::uint64_t(400), m.deflateMessagesOut);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(500), m.deflateMessagesOut);
 		CPPUNIT_ASSERT(m.deflateWireBytesOut < m.deflatePayloadBytesOut);
-		CPPUNIT_ASSERT_EQUAL(std::uint64_t(payload), m.deflatePayloadBytesOut);
-		CPPUNIT_ASSERT_EQUAL(std::uint64_t(everything), m.inflatePayloadBytesIn);
+		CPPUNIT_ASSERT_EQUAL(m.deflatePayloadBytesOut, m.inflatePayloadBytesIn);
 	}
 
 	void testServerContextTakeover()
@@ -293,14 +290,12 @@ public:
 			CPPUNIT_ASSERT(compressed);
 			resets.sendBinary(message);
 			CPPUNIT_ASSERT_EQUAL(message, resets.receive(compressed, nullptr, &resetSizes[i]));
-			// Without a window random bytes do not shrink, so they go out uncompressed.
-			CPPUNIT_ASSERT(!compressed);
+			CPPUNIT_ASSERT(compressed);
 		}
-		// Random bytes do not compress on their own (the kept window must take them all the
-		// same); repeated, the kept window finds them.
+		// Random bytes do not compress on their own; repeated, the kept window finds them.
 		CPPUNIT_ASSERT(keptSizes[0] > 2000);
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(keptSizes[1]), keptSizes[1] < 100 && keptSizes[2] < 100);
-		CPPUNIT_ASSERT(resetSizes[0] == 2000 && resetSizes[1] == 2000 && resetSizes[2] == 2000);
+		CPPUNIT_ASSERT(resetSizes[1] > 2000 && resetSizes[2] > 2000);
 	}
 
 	void testFragmentedWithControlFrames()
@@ -382,14 +377,12 @@ public:
 				bool compressed = false;
 				std::size_t wire = 0;
 				CPPUNIT_ASSERT_EQUAL(message, client->receive(compressed, nullptr, &wire));
+				CPPUNIT_ASSERT_EQUAL(client != &plain, compressed);
 				// zlib inflates a too-distant match without complaint, so the window shows in the
-				// size: only a 32 KiB window reaches the repeat, and in a 1 KiB window the message
-				// does not shrink, so it goes out uncompressed (a message made for one window was
-				// not handed to a connection that agreed to another).
-				const bool repeat = i % 4 == 3;
-				CPPUNIT_ASSERT_EQUAL(client != &plain && !(repeat && client == &zipB), compressed);
-				if (repeat && client == &zipA) CPPUNIT_ASSERT_MESSAGE(std::to_string(wire), wire < 2000);
-				if (repeat && client == &zipB) CPPUNIT_ASSERT_EQUAL(message.size(), wire);
+				// size: only a 32 KiB window reaches the repeat (a message made for one window
+				// was not handed to a connection that agreed to another).
+				if (i % 4 == 3 && client == &zipA) CPPUNIT_ASSERT_MESSAGE(std::to_string(wire), wire < 2000);
+				if (i % 4 == 3 && client == &zipB) CPPUNIT_ASSERT_MESSAGE(std::to_string(wire), wire > 3000);
 			}
 		}
 		host::Metrics m = host.server().metrics();
@@ -397,7 +390,7 @@ public:
 			m = host.server().metrics();
 			return m.messagesOut == 3 * Messages;
 		}));
-		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2 * Messages - Messages / 4), m.deflateMessagesOut);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2 * Messages), m.deflateMessagesOut);
 	}
 
 	void testProtocolErrors()
