@@ -5,6 +5,7 @@
 // payload and wire bytes both ways; the offer follows the options; bad values are usage errors;
 // an invalid answer fails the run with one line.
 //
+#include "client/ClientTestHost.h"
 #include "client/DeflateServer.h"
 #include "client/RawFrameServer.h"
 #include "support/TestEnv.h"
@@ -76,6 +77,7 @@ class ClientAppDeflateTest : public CppUnit::TestFixture
 {
 	CPPUNIT_TEST_SUITE(ClientAppDeflateTest);
 	CPPUNIT_TEST(testDeflateNegotiated);
+	CPPUNIT_TEST(testDeflateAgainstParleyHost);
 	CPPUNIT_TEST(testDeflateDeclined);
 	CPPUNIT_TEST(testSubOptionsShapeTheOffer);
 	CPPUNIT_TEST(testConfigKeys);
@@ -104,6 +106,30 @@ public:
 		const auto stats = server.waitStats(1);
 		CPPUNIT_ASSERT(stats.size() == 1 && stats[0].messages == 10000 && stats[0].compressed == 10000);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(std::stoull(wireOut)), stats[0].wireBytes);
+	}
+
+	void testDeflateAgainstParleyHost()
+	{
+		// The same 10,000 verified messages against parley-host's /zecho (deflate on), then /echo
+		// (off): the host's counters agree with the client's wire bytes.
+		test::ClientTestHost host;
+		Result r = runClient({"--url=" + host.url("/zecho"), "--deflate", "--expect=echo", "--size=200", "--count=10000",
+			"--conns=4"});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 0, r.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(r.out, r.out.find("parley-client: sent=10000 received=10000 verified=10000 mismatched=0 missing=0 ") == 0);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.out, std::string("on"), field(r.out, "deflate"));
+		const std::string wireOut = field(r.out, "wire-out");
+		const std::string wireIn = field(r.out, "wire-in");
+		CPPUNIT_ASSERT_MESSAGE(r.out, !wireOut.empty() && std::stoull(wireOut) < 2000000 / 4);
+		CPPUNIT_ASSERT_MESSAGE(r.out, !wireIn.empty() && std::stoull(wireIn) < 2000000 / 4);
+		const host::Metrics m = host.metrics();
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(10000), m.inflateMessagesIn);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(10000), m.deflateMessagesOut);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(std::stoull(wireOut)), m.inflateWireBytesIn);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(std::stoull(wireIn)), m.deflateWireBytesOut);
+		r = runClient({"--url=" + host.url("/echo"), "--deflate", "--expect=echo", "--size=200", "--count=1000"});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 0, r.exitCode);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.out, std::string("declined"), field(r.out, "deflate"));
 	}
 
 	void testDeflateDeclined()

@@ -34,6 +34,9 @@ public:
 		config.pluginDir = pluginDir();
 		config.routes["/ws"] = {"random-suffix"};
 		config.routes["/echo"] = {"echo"};
+		// /zecho: echo with permessage-deflate (the host's defaults: it keeps no window).
+		config.routes["/zecho"] = {"echo"};
+		config.routeOptions["/zecho"].deflate = true;
 		config.engine.maxMessageSize = maxMessageSize;
 		config.engine.pingIntervalMs = pingIntervalMs;
 		config.engine.maxConnectionsPerIp = 0;     // load runs open many connections from 127.0.0.1
@@ -49,6 +52,7 @@ public:
 	}
 
 	std::uint16_t port() const { return _server->port(); }
+	host::Metrics metrics() const { return _server->metrics(); }
 	/// "ws://127.0.0.1:PORT" + path.
 	std::string url(const std::string& path) const { return "ws://127.0.0.1:" + std::to_string(port()) + path; }
 
