@@ -13,6 +13,8 @@
 # Servers: plain      parley /echo, deflate off
 #          deflate    parley /zecho, deflate on, the shipped engine.deflate defaults (level 1, no
 #                     server context takeover); the client keeps no context either (as ws's peer)
+#          deflate-ck parley /zecho as deflate, the client keeping its context (the host's default
+#                     answer to browsers): the host keeps an inflate window per connection (I only)
 #          takeover   parley /zecho with engine.deflate.server_no_context_takeover = false; the
 #                     client keeps its context too (what browsers do)
 #          node       Node's ws, deflate
@@ -94,6 +96,7 @@ load_args() { # server -> zload arguments
   case "$1" in
     plain) echo "--path /echo" ;;
     deflate) echo "--path /zecho --deflate" ;;
+    deflate-ck) echo "--path /zecho --deflate --client-takeover" ;;
     takeover) echo "--path /zecho --deflate --server-takeover --client-takeover" ;;
     node) echo "--path / --deflate" ;;
   esac
@@ -107,9 +110,10 @@ record() { # scenario server rep -- zload output on stdin
 
 for rep in $(seq 1 "$reps"); do
   for scenario in ${scenarios//,/ }; do
-    for server in plain deflate takeover node; do
+    for server in plain deflate deflate-ck takeover node; do
       case "$scenario" in
         S3|S4)
+          [ "$server" = deflate-ck ] && continue
           start_server "$server"
           for kind in json random; do
             if [ "$scenario" = S3 ]; then shape="--conns 100 --window 10 --size 1024"; else shape="--conns 1 --window 16 --size 65536"; fi
@@ -139,7 +143,7 @@ def med(xs):
 cells = {}
 for r in rows:
     cells.setdefault((r["scenario"], r["server"]), []).append(r["result"])
-servers = ["plain", "deflate", "takeover", "node"]
+servers = ["plain", "deflate", "deflate-ck", "takeover", "node"]
 print("| scenario | server | msgs/s | payload MB/s | wire MB/s (in) | host µs/msg | load CPU s | host µs/msg ÷ plain | msgs/s ÷ node |")
 print("|---|---|---|---|---|---|---|---|---|")
 for scenario in sorted({s for s, _ in cells if s != "I"}):
