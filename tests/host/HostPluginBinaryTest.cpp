@@ -7,6 +7,7 @@
 #include "ProcessRunner.h"
 #include <Poco/File.h>
 #include <Poco/TemporaryFile.h>
+#include <algorithm>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <csignal>
@@ -257,6 +258,20 @@ public:
 		const std::string quiet = " > " + work.file("log.txt") + " 2>&1";
 		const std::string install = "cmake --install " + std::string(PARLEY_BUILD_DIR) + " --prefix " + prefix.path + quiet;
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(install, 0, std::system(install.c_str()));
+		// Only the bundled plugins are installed: the test plugins (throwing, sleepy, ...) stay in
+		// the build tree, or an installed host would load them.
+		auto soFiles = [](const std::string& dir) {
+			std::vector<std::string> names;
+			if (Poco::File(dir).exists()) Poco::File(dir).list(names);
+			std::sort(names.begin(), names.end());
+			return names;
+		};
+		std::string installed;
+		for (const auto& name : soFiles(prefix.path + "/" + pluginSubdir())) installed += name + " ";
+		std::string bundled;
+		for (const auto& name : soFiles(pluginDir())) bundled += name + " ";
+		CPPUNIT_ASSERT(bundled.find("echo.so") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(bundled, installed);
 		const std::string tmpl = prefix.path + "/share/parley/plugin-template";
 		CPPUNIT_ASSERT_MESSAGE(tmpl, Poco::File(tmpl + "/CMakeLists.txt").exists());
 		Poco::File(tmpl).copyTo(work.file("src"));
