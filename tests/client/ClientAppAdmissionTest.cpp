@@ -11,6 +11,7 @@
 #include <Poco/Process.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/TemporaryFile.h>
+#include "client/ClientRunner.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <fstream>
 #include <thread>
@@ -20,42 +21,9 @@ using parley::test::AdmissionServer;
 
 namespace {
 
-struct Result
-{
-	int exitCode = -1;
-	std::string out;
-	std::string err;
-};
-
-/// Runs parley-client with args; `input` goes to its stdin (then closed).
-Result runClient(const std::vector<std::string>& args, const std::string& input = {})
-{
-	Poco::Pipe inPipe, outPipe, errPipe;
-	Poco::ProcessHandle handle = Poco::Process::launch(test::binDir() + "/parley-client", args, &inPipe, &outPipe, &errPipe);
-	{
-		Poco::PipeOutputStream in(inPipe);
-		in << input;
-		in.close();
-	}
-	Result r;
-	std::thread errReader([&] {
-		Poco::PipeInputStream es(errPipe);
-		Poco::StreamCopier::copyToString(es, r.err);
-	});
-	Poco::PipeInputStream os(outPipe);
-	Poco::StreamCopier::copyToString(os, r.out);
-	errReader.join();
-	r.exitCode = handle.wait();
-	return r;
-}
-
-std::size_t lines(const std::string& s)
-{
-	std::size_t n = 0;
-	for (char c : s)
-		n += c == '\n';
-	return n;
-}
+using Result = test::ClientResult;
+using test::lines;
+using test::runClient;
 
 std::size_t has(const std::string& request, const std::string& name, const std::string& value)
 {
