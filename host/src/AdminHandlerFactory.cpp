@@ -28,8 +28,12 @@ Poco::Net::HTTPRequestHandler* AdminHandlerFactory::createRequestHandler(const P
 		return new StatusHandler(HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "only GET\n", {{"Allow", "GET"}});
 	if (path == "/health")
 	{
-		const std::string body = "{\"status\":\"ok\",\"connections\":" + std::to_string(_pool.open()) + "}\n";
-		return new StatusHandler(HTTPResponse::HTTP_OK, "application/json", body);
+		// A draining host answers 503, so that load balancers take it out of their pools.
+		const bool draining = _context.draining();
+		const std::string body = std::string("{\"status\":\"") + (draining ? "draining" : "ok") +
+			"\",\"connections\":" + std::to_string(_pool.open()) + "}\n";
+		return new StatusHandler(draining ? HTTPResponse::HTTP_SERVICE_UNAVAILABLE : HTTPResponse::HTTP_OK,
+			"application/json", body);
 	}
 	if (path == "/metrics") return new StatusHandler(HTTPResponse::HTTP_OK, "text/plain; charset=utf-8", _pool.metrics().toText());
 	return new StatusHandler(HTTPResponse::HTTP_OK, "application/json",

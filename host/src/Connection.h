@@ -35,6 +35,7 @@ struct Connection
 		Gating,    ///< the route's gates judge the request on the workers (the handshake deadline runs)
 		Open,      ///< a WebSocket exchanging messages
 		Closing,   ///< our close frame or HTTP answer (or last output after the peer's EOF) is queued; no more reading
+		AwaitingClose, ///< our close frame is out: reading the peer's frames until its close frame (then Draining)
 		Draining   ///< output sent and write side shut down; reading and discarding until EOF
 	};
 
@@ -90,6 +91,8 @@ struct Connection
 	bool queuePaused = false;        ///< not reading: too many messages wait for the workers
 	bool resumeQueue = false;        ///< queuePaused just ended: read again after the flush
 	bool pushed = false;             ///< pushed output to flush at the end of the inbox
+	bool deferredDrain = false;
+	bool awaitPeerClose = false;     ///< Closing: our close starts the handshake; wait for the peer's close after it      ///< the deferred close is the host's 1001 of a graceful stop
 	std::uint16_t deferredCode = 0;  ///< the close code to echo once the queue is empty
 	std::shared_ptr<Chain> chain;    ///< the responders this connection uses (null: none)
 	std::unique_ptr<ConnectionDeflate> deflate; ///< permessage-deflate was agreed (null: not)

@@ -107,6 +107,7 @@ void Dispatch::rebuild()
 	_registryGeneration = registryGeneration;
 	_configGeneration = _context.configGeneration();
 	const auto config = _context.config();
+	_s.applyLimits(config->engine);
 	const std::size_t routes = _context.routeCount();
 	while (_s.routePaths.size() < routes) _s.routePaths.push_back(_context.routePath(_s.routePaths.size()));
 	_chains.resize(routes);
@@ -483,7 +484,8 @@ void Dispatch::pump(Connection& c)
 	if (c.closeDeferred && !c.jobInFlight && c.state == Connection::State::Open)
 	{
 		c.closeDeferred = false;
-		_ws.queueClose(c, c.out, c.deferredCode, std::string_view());
+		_ws.queueClose(c, c.out, c.deferredCode,
+			c.deferredDrain ? std::string_view(WebSocketLayer::DrainReason) : std::string_view(), c.deferredDrain);
 	}
 }
 

@@ -68,6 +68,12 @@ void EventLoop::start(Handler& handler)
 	_thread = std::thread([this] { run(); });
 }
 
+void EventLoop::stopAccepting()
+{
+	_acceptClosed.store(true, std::memory_order_release);
+	wake();
+}
+
 void EventLoop::stop()
 {
 	_stopping.store(true);
@@ -144,6 +150,7 @@ void EventLoop::run()
 			{
 			}
 			if (_stopping.load()) break;
+			if (_listener >= 0 && _acceptClosed.load(std::memory_order_acquire)) leaveListener();
 			_handler->onWake();
 		}
 		if (accept) acceptSome();
@@ -160,8 +167,22 @@ void EventLoop::run()
 	_handler->onStop();
 }
 
+void EventLoop::leaveListener()
+{
+	if (_listening) unwatch(_listener);
+	_listening = false;
+	_listener = -1;
+}
+
 void EventLoop::acceptSome()
 {
+	// The host may shut the listening socket down right after stopAccepting(): accept() then
+	// fails, which is no error of this loop.
+	if (_acceptClosed.load(std::memory_order_acquire))
+	{
+		leaveListener();
+		return;
+	}
 	for (unsigned i = 0; i < AcceptBatch && _listening; ++i)
 	{
 		sockaddr_storage peer{};

@@ -71,6 +71,10 @@ public:
 	/// Starts the loop thread with `handler`.
 	void start(Handler& handler);
 
+	/// Stops accepting for good (any thread): the loop leaves the listening socket alone from its
+	/// next turn on (the host may shut it down at once: a failed accept() is then no error).
+	void stopAccepting();
+
 	/// Stops accepting, lets the current turn end, calls Handler::onStop and joins the thread.
 	/// Idempotent.
 	void stop();
@@ -109,6 +113,7 @@ public:
 private:
 	void run();
 	void acceptSome();
+	void leaveListener();
 	void pauseAccepting(int error);
 	void resumeAccepting();
 	static std::uint64_t clockMs();
@@ -128,6 +133,7 @@ private:
 	std::uint64_t _exhaustedSinceLog = 0;
 	std::atomic<std::uint64_t> _acceptExhausted{0};
 	std::atomic<bool> _stopping{false};
+	std::atomic<bool> _acceptClosed{false};
 	std::thread _thread;
 };
 

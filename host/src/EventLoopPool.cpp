@@ -7,7 +7,7 @@
 namespace parley {
 namespace host {
 
-EventLoopPool::EventLoopPool(unsigned loops, HostContext& context, SSL_CTX* tls):
+EventLoopPool::EventLoopPool(unsigned loops, HostContext& context, const TlsContexts* tls):
 	_counts(loops, context.config()->engine),
 	_workers(context.config()->pluginWorkers)
 {
@@ -31,6 +31,29 @@ void EventLoopPool::stop()
 {
 	for (auto& loop : _loops) loop->stop();
 	_workers.stop();
+}
+
+void EventLoopPool::stopAccepting()
+{
+	for (auto& loop : _loops) loop->stopAccepting();
+}
+
+void EventLoopPool::drain()
+{
+	for (auto& loop : _loops) loop->drain();
+}
+
+bool EventLoopPool::drainStarted(std::size_t& closing) const
+{
+	closing = 0;
+	bool all = true;
+	for (const auto& loop : _loops)
+	{
+		std::size_t n = 0;
+		all = loop->drainStarted(n) && all;
+		closing += n;
+	}
+	return all;
 }
 
 bool EventLoopPool::push(ConnectionId connection, std::uint16_t route, PayloadKind kind, std::string_view payload)

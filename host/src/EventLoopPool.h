@@ -12,12 +12,11 @@
 #include <string_view>
 #include <vector>
 
-typedef struct ssl_ctx_st SSL_CTX;
-
 namespace parley {
 namespace host {
 
 class HostContext;
+class TlsContexts;
 
 /// Owns engine.threads loops; all of them accept from the one listening socket.
 class EventLoopPool
@@ -25,7 +24,7 @@ class EventLoopPool
 public:
 	/// Creates plugins.workers worker threads and `loops` loops (each with its own chains).
 	/// Throws ConfigError as Dispatch does.
-	EventLoopPool(unsigned loops, HostContext& context, SSL_CTX* tls);
+	EventLoopPool(unsigned loops, HostContext& context, const TlsContexts* tls);
 
 	/// Stops the loops.
 	~EventLoopPool();
@@ -38,6 +37,19 @@ public:
 
 	/// Closes every connection (1001 for WebSockets) and joins the loops, then the workers.
 	void stop();
+
+	/// Graceful stop, first step: no loop accepts any more (see EventLoop::stopAccepting).
+	void stopAccepting();
+
+	/// Graceful stop, second step: every loop closes its WebSockets with 1001 after the replies
+	/// to what they sent (HostLoop::drain).
+	void drain();
+
+	/// After drain(): true once every loop has started; `closing` = WebSockets being closed.
+	bool drainStarted(std::size_t& closing) const;
+
+	/// Returns the number of open sockets (WebSockets and handshakes, closing ones included).
+	std::size_t sockets() const { return _counts.sockets.load(std::memory_order_relaxed); }
 
 	/// Returns the number of open WebSocket connections.
 	std::size_t open() const { return _counts.websockets.load(std::memory_order_relaxed); }
@@ -54,6 +66,9 @@ public:
 
 	/// Wakes every loop (after a reload, so that idle loops rebuild their chains now).
 	void poke();
+
+	/// Changes engine.max_connections_per_ip and engine.handshakes_per_ip_per_s (reload).
+	void setPeerLimits(unsigned maxPerAddress, unsigned perSecond) { _counts.peers.setLimits(maxPerAddress, perSecond); }
 
 	/// Returns the number of loops.
 	unsigned size() const { return static_cast<unsigned>(_loops.size()); }

@@ -60,6 +60,10 @@ public:
 	void setPool(EventLoopPool* pool) { _pool.store(pool); }
 	EventLoopPool* pool() const { return _pool.load(); }
 
+	/// True once a graceful stop began: /health answers 503 "draining".
+	bool draining() const { return _draining.load(std::memory_order_acquire); }
+	void setDraining() { _draining.store(true, std::memory_order_release); }
+
 	PluginRegistry& registry() const { return _registry; }
 	Poco::Logger& logger() const { return _logger; }
 
@@ -75,6 +79,7 @@ private:
 	std::vector<std::unique_ptr<RouteOutbox>> _outboxes;
 	std::atomic<std::uint64_t> _generation{0};
 	std::atomic<EventLoopPool*> _pool{nullptr};
+	std::atomic<bool> _draining{false};
 };
 
 } // namespace host

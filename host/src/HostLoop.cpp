@@ -8,7 +8,7 @@
 namespace parley {
 namespace host {
 
-HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostCounts& counts, SSL_CTX* tls):
+HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostCounts& counts, const TlsContexts* tls):
 	_loop(id, context.logger()),
 	_s(_loop, *context.config(), context.logger(), counts),
 	_ws(_s),
@@ -74,6 +74,15 @@ void HostLoop::balance()
 		_loop.holdAccepting(false);
 		counts.accepting.fetch_add(1);
 	}
+}
+
+void HostLoop::startDrain()
+{
+	std::size_t closing = 0;
+	for (std::size_t i = 0; i < _s.connections.size(); ++i)
+		if (_ws.closeForDrain(*_s.connections[i])) ++closing;
+	_drainClosing.store(closing, std::memory_order_relaxed);
+	_drainStarted.store(true, std::memory_order_release);
 }
 
 void HostLoop::onTick()

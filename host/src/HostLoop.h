@@ -13,22 +13,22 @@
 #include "WebSocketLayer.h"
 #include "WorkerPool.h"
 #include "parley/host/Metrics.h"
+#include <atomic>
 #include <cstdint>
 #include <string_view>
-
-typedef struct ssl_ctx_st SSL_CTX;
 
 namespace parley {
 namespace host {
 
 class HostContext;
+class TlsContexts;
 
 class HostLoop final : public EventLoop::Handler
 {
 public:
 	/// Creates the loop and its chains; `tls`: null for plain connections. Throws ConfigError as Dispatch does and
 	/// std::system_error if epoll or eventfd cannot be created.
-	HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostCounts& counts, SSL_CTX* tls);
+	HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostCounts& counts, const TlsContexts* tls);
 
 	/// Stops the loop (if running).
 	~HostLoop() override;
@@ -46,6 +46,25 @@ public:
 
 	/// Stops accepting, closes every connection (1001 for WebSockets, one write each) and joins.
 	void stop() { _loop.stop(); }
+
+	/// Stops accepting for good (any thread; see EventLoop::stopAccepting).
+	void stopAccepting() { _loop.stopAccepting(); }
+
+	/// Graceful stop (any thread): on its next turn the loop gives every WebSocket its 1001 after
+	/// the replies to what it has read (WebSocketLayer::closeForDrain).
+	void drain()
+	{
+		_drainRequested.store(true, std::memory_order_release);
+		_loop.wake();
+	}
+
+	/// After drain(): true once the loop has started closing its connections; `closing` is the
+	/// number of WebSockets it closes.
+	bool drainStarted(std::size_t& closing) const
+	{
+		closing = _drainClosing.load(std::memory_order_relaxed);
+		return _drainStarted.load(std::memory_order_acquire);
+	}
 
 	/// See Dispatch::push / Dispatch::broadcast (thread-safe).
 	bool push(ConnectionId connection, std::uint16_t route, PayloadKind kind, std::string_view payload)
@@ -74,8 +93,10 @@ private:
 	void onWake() override
 	{
 		_dispatch.takeInbox();
+		if (_drainRequested.load(std::memory_order_acquire) && !_drainStarted.load(std::memory_order_relaxed)) startDrain();
 		if (_loop.acceptingHeld()) balance();
 	}
+	void startDrain();
 	void onTick() override;
 	void onTurnEnd() override;
 	bool hasWork() const override { return _ws.hasReadsPending(); }
@@ -85,6 +106,9 @@ private:
 	/// spreads over the loops (the least loaded loop always accepts).
 	void balance();
 
+	std::atomic<bool> _drainRequested{false};
+	std::atomic<bool> _drainStarted{false};
+	std::atomic<std::size_t> _drainClosing{0};
 	EventLoop _loop;
 	LoopState _s;
 	WebSocketLayer _ws;

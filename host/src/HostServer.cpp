@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cerrno>
 #include <sched.h>
+#include <sys/socket.h>
 #include <stdexcept>
 #include <thread>
 
@@ -46,20 +47,25 @@ unsigned usableCores()
 /// clients wait there while the host is out of descriptors.
 constexpr int ListenBacklog = 1024;
 
-/// Binds and listens; throws ConfigError naming `key` ("server" or "admin").
-std::unique_ptr<Poco::Net::ServerSocket> listenOn(const std::string& key, const std::string& host, std::uint16_t port,
-	int backlog)
+/// Throws ConfigError naming `key` ("server" or "admin") if `host` is no usable address.
+Poco::Net::SocketAddress addressOf(const std::string& key, const std::string& host, std::uint16_t port)
 {
-	const std::string where = "port " + std::to_string(port) + " on " + host;
-	Poco::Net::SocketAddress address;
 	try
 	{
-		address = Poco::Net::SocketAddress(host, port);
+		return Poco::Net::SocketAddress(host, port);
 	}
 	catch (const Poco::Exception& e)
 	{
 		throw ConfigError(key + ".address: '" + host + "' is not a usable address (" + e.displayText() + ")");
 	}
+}
+
+/// Binds and listens; throws ConfigError naming `key` ("server" or "admin").
+std::unique_ptr<Poco::Net::ServerSocket> listenOn(const std::string& key, const std::string& host, std::uint16_t port,
+	int backlog)
+{
+	const std::string where = "port " + std::to_string(port) + " on " + host;
+	const Poco::Net::SocketAddress address = addressOf(key, host, port);
 	auto socket = std::make_unique<Poco::Net::ServerSocket>();
 	try
 	{
@@ -90,9 +96,9 @@ HostServer::HostServer(const HostConfig& config, PluginRegistry& registry, Poco:
 	const unsigned loops = _config.engine.threads ? _config.engine.threads : std::min(usableCores(), 256u);
 	if (loops > 256) throw ConfigError("engine.threads: " + std::to_string(loops) + " is out of range (0..256)");
 	_registry.setSettings(_config.pluginSettings);
-	if (_config.tls.enabled) _tls = std::make_unique<TlsContext>(_config.tls);
+	if (_config.tls.enabled) _tls = std::make_unique<TlsContexts>(std::make_unique<TlsContext>(_config.tls));
 	_context = std::make_unique<HostContext>(_config, registry, logger);
-	_pool = std::make_unique<EventLoopPool>(loops, *_context, _tls ? _tls->get() : nullptr);
+	_pool = std::make_unique<EventLoopPool>(loops, *_context, _tls.get());
 	_context->setPool(_pool.get());
 }
 
@@ -128,14 +134,40 @@ void HostServer::checkRoutes(const HostConfig& config) const
 
 namespace {
 
-bool sameEngine(const EngineConfig& a, const EngineConfig& b)
+/// The keys whose change a reload cannot apply (they need a restart), by name.
+std::vector<std::string> restartKeys(const HostConfig& running, const HostConfig& next)
 {
-	return a.threads == b.threads && a.maxMessageSize == b.maxMessageSize && a.backpressureHigh == b.backpressureHigh &&
-		a.backpressureLow == b.backpressureLow && a.backpressureLimit == b.backpressureLimit && a.sendChunk == b.sendChunk &&
-		a.maxConnections == b.maxConnections && a.handshakeTimeoutMs == b.handshakeTimeoutMs &&
-		a.idleTimeoutMs == b.idleTimeoutMs && a.pingIntervalMs == b.pingIntervalMs &&
-		a.maxConnectionsPerIp == b.maxConnectionsPerIp && a.handshakesPerIpPerS == b.handshakesPerIpPerS &&
-		a.deflate == b.deflate;
+	std::vector<std::string> keys;
+	auto check = [&keys](bool same, const char* key) {
+		if (!same) keys.push_back(key);
+	};
+	check(next.address == running.address, "server.address");
+	check(next.port == running.port, "server.port");
+	check(next.maxHeaderBytes == running.maxHeaderBytes, "server.max_header_bytes");
+	check(next.tls.enabled == running.tls.enabled, "server.tls");
+	check(next.adminAddress == running.adminAddress, "admin.address");
+	check(next.adminPort == running.adminPort, "admin.port");
+	check(next.adminThreads == running.adminThreads, "admin.threads");
+	check(next.pluginDir == running.pluginDir, "plugins.dir");
+	check(next.pluginWatch == running.pluginWatch, "plugins.watch");
+	check(next.pluginWatchDebounceMs == running.pluginWatchDebounceMs, "plugins.watch_debounce_ms");
+	check(next.pluginWorkers == running.pluginWorkers, "plugins.workers");
+	check(next.engine.threads == running.engine.threads, "engine.threads");
+	check(next.engine.sendChunk == running.engine.sendChunk, "engine.send_chunk");
+	check(next.engine.deflate == running.engine.deflate, "engine.deflate.*");
+	return keys;
+}
+
+/// Copies the engine.* limits that apply live (see LoopState::applyLimits) from `from`.
+void copyLiveLimits(EngineConfig& to, const EngineConfig& from)
+{
+	const unsigned threads = to.threads;
+	const std::size_t sendChunk = to.sendChunk;
+	const DeflateConfig deflate = to.deflate;
+	to = from;
+	to.threads = threads;
+	to.sendChunk = sendChunk;
+	to.deflate = deflate;
 }
 
 std::string describeRoutes(const HostConfig& config)
@@ -178,37 +210,42 @@ std::string describeDeflate(const HostConfig& config)
 
 } // namespace
 
+void HostServer::checkPlugins(const HostConfig& config) const
+{
+	checkRoutes(config);
+	// A trial instance of every routed plugin with its settings: refuse what would throw.
+	for (const auto& route : config.routes)
+	{
+		for (const std::string& name : route.second)
+		{
+			try
+			{
+				_registry.create(name, config.settingsFor(name));
+			}
+			catch (const std::exception& e)
+			{
+				throw ConfigError("route." + route.first + ": " + e.what());
+			}
+		}
+		for (const std::string& name : config.optionsFor(route.first).gates)
+		{
+			try
+			{
+				_registry.createGate(name, config.settingsFor(name));
+			}
+			catch (const std::exception& e)
+			{
+				throw ConfigError("route." + route.first + ".gates: " + e.what());
+			}
+		}
+	}
+}
+
 bool HostServer::reload(const HostConfig& config, std::string* why)
 {
 	try
 	{
-		checkRoutes(config);
-		// A trial instance of every routed plugin with its new settings: refuse what would throw.
-		for (const auto& route : config.routes)
-		{
-			for (const std::string& name : route.second)
-			{
-				try
-				{
-					_registry.create(name, config.settingsFor(name));
-				}
-				catch (const std::exception& e)
-				{
-					throw ConfigError("route." + route.first + ": " + e.what());
-				}
-			}
-			for (const std::string& name : config.optionsFor(route.first).gates)
-			{
-				try
-				{
-					_registry.createGate(name, config.settingsFor(name));
-				}
-				catch (const std::exception& e)
-				{
-					throw ConfigError("route." + route.first + ".gates: " + e.what());
-				}
-			}
-		}
+		checkPlugins(config);
 	}
 	catch (const std::exception& e)
 	{
@@ -217,30 +254,53 @@ bool HostServer::reload(const HostConfig& config, std::string* why)
 		return false;
 	}
 	const auto running = _context->config();
-	const TlsConfig& tls = config.tls;
-	const TlsConfig& runningTls = running->tls;
-	const bool sameTls = tls.enabled == runningTls.enabled && tls.certificateFile == runningTls.certificateFile &&
-		tls.privateKeyFile == runningTls.privateKeyFile && tls.cipherList == runningTls.cipherList &&
-		tls.requireTLSv1_2 == runningTls.requireTLSv1_2 && tls.sessionTickets == runningTls.sessionTickets;
-	if (config.address != running->address || config.port != running->port || config.maxHeaderBytes != running->maxHeaderBytes ||
-		!sameTls || config.adminAddress != running->adminAddress || config.adminPort != running->adminPort ||
-		config.adminThreads != running->adminThreads || config.pluginDir != running->pluginDir || config.pluginWatch != running->pluginWatch ||
-		config.pluginWatchDebounceMs != running->pluginWatchDebounceMs || config.pluginWorkers != running->pluginWorkers ||
-		!sameEngine(config.engine, running->engine))
+	// TLS: the certificate and key are read again (a renewed certificate usually keeps its file
+	// names), with the openSSL.server.* settings; new connections use them, open ones keep theirs.
+	std::unique_ptr<TlsContext> tls;
+	if (_tls && config.tls.enabled)
 	{
-		_logger.warning("configuration reload: server.*, admin.*, openSSL.*, plugins.dir/watch/workers and engine.* "
-			"changes need a restart; the running values stay");
+		try
+		{
+			tls = std::make_unique<TlsContext>(config.tls);
+		}
+		catch (const std::exception& e)
+		{
+			_logger.error("configuration reload refused, the running one stays: %s", std::string(e.what()));
+			if (why) *why = e.what();
+			return false;
+		}
 	}
-	// Only routes (with their options), server.origins and plugin settings change; the rest stays
-	// as the host started.
+	const std::vector<std::string> restart = restartKeys(*running, config);
+	if (!restart.empty())
+	{
+		std::string keys;
+		for (const std::string& key : restart) keys += (keys.empty() ? "" : ", ") + key;
+		_logger.warning("configuration reload: changed keys that need a restart (the running values stay): %s", keys);
+	}
+	// Routes (with their options), server.origins, plugin settings, the live engine.* limits and
+	// the TLS certificate change; the rest stays as the host started.
 	HostConfig next = *running;
 	next.routes = config.routes;
 	next.routeOptions = config.routeOptions;
 	next.originsSet = config.originsSet;
 	next.origins = config.origins;
 	next.pluginSettings = config.pluginSettings;
+	copyLiveLimits(next.engine, config.engine);
+	if (tls)
+	{
+		const bool enabled = next.tls.enabled;
+		next.tls = config.tls;
+		next.tls.enabled = enabled;
+	}
 	_registry.setSettings(next.pluginSettings);
+	if (_pool) _pool->setPeerLimits(next.engine.maxConnectionsPerIp, next.engine.handshakesPerIpPerS);
 	_context->setConfig(next);
+	if (tls)
+	{
+		const std::string description = tls->description();
+		_tls->replace(std::move(tls));
+		_logger.information("TLS reloaded for new connections: %s", description);
+	}
 	if (_pool) _pool->poke();
 	_logger.information("configuration reloaded: routes: %s", describeRoutes(next));
 	return true;
@@ -299,6 +359,12 @@ void HostServer::start()
 	_started = true;
 }
 
+void HostServer::checkAddresses() const
+{
+	addressOf("server", _config.address, _config.port);
+	addressOf("admin", _config.adminAddress, _config.adminPort);
+}
+
 void HostServer::stop()
 {
 	if (_stopped) return;
@@ -314,6 +380,63 @@ void HostServer::stop()
 	_listener.reset();
 	_admin.reset();
 	_threads.reset();
+}
+
+HostServer::DrainReport HostServer::drain(const std::function<bool(unsigned ms)>& wait)
+{
+	DrainReport report;
+	if (!_started || _stopped || !_pool) return report;
+	using Clock = std::chrono::steady_clock;
+	const auto begin = Clock::now();
+	auto elapsedMs = [&begin] {
+		return static_cast<std::uint64_t>(
+			std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - begin).count());
+	};
+	const EngineConfig engine = _context->config()->engine;
+	_context->setDraining();
+	_pool->stopAccepting();
+	// Refuse new clients at once (and those in the listen backlog): a shut-down listening
+	// socket leaves the kernel's listening table; it stays open until stop() for the loops' sake.
+	if (_listener) ::shutdown(_listener->impl()->sockfd(), SHUT_RDWR);
+	_logger.information("draining: not accepting connections, /health answers 503 draining; %z connections open; "
+		"1001 to each in %u ms (engine.drain_delay_ms), then up to %u ms for their close (engine.drain_timeout_ms)",
+		_pool->open(), engine.drainDelayMs, engine.drainTimeoutMs);
+	if (engine.drainDelayMs != 0 && wait(engine.drainDelayMs))
+	{
+		report.interrupted = true;
+		report.leftOpen = _pool->sockets();
+		report.elapsedMs = elapsedMs();
+		_logger.warning("drain interrupted after %s ms, during engine.drain_delay_ms: stopping at once (%z sockets open)",
+			std::to_string(report.elapsedMs), report.leftOpen);
+		return report;
+	}
+	_pool->drain();
+	const auto deadline = Clock::now() + std::chrono::milliseconds(engine.drainTimeoutMs);
+	constexpr unsigned StepMs = 20;
+	bool started = false;
+	for (;;)
+	{
+		std::size_t closing = 0;
+		if (_pool->drainStarted(closing)) started = true;
+		if (started) report.closed = closing;
+		report.leftOpen = _pool->sockets();
+		if ((started && report.leftOpen == 0) || Clock::now() >= deadline) break;
+		if (wait(StepMs))
+		{
+			report.interrupted = true;
+			break;
+		}
+	}
+	report.elapsedMs = elapsedMs();
+	if (report.interrupted)
+		_logger.warning("drain interrupted after %s ms: stopping at once (%z sockets still open)",
+			std::to_string(report.elapsedMs), report.leftOpen);
+	else if (report.leftOpen == 0)
+		_logger.information("drained %z connections in %s ms", report.closed, std::to_string(report.elapsedMs));
+	else
+		_logger.warning("drain timeout: %z of %z connections had not finished their close handshake after %u ms "
+			"(engine.drain_timeout_ms); closing them", report.leftOpen, report.closed, engine.drainTimeoutMs);
+	return report;
 }
 
 std::uint16_t HostServer::port() const

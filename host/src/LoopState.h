@@ -71,6 +71,11 @@ struct LoopState
 
 	std::uint64_t now() const noexcept { return loop.now(); }
 
+	/// A reload's engine.* limits that apply live: connection and message limits, backpressure
+	/// marks and timers (for new connections and from the next tick). engine.threads,
+	/// engine.send_chunk and engine.deflate.* stay as the host started.
+	void applyLimits(const EngineConfig& next) { engine = next; } // HostServer::reload keeps the others as they were
+
 	static std::size_t closeBucket(std::uint16_t code) noexcept
 	{
 		if (code >= 1000 && code <= 1015) return code - 1000u;
@@ -97,7 +102,7 @@ struct LoopState
 	}
 
 	EventLoop& loop;
-	const EngineConfig engine;
+	EngineConfig engine;                      ///< engine.* in force (applyLimits)
 	const std::size_t maxHeaderBytes;
 	Poco::Logger& logger;
 	HostCounts& counts;

@@ -8,6 +8,7 @@
 #ifndef PARLEY_HOST_PEERLIMITS_INCLUDED
 #define PARLEY_HOST_PEERLIMITS_INCLUDED
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
@@ -39,6 +40,13 @@ public:
 	PeerLimits(unsigned maxPerAddress, unsigned perSecond) : _max(maxPerAddress), _rate(perSecond) {}
 
 	bool enabled() const { return _max != 0 || _rate != 0; }
+
+	/// Changes the limits (SIGHUP; any thread): they apply to connections accepted from now on.
+	void setLimits(unsigned maxPerAddress, unsigned perSecond)
+	{
+		_max.store(maxPerAddress);
+		_rate.store(perSecond);
+	}
 
 	/// A connection from `peer` was accepted at `nowMs` (any monotonic clock in ms). Admitted:
 	/// it holds one of its address's connections until release().
@@ -79,8 +87,8 @@ private:
 	/// Drops entries that hold no connection and whose bucket is full again (shard lock held).
 	void sweep(Shard& shard, std::uint64_t nowMs);
 
-	const unsigned _max;
-	const unsigned _rate;
+	std::atomic<unsigned> _max;
+	std::atomic<unsigned> _rate;
 	mutable Shard _shards[Shards];
 };
 

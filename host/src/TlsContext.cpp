@@ -131,5 +131,24 @@ SSL_CTX* TlsContext::get() const
 	return _context->sslContext();
 }
 
+TlsContexts::TlsContexts(std::unique_ptr<TlsContext> first): _current(first->get())
+{
+	_contexts.push_back(std::move(first));
+}
+
+void TlsContexts::replace(std::unique_ptr<TlsContext> next)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_current.store(next->get(), std::memory_order_release);
+	_contexts.push_back(std::move(next));
+	while (_contexts.size() > Kept + 1) _contexts.pop_front();
+}
+
+std::string TlsContexts::description() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return _contexts.back()->description();
+}
+
 } // namespace host
 } // namespace parley

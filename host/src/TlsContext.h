@@ -7,6 +7,10 @@
 
 #include "parley/config/HostConfig.h"
 #include <Poco/Net/Context.h>
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <string>
 
 typedef struct ssl_ctx_st SSL_CTX;
@@ -32,6 +36,33 @@ public:
 private:
 	Poco::Net::Context::Ptr _context;
 	std::string _description;
+};
+
+/// The TLS context in force, which SIGHUP may replace with one loaded from the (renewed)
+/// certificate and key: the loops take current() for each new connection; a connection keeps the
+/// context it started with (SSL_new holds a reference to it). A few replaced contexts are kept
+/// alive, so that a loop that read current() just before a replacement never uses a freed one.
+class TlsContexts
+{
+public:
+	explicit TlsContexts(std::unique_ptr<TlsContext> first);
+
+	/// The context for new connections (any thread).
+	SSL_CTX* current() const noexcept { return _current.load(std::memory_order_acquire); }
+
+	/// Makes `next` the context for new connections.
+	void replace(std::unique_ptr<TlsContext> next);
+
+	/// The description of the context in force.
+	std::string description() const;
+
+private:
+	/// Replaced contexts kept (beyond them, connections hold their own reference).
+	static constexpr std::size_t Kept = 4;
+
+	mutable std::mutex _mutex;
+	std::deque<std::unique_ptr<TlsContext>> _contexts; // newest last
+	std::atomic<SSL_CTX*> _current;
 };
 
 } // namespace host

@@ -2,6 +2,7 @@
 // Upgrader.cpp
 //
 #include "Upgrader.h"
+#include "TlsContext.h"
 #include "HttpHead.h"
 #include <algorithm>
 #include <netinet/in.h>
@@ -13,7 +14,8 @@
 namespace parley {
 namespace host {
 
-Upgrader::Upgrader(LoopState& state, WebSocketLayer& websockets, Dispatch& dispatch, const HostContext& context, SSL_CTX* tls)
+Upgrader::Upgrader(LoopState& state, WebSocketLayer& websockets, Dispatch& dispatch, const HostContext& context,
+	const TlsContexts* tls)
 	: _s(state), _ws(websockets), _dispatch(dispatch), _admission(context), _tls(tls)
 {
 	_dispatch.setGateHandler([this](Dispatch::GateOutcome& outcome) { onGates(outcome); });
@@ -70,7 +72,7 @@ void Upgrader::accept(int fd, const sockaddr_storage& address)
 	if (_tls)
 	{
 		c->state = Connection::State::Tls;
-		if (!c->transport.startTls(_tls))
+		if (!c->transport.startTls(_tls->current()))
 		{
 			++_s.counters[TlsFailures];
 			_ws.destroy(*c);

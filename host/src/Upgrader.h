@@ -14,12 +14,11 @@
 #include "WebSocketLayer.h"
 #include <cstdint>
 
-typedef struct ssl_ctx_st SSL_CTX;
-
 namespace parley {
 namespace host {
 
 class HostContext;
+class TlsContexts;
 
 class Upgrader
 {
@@ -31,7 +30,8 @@ public:
 	static constexpr std::size_t MaxGating = 1024;
 
 	/// `tls` null: plain connections.
-	Upgrader(LoopState& state, WebSocketLayer& websockets, Dispatch& dispatch, const HostContext& context, SSL_CTX* tls);
+	Upgrader(LoopState& state, WebSocketLayer& websockets, Dispatch& dispatch, const HostContext& context,
+		const TlsContexts* tls);
 
 	/// Takes a socket the loop accepted from `peer`.
 	void accept(int fd, const sockaddr_storage& peer);
@@ -61,7 +61,7 @@ private:
 	WebSocketLayer& _ws;
 	Dispatch& _dispatch;
 	Admission _admission;
-	SSL_CTX* _tls;
+	const TlsContexts* _tls;
 };
 
 } // namespace host

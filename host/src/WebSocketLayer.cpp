@@ -89,6 +89,8 @@ void WebSocketLayer::onEvents(Connection& c, std::uint32_t events)
 	{
 		if (c.state == Connection::State::Draining)
 			drain(c);
+		else if (c.state == Connection::State::AwaitingClose)
+			awaitClose(c);
 		else if (c.state == Connection::State::Open && !c.readPaused)
 			readSocket(c);
 	}
@@ -215,7 +217,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 					if (_s.logger.debug())
 						_s.logger.debug("route %s: compressed message refused, closing with %hu: %s", _s.routePaths[c.route],
 							code, std::string(why));
-					queueClose(c, *out, code, why);
+					queueClose(c, *out, code, why, false);
 					return;
 				}
 				if (payload.size() > BigMessage) c.bigMessage = true;
@@ -258,21 +260,22 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 				return;
 			}
 			// Echo the peer's code (an empty close is answered with an empty close).
-			queueClose(c, *out, ev.closeCode, std::string_view());
+			queueClose(c, *out, ev.closeCode, std::string_view(), false);
 			return;
 		case FrameDecoder::EventType::Error:
 			++_s.counters[ProtocolErrors];
 			if (_s.logger.debug())
 				_s.logger.debug("route %s: protocol error, closing with %hu: %s", _s.routePaths[c.route], ev.closeCode,
 					std::string(ev.error));
-			queueClose(c, *out, ev.closeCode, ev.error);
+			queueClose(c, *out, ev.closeCode, ev.error, false);
 			return;
 		}
 	}
 }
 
-void WebSocketLayer::queueClose(Connection& c, OutputBuffer& out, std::uint16_t code, std::string_view reason)
+void WebSocketLayer::queueClose(Connection& c, OutputBuffer& out, std::uint16_t code, std::string_view reason, bool awaitPeer)
 {
+	c.awaitPeerClose = awaitPeer;
 	std::string frame;
 	FrameEncoder::appendClose(frame, code, reason);
 	out.append(frame);
@@ -400,6 +403,21 @@ void WebSocketLayer::finishClose(Connection& c)
 		destroy(c);
 		return;
 	}
+	c.out.release();
+	c.outPos = 0;
+	if (c.awaitPeerClose)
+	{
+		// Our close is out: the peer answers with its own before TCP ends (RFC 6455 7.1.2).
+		c.state = Connection::State::AwaitingClose;
+		c.deadline = _s.now() + CloseTimeoutMs;
+		awaitClose(c);
+		return;
+	}
+	endStream(c);
+}
+
+void WebSocketLayer::endStream(Connection& c)
+{
 	// Our last output is out: end our side of the stream, then wait for the peer's end.
 	c.transport.shutdownWrite();
 	c.state = Connection::State::Draining;
@@ -407,6 +425,50 @@ void WebSocketLayer::finishClose(Connection& c)
 	c.out.release();
 	c.outPos = 0;
 	drain(c);
+}
+
+void WebSocketLayer::awaitClose(Connection& c)
+{
+	for (unsigned round = 0;; ++round)
+	{
+		if (round == ReadBudget)
+		{
+			readAgainLater(c);
+			return;
+		}
+		bool drained = false;
+		const ssize_t n = c.transport.read(_s.in.get(), _s.inSize, drained);
+		if (n == Transport::WouldBlock) return;
+		if (n <= 0)
+		{
+			destroy(c); // EOF or error: the peer is gone
+			return;
+		}
+		_s.counters[BytesIn] += static_cast<std::uint64_t>(n);
+		const std::size_t size = static_cast<std::size_t>(n);
+		std::size_t pos = 0;
+		FrameDecoder::Event ev;
+		for (;;)
+		{
+			pos += c.decoder.decode(_s.in.get() + pos, size - pos, ev);
+			if (ev.type == FrameDecoder::EventType::NeedMore) break;
+			if (ev.type == FrameDecoder::EventType::Close)
+			{
+				// The closing handshake is complete: the server ends TCP first (RFC 6455 7.1.1).
+				++_s.closesReceived[LoopState::closeBucket(ev.closeCode)];
+				c.transport.shutdownWrite();
+				destroy(c);
+				return;
+			}
+			if (ev.type == FrameDecoder::EventType::Error)
+			{
+				destroy(c);
+				return;
+			}
+			// Messages, pings and pongs after our close are dropped (RFC 6455 5.5.1).
+		}
+		if (drained && !c.hangup) return;
+	}
 }
 
 void WebSocketLayer::readAgainLater(Connection& c)
@@ -430,6 +492,8 @@ void WebSocketLayer::readAgain()
 		if (c->dead) continue;
 		if (c->state == Connection::State::Draining)
 			drain(*c);
+		else if (c->state == Connection::State::AwaitingClose)
+			awaitClose(*c);
 		else if (c->state == Connection::State::Open && !c->readPaused)
 			readSocket(*c);
 	}
@@ -549,6 +613,40 @@ void WebSocketLayer::tick(Connection& c)
 		flush(c);
 	}
 	if (!c.dead) resumeIfDrained(c);
+}
+
+bool WebSocketLayer::closeForDrain(Connection& c)
+{
+	if (c.dead) return false;
+	switch (c.state)
+	{
+	case Connection::State::Tls:
+	case Connection::State::Head:
+	case Connection::State::Gating:
+		destroy(c); // not a WebSocket yet: nothing to say goodbye to
+		return false;
+	case Connection::State::Open:
+		if (c.jobInFlight || c.closeDeferred)
+		{
+			// Messages read before now wait for the workers: the 1001 follows their replies
+			// (reading has stopped: closeDeferred).
+			if (!c.closeDeferred)
+			{
+				c.closeDeferred = true;
+				c.deferredCode = CloseCode::GoingAway;
+				c.deferredDrain = true;
+			}
+			return true;
+		}
+		queueClose(c, c.out, CloseCode::GoingAway, DrainReason);
+		flush(c);
+		return true;
+	case Connection::State::Closing:
+	case Connection::State::AwaitingClose:
+	case Connection::State::Draining:
+		break;
+	}
+	return false;
 }
 
 void WebSocketLayer::closeForStop(Connection& c)

@@ -69,8 +69,10 @@ public:
 	/// Reads again if backpressure paused the connection and its output drained.
 	void resumeIfDrained(Connection& c);
 
-	/// Queues a close frame and makes the connection Closing.
-	void queueClose(Connection& c, OutputBuffer& out, std::uint16_t code, std::string_view reason);
+	/// Queues a close frame and makes the connection Closing. `awaitPeer`: the close starts the
+	/// closing handshake, so once it is sent the connection reads on until the peer's close frame
+	/// (AwaitingClose); false for an answer to the peer's close and after a protocol error.
+	void queueClose(Connection& c, OutputBuffer& out, std::uint16_t code, std::string_view reason, bool awaitPeer = true);
 
 	/// The timers of one connection (idle, ping, close deadline), every EventLoop::TickMs.
 	void tick(Connection& c);
@@ -80,6 +82,15 @@ public:
 
 	/// True if connections wait to be read again.
 	bool hasReadsPending() const noexcept { return !_s.again.empty(); }
+
+	/// Graceful stop: an open WebSocket stops reading and gets 1001 DrainReason after the replies
+	/// to every message read so far (those on the workers too), then the usual close handshake;
+	/// a connection still in its handshake is dropped. Returns true for a WebSocket that gets
+	/// (or already waits for) its close now.
+	bool closeForDrain(Connection& c);
+
+	/// The reason of the graceful stop's 1001.
+	static constexpr const char* DrainReason = "server going away";
 
 	/// Host stopping: a WebSocket gets 1001 (one write), every connection is closed.
 	void closeForStop(Connection& c);
@@ -109,7 +120,13 @@ private:
 	std::size_t sendSome(Connection& c, const char* data, std::size_t size);
 	static constexpr std::size_t SendFailed = ~std::size_t(0);
 	void afterWrite(Connection& c);
+	/// Our last output (the close frame) is out: AwaitingClose if the close starts the
+	/// handshake, else endStream.
 	void finishClose(Connection& c);
+	/// AwaitingClose: reads frames until the peer's close (then endStream), dropping the rest.
+	void awaitClose(Connection& c);
+	/// Shuts our side of TCP down and reads to the peer's EOF (Draining).
+	void endStream(Connection& c);
 	void drain(Connection& c);
 	/// Queues c to be read again after the other connections (its read budget is used up).
 	void readAgainLater(Connection& c);

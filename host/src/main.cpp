@@ -20,7 +20,9 @@
 #include <Poco/Util/OptionException.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
+#include <chrono>
 #include <csignal>
+#include <ctime>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -61,6 +63,11 @@ protected:
 			.required(false)
 			.repeatable(false)
 			.callback(Poco::Util::OptionCallback<ParleyHostApp>(this, &ParleyHostApp::handleListPlugins)));
+		options.addOption(Poco::Util::Option("check-config", "t", "check the configuration (keys, routes, plugins, gates, "
+				"TLS certificate and key) without serving, print 'configuration ok' or the first error, and exit 0 or 78")
+			.required(false)
+			.repeatable(false)
+			.callback(Poco::Util::OptionCallback<ParleyHostApp>(this, &ParleyHostApp::handleCheckConfig)));
 		options.addOption(Poco::Util::Option("port", "p", "TCP port to listen on (overrides server.port; 0 = any free port)")
 			.required(false)
 			.repeatable(false)
@@ -112,6 +119,18 @@ protected:
 			registry->setSettings(hostConfig.pluginSettings);
 			registry->loadDirectory(pluginDir);
 			server = std::make_unique<parley::host::HostServer>(hostConfig, *registry, logger);
+			if (_action == Action::CheckConfig)
+			{
+				server->checkPlugins(hostConfig);
+				server->checkAddresses();
+				std::cout << "configuration ok: " << file << " (" << hostConfig.routes.size()
+						  << (hostConfig.routes.size() == 1 ? " route, " : " routes, ") << registry->plugins().size()
+						  << (registry->plugins().size() == 1 ? " plugin" : " plugins") << " in " << pluginDir << ")"
+						  << std::endl;
+				server.reset();
+				registry.reset();
+				return EXIT_OK;
+			}
 			server->start();
 			logger.setLevel(Poco::Message::PRIO_INFORMATION);
 		}
@@ -134,19 +153,24 @@ protected:
 		logger.information(server->describe());
 		if (hostConfig.tls.enabled) logger.information("TLS: %s", server->tlsDescription());
 		if (hostConfig.pluginWatch) logger.information("watching %s for plugins (copy, then rename into it)", pluginDir);
-		// SIGHUP reloads routes and plugin settings; SIGINT/SIGTERM/SIGQUIT stop (all blocked in main()).
+		// SIGHUP reloads; SIGTERM/SIGINT drain, then stop; SIGQUIT stops at once (all blocked in main()).
 		sigset_t signals;
 		sigemptyset(&signals);
 		sigaddset(&signals, SIGINT);
 		sigaddset(&signals, SIGTERM);
 		sigaddset(&signals, SIGQUIT);
 		sigaddset(&signals, SIGHUP);
+		int stopSignal = 0;
 		for (;;)
 		{
 			int signal = 0;
 			if (sigwait(&signals, &signal) != 0) break;
-			if (signal != SIGHUP) break;
-			logger.information("SIGHUP: reloading routes and plugin settings from %s", file);
+			if (signal != SIGHUP)
+			{
+				stopSignal = signal;
+				break;
+			}
+			logger.information("SIGHUP: reloading routes, plugin settings, live limits and the TLS certificate from %s", file);
 			try
 			{
 				parley::HostConfig next = parley::HostConfig::fromFile(file);
@@ -160,6 +184,29 @@ protected:
 				logger.error("configuration reload refused, the running one stays: %s", std::string(e.what()));
 			}
 		}
+		if (stopSignal == SIGTERM || stopSignal == SIGINT)
+		{
+			logger.information("%s: graceful stop (a second SIGTERM or SIGINT stops at once)",
+				std::string(stopSignal == SIGTERM ? "SIGTERM" : "SIGINT"));
+			// Waits for up to `ms`; true if another stop signal came meanwhile (SIGHUP is ignored now).
+			auto wait = [&signals, &logger](unsigned ms) {
+				const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+				for (;;)
+				{
+					const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(until - std::chrono::steady_clock::now());
+					if (left.count() <= 0) return false;
+					timespec timeout{};
+					timeout.tv_sec = static_cast<time_t>(left.count() / 1000000000);
+					timeout.tv_nsec = static_cast<long>(left.count() % 1000000000);
+					const int signal = sigtimedwait(&signals, nullptr, &timeout);
+					if (signal == SIGHUP)
+						logger.information("SIGHUP ignored: the host is draining");
+					else if (signal > 0)
+						return true;
+				}
+			};
+			server->drain(wait);
+		}
 		logger.information("parley-host stopping");
 		server->stop();
 		server.reset();
@@ -168,7 +215,7 @@ protected:
 	}
 
 private:
-	enum class Action { Serve, Help, ListPlugins };
+	enum class Action { Serve, Help, ListPlugins, CheckConfig };
 
 	/// plugins.dir, or <bin>/../PARLEY_PLUGIN_SUBDIR if it is empty.
 	static std::string resolvePluginDir(const parley::HostConfig& config, const std::string& exeDir)
@@ -215,6 +262,11 @@ private:
 		_action = Action::ListPlugins;
 	}
 
+	void handleCheckConfig(const std::string&, const std::string&)
+	{
+		_action = Action::CheckConfig;
+	}
+
 	void handleHelp(const std::string&, const std::string&)
 	{
 		_action = Action::Help;
@@ -248,10 +300,11 @@ private:
 	{
 		Poco::Util::HelpFormatter help(options());
 		help.setCommand(commandName());
-		help.setUsage("[--config=PATH] [--port=N] [--admin-port=N] [--list-plugins]");
+		help.setUsage("[--config=PATH] [--port=N] [--admin-port=N] [--list-plugins | --check-config]");
 		help.setHeader("Parley WebSocket message engine: routes each message through responder plugins.");
-		help.setFooter("Configuration keys: see etc/parley-host.properties. SIGHUP reloads routes and plugin settings; "
-			"SIGTERM or Ctrl-C stops the host.");
+		help.setFooter("Configuration keys: see etc/parley-host.properties. SIGHUP reloads routes, plugin settings, "
+			"live limits and the TLS certificate; SIGTERM or Ctrl-C drains and stops the host (a second one stops at "
+			"once); SIGQUIT stops at once.");
 		help.format(std::cout);
 	}
 

@@ -157,6 +157,8 @@ public:
 		const Frame f = idle.readFrame();
 		CPPUNIT_ASSERT_EQUAL(int(OpClose), int(f.opcode));
 		CPPUNIT_ASSERT_EQUAL(std::uint16_t(1001), f.closeCode());
+		// The host started the closing handshake: it ends TCP once our close arrives.
+		idle.send(closeFrame(1001));
 		CPPUNIT_ASSERT(idle.readEof());
 		busy.sendText("still open");
 		CPPUNIT_ASSERT_EQUAL(std::string("still open"), busy.readFrame().payload);

@@ -204,10 +204,11 @@ public:
 		CPPUNIT_ASSERT(host.count("per_second") >= 1 && host.count("no-such-plugin") >= 1 && host.count("engine.threads") >= 1);
 
 		// A restart-only change is named once, the routes still apply.
-		writeFile(file, baseConfig(plugins, "route./x = echo\nroute./hot = hot\nengine.idle_timeout_ms = 60000\n"));
+		writeFile(file, baseConfig(plugins, "route./x = echo\nroute./hot = hot\nengine.threads = 3\n"));
 		host.hangUp();
 		CPPUNIT_ASSERT(host.waitFor("configuration reloaded", 2));
 		CPPUNIT_ASSERT_EQUAL(1, host.count("need a restart"));
+		CPPUNIT_ASSERT_EQUAL(1, host.count("need a restart (the running values stay): engine.threads"));
 		CPPUNIT_ASSERT_EQUAL(std::string("abc"), roundTrip(x, "abc"));
 
 		// Live replace under load: 3 connections send 600 messages; v2 lands half-way.

@@ -25,6 +25,7 @@
 #include <mutex>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -249,6 +250,21 @@ public:
 			const char* reason = code ? ERR_reason_error_string(code) : nullptr;
 			throw std::runtime_error(std::string("TLS handshake failed: ") + (reason ? reason : "connection closed"));
 		}
+	}
+
+	/// The serial number of the host's certificate in hex ("1092"), or "" for a plain connection.
+	std::string peerSerial() const
+	{
+		if (!_ssl) return "";
+		X509* certificate = SSL_get1_peer_certificate(_ssl);
+		if (!certificate) return "";
+		BIGNUM* number = ASN1_INTEGER_to_BN(X509_get_serialNumber(certificate), nullptr);
+		char* hex = number ? BN_bn2hex(number) : nullptr;
+		const std::string serial = hex ? hex : "";
+		OPENSSL_free(hex);
+		BN_free(number);
+		X509_free(certificate);
+		return serial;
 	}
 
 	/// The negotiated TLS version ("TLSv1.3"), or "" for a plain connection.

@@ -230,6 +230,8 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 
 	e.maxConnectionsPerIp = static_cast<unsigned>(readUnsigned(config, "engine.max_connections_per_ip", e.maxConnectionsPerIp, 0, 10000000));
 	e.handshakesPerIpPerS = static_cast<unsigned>(readUnsigned(config, "engine.handshakes_per_ip_per_s", e.handshakesPerIpPerS, 0, 10000000));
+	e.drainDelayMs = static_cast<unsigned>(readUnsigned(config, "engine.drain_delay_ms", e.drainDelayMs, 0, 3600000));
+	e.drainTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.drain_timeout_ms", e.drainTimeoutMs, 0, 3600000));
 
 	DeflateConfig& d = e.deflate;
 	codec::DeflateServerConfig& n = d.negotiation;

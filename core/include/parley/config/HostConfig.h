@@ -55,6 +55,8 @@ struct EngineConfig
 	unsigned pingIntervalMs = 0;                   ///< engine.ping_interval_ms; 0 = off
 	unsigned maxConnectionsPerIp = 1000;           ///< engine.max_connections_per_ip (IPv6: per /64); 0 = no limit (429 beyond)
 	unsigned handshakesPerIpPerS = 200;            ///< engine.handshakes_per_ip_per_s (IPv6: per /64); 0 = no limit (429 beyond)
+	unsigned drainDelayMs = 0;                     ///< engine.drain_delay_ms: on SIGTERM, serve this long (health says draining) before the 1001s
+	unsigned drainTimeoutMs = 10000;               ///< engine.drain_timeout_ms: then wait at most this long for the close handshakes
 	DeflateConfig deflate;                         ///< engine.deflate.*
 };
 

@@ -8,6 +8,7 @@
 #include "parley/config/HostConfig.h"
 #include "parley/host/Metrics.h"
 #include <Poco/Logger.h>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,7 +30,7 @@ namespace host {
 
 class EventLoopPool;
 class HostContext;
-class TlsContext;
+class TlsContexts;
 
 /// One host instance. Several may run in one process (each has its own threads and sockets).
 ///
@@ -63,9 +64,35 @@ public:
 	/// cannot listen. Calling it twice throws std::logic_error.
 	void start();
 
+	/// Checks `config`'s routes against the registry and builds a trial instance of every routed
+	/// responder and gate with its settings; throws ConfigError naming the route and the reason.
+	void checkPlugins(const HostConfig& config) const;
+
+	/// Throws ConfigError naming server.address or admin.address if it is not a usable address
+	/// (what start() would find, without binding: --check-config).
+	void checkAddresses() const;
+
 	/// Stops accepting, closes every WebSocket connection with 1001 (going away) and joins all
 	/// threads. Safe to call more than once, and before start().
 	void stop();
+
+	/// What a graceful stop did.
+	struct DrainReport
+	{
+		std::size_t closed = 0;      ///< WebSockets that got their 1001 "going away"
+		std::size_t leftOpen = 0;    ///< sockets still open at engine.drain_timeout_ms (stop() drops them)
+		std::uint64_t elapsedMs = 0; ///< from the start of the drain to its end
+		bool interrupted = false;    ///< `wait` said to stop at once
+	};
+
+	/// Graceful stop (SIGTERM): stops accepting at once (the listening socket is shut down, new
+	/// clients are refused) and /health answers 503 {"status":"draining"}; serves the open
+	/// connections for engine.drain_delay_ms; then closes every WebSocket with 1001 after the
+	/// replies to every message it read (worker jobs included) and waits up to
+	/// engine.drain_timeout_ms for the close handshakes to end. `wait(ms)` is called to wait:
+	/// it returns true to end the drain at once (a second SIGTERM). Logs its steps; call stop()
+	/// afterwards.
+	DrainReport drain(const std::function<bool(unsigned ms)>& wait);
 
 	/// Returns the bound public port (valid after start()).
 	std::uint16_t port() const;
@@ -112,7 +139,7 @@ private:
 	PluginRegistry& _registry;
 	Poco::Logger& _logger;
 	std::unique_ptr<HostContext> _context;   // before _pool: the loops and outboxes use it
-	std::unique_ptr<TlsContext> _tls;        // before _pool: the loops' connections use it
+	std::unique_ptr<TlsContexts> _tls;       // before _pool: the loops' connections use it
 	std::unique_ptr<Poco::Net::ServerSocket> _listener;
 	std::unique_ptr<EventLoopPool> _pool;
 	std::unique_ptr<PluginWatcher> _watcher;
