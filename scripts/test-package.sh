@@ -185,7 +185,7 @@ kill -TERM "$host_pid"
 # Wait up to 30 s for it to exit (a zombie: state Z in /proc/<pid>/stat, until wait reaps it).
 for _ in $(seq 1 300); do
   state=""
-  read -r _ _ state _ <"/proc/$host_pid/stat" 2>/dev/null || true
+  read -r _ _ state _ 2>/dev/null <"/proc/$host_pid/stat" || true
   [ -z "$state" ] || [ "$state" = Z ] && break
   sleep 0.1
 done
