@@ -122,6 +122,12 @@ if command -v systemd-analyze >/dev/null; then
     fail "systemd-analyze verify reports problems in the unit"
   fi
   say "systemd-analyze verify: unit ok"
+  # The sandboxing stays on: systemd's exposure score (0 = locked down, 10 = none) at most 2.0.
+  if ! systemd-analyze security --offline=true --threshold=20 "$tmp/unit/parley-host.service" >"$tmp/security.log" 2>&1; then
+    cat "$tmp/security.log" >&2
+    fail "systemd-analyze security: the unit's exposure is above 2.0"
+  fi
+  say "systemd-analyze security: $(grep -o 'Overall exposure level for [^:]*: [0-9.]* [A-Z]*' "$tmp/security.log")"
 else
   say "SKIP systemd-analyze verify: systemd-analyze is not installed (Debian package systemd)"
 fi
