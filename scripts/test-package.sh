@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Builds the Debian package in an existing build tree (cpack -G DEB) and checks it:
-#   - its file list: the programs, exactly the bundled plugins in /usr/lib/parley/plugins, the
-#     configuration in /etc/parley, the systemd unit, the documentation, the SDK;
-#   - its control data: conffiles = /etc/parley/*.properties, maintainer scripts, dependencies;
+# Builds the Debian packages in an existing build tree (cpack -G DEB) and checks them:
+#   - exactly parley-host and parley-gui (the latter only where the GUI is built);
+#   - parley-host's file list: parley-host and parley-client, exactly the bundled plugins in
+#     /usr/lib/parley/plugins, the configuration in /etc/parley, the systemd unit, the
+#     documentation, the SDK; its control data: conffiles = /etc/parley/*.properties, maintainer
+#     scripts, dependencies (no wxWidgets);
+#   - parley-gui's files (parley-gui, its documentation) and dependencies (parley-host, wx);
 #   - lintian reports no error;
-#   - the unit passes systemd-analyze verify (skipped, with a line saying so, without systemd);
+#   - the unit passes systemd-analyze verify, and security --offline scores its exposure at most
+#     2.0 (skipped, with a line saying so, without systemd);
 #   - unpacked with dpkg-deb -x into a temporary root, the host from it starts with the packaged
 #     configuration and plugins, answers WebSocket messages (the packaged parley-client and
 #     python3-websocket) and /health, /plugins on its operator port, and stops with exit 0.
@@ -37,23 +41,30 @@ if ! (cd "$build" && cpack -G DEB >"$tmp/cpack.log" 2>&1); then
   cat "$tmp/cpack.log" >&2
   fail "cpack -G DEB failed"
 fi
-debs=("$build"/package/*.deb)
-[ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || fail "expected one .deb in $build/package, found: ${debs[*]}"
-deb="${debs[0]}"
-say "built $(basename "$deb") in $(($(date +%s) - start)) s"
+# parley-host, and parley-gui where the GUI is built; nothing else.
+expected=(parley-host)
+[ -x "$build/bin/parley-gui" ] && expected+=(parley-gui)
+built="$(cd "$build/package" && ls -- *.deb 2>/dev/null | sed 's/_.*//' | sort | tr '\n' ' ')"
+[ "$built" = "$(printf '%s\n' "${expected[@]}" | sort | tr '\n' ' ')" ] ||
+  fail "expected the packages ${expected[*]} in $build/package, found: $built"
+deb="$(ls "$build"/package/parley-host_*.deb)"
+version="$(dpkg-deb -f "$deb" Version)"
+say "built $(cd "$build/package" && ls -- *.deb | tr '\n' ' ')in $(($(date +%s) - start)) s"
 
-# --- file list -----------------------------------------------------------------------------------
-dpkg-deb -c "$deb" >"$tmp/listing"
-awk '{print $NF}' "$tmp/listing" | sed 's#^\./#/#; s#/$##' | grep -v '^$' | sort >"$tmp/files"
-# Regular files only (the mode column starts with -).
-awk '$1 ~ /^-/ {print $NF}' "$tmp/listing" | sed 's#^\./#/#' | sort >"$tmp/regular"
-has() { grep -qx -- "$1" "$tmp/files" || fail "the package lacks $1"; }
-programs=(parley-host parley-client)
-[ -x "$build/bin/parley-gui" ] && programs+=(parley-gui)
-for p in "${programs[@]}"; do has "/usr/bin/$p"; done
-# Nothing else in /usr/bin.
-diff <(printf '/usr/bin/%s\n' "${programs[@]}" | sort) <(grep '^/usr/bin/' "$tmp/files") >/dev/null ||
-  fail "/usr/bin holds $(grep '^/usr/bin/' "$tmp/files" | tr '\n' ' '), expected ${programs[*]}"
+# Lists one package's entries (without trailing /) into $tmp/$name.files, its regular files into
+# $tmp/$name.regular.
+list() {
+  dpkg-deb -c "$1" >"$tmp/$2.listing"
+  awk '{print $NF}' "$tmp/$2.listing" | sed 's#^\./#/#; s#/$##' | grep -v '^$' | sort >"$tmp/$2.files"
+  awk '$1 ~ /^-/ {print $NF}' "$tmp/$2.listing" | sed 's#^\./#/#' | sort >"$tmp/$2.regular"
+}
+
+# --- parley-host: file list ----------------------------------------------------------------------
+list "$deb" host
+has() { grep -qx -- "$1" "$tmp/host.files" || fail "parley-host lacks $1"; }
+# Exactly these programs in /usr/bin.
+diff <(printf '/usr/bin/%s\n' parley-client parley-host) <(grep '^/usr/bin/' "$tmp/host.files") >/dev/null ||
+  fail "parley-host's /usr/bin holds $(grep '^/usr/bin/' "$tmp/host.files" | tr '\n' ' '), expected parley-client parley-host"
 has /lib/systemd/system/parley-host.service
 has /etc/parley/parley-host.properties
 has /etc/parley/parley-client.properties
@@ -67,17 +78,17 @@ has /usr/share/parley/plugin-template/CMakeLists.txt
 # The plugin folder holds exactly the bundled plugins: one per folder of plugins/ (the test
 # plugins of tests/testplugins must not be there).
 (cd "$root/plugins" && for d in */; do [ -f "$d/CMakeLists.txt" ] && echo "/usr/lib/parley/plugins/${d%/}.so"; done) | sort >"$tmp/plugins.expected"
-grep '^/usr/lib/parley/plugins/.' "$tmp/files" >"$tmp/plugins.packaged" || true
+grep '^/usr/lib/parley/plugins/.' "$tmp/host.files" >"$tmp/plugins.packaged" || true
 diff -u "$tmp/plugins.expected" "$tmp/plugins.packaged" >&2 ||
   fail "/usr/lib/parley/plugins does not hold exactly the bundled plugins (- expected, + packaged)"
 # No file of a plain install's layout leaks in (<prefix>/etc, /usr/local).
-if grep -E '^/usr/(etc|local)(/|$)' "$tmp/files"; then fail "files under /usr/etc or /usr/local"; fi
-say "file list ok: $(wc -l <"$tmp/files") entries, $(wc -l <"$tmp/plugins.packaged") plugins"
+if grep -E '^/usr/(etc|local)(/|$)' "$tmp/host.files"; then fail "files under /usr/etc or /usr/local"; fi
+say "parley-host file list ok: $(wc -l <"$tmp/host.files") entries, $(wc -l <"$tmp/plugins.packaged") plugins"
 
-# --- control data --------------------------------------------------------------------------------
+# --- parley-host: control data -------------------------------------------------------------------
 dpkg-deb -e "$deb" "$tmp/control"
 # conffiles: every file under /etc in the package, and nothing else.
-grep '^/etc/' "$tmp/regular" >"$tmp/etc.files" || true
+grep '^/etc/' "$tmp/host.regular" >"$tmp/etc.files" || true
 [ -f "$tmp/control/conffiles" ] || fail "no conffiles in the control archive"
 sort "$tmp/control/conffiles" | diff -u "$tmp/etc.files" - >&2 ||
   fail "conffiles (+) differ from the files under /etc (-)"
@@ -89,15 +100,29 @@ done
 grep -q 'adduser --system' "$tmp/control/postinst" || fail "postinst does not create the service user"
 depends="$(dpkg-deb -f "$deb" Depends)"
 for d in adduser libc6 libpoco; do
-  [[ "$depends" == *"$d"* ]] || fail "Depends lacks $d: $depends"
+  [[ "$depends" == *"$d"* ]] || fail "parley-host's Depends lacks $d: $depends"
 done
-[ "$(dpkg-deb -f "$deb" Package)" = parley-host ] || fail "Package is $(dpkg-deb -f "$deb" Package), not parley-host"
-say "control ok: conffiles $(tr '\n' ' ' <"$tmp/control/conffiles")"
-say "Depends: $depends"
+# A server needs no GUI libraries.
+[[ "$depends" != *libwx* ]] || fail "parley-host depends on wxWidgets: $depends"
+say "parley-host control ok: conffiles $(tr '\n' ' ' <"$tmp/control/conffiles")"
+say "parley-host Depends: $depends"
+
+# --- parley-gui ----------------------------------------------------------------------------------
+gui_deb=""
+if [ -x "$build/bin/parley-gui" ]; then
+  gui_deb="$(ls "$build"/package/parley-gui_*.deb)"
+  list "$gui_deb" gui
+  printf '%s\n' /usr/bin/parley-gui /usr/share/doc/parley-gui/changelog.Debian.gz /usr/share/doc/parley-gui/copyright |
+    diff -u - "$tmp/gui.regular" >&2 || fail "parley-gui holds other files than expected (- expected, + packaged)"
+  gui_depends="$(dpkg-deb -f "$gui_deb" Depends)"
+  [[ "$gui_depends" == *"parley-host (= $version)"* ]] || fail "parley-gui does not depend on parley-host (= $version): $gui_depends"
+  [[ "$gui_depends" == *libwxgtk* ]] || fail "parley-gui's Depends lacks wxWidgets: $gui_depends"
+  say "parley-gui ok; Depends: $gui_depends"
+fi
 
 # --- lintian -------------------------------------------------------------------------------------
 command -v lintian >/dev/null || fail "lintian is not installed (scripts/setup.sh installs it)"
-lintian --fail-on error --allow-root "$deb" >"$tmp/lintian.log" 2>&1 || lintian_rc=$?
+lintian --fail-on error --allow-root "$deb" $gui_deb >"$tmp/lintian.log" 2>&1 || lintian_rc=$?
 sed 's/^/  lintian: /' "$tmp/lintian.log"
 [ "${lintian_rc:-0}" -eq 0 ] || fail "lintian reports errors (exit ${lintian_rc})"
 if grep -q '^E: ' "$tmp/lintian.log"; then fail "lintian reports errors"; fi
@@ -106,6 +131,7 @@ say "lintian: $(grep -c '^E: ' "$tmp/lintian.log" || true) errors, $(grep -c '^W
 # --- unpack --------------------------------------------------------------------------------------
 unpacked="$tmp/root"
 dpkg-deb -x "$deb" "$unpacked"
+[ -z "$gui_deb" ] || dpkg-deb -x "$gui_deb" "$unpacked"
 
 # --- systemd unit --------------------------------------------------------------------------------
 unit="$unpacked/lib/systemd/system/parley-host.service"
