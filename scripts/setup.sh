@@ -10,6 +10,7 @@ packages=(
   libssl-dev openssl
   zlib1g-dev
   chromium
+  dpkg-dev lintian systemd  # the package test: dpkg-shlibdeps for cpack, lintian, systemd-analyze
 )
 # Node's ws client in the TLS tests: Debian's nodejs and npm, unless a node is already there
 # (a NodeSource nodejs brings its own npm and conflicts with Debian's npm package).

@@ -344,6 +344,11 @@ std::string HostConfig::defaultFile(const std::string& executableDir)
 		Poco::Path installed(executableDir);
 		installed.makeDirectory().popDirectory().pushDirectory("etc").pushDirectory("parley").setFileName("parley-host.properties");
 		candidates.push_back(installed.toString());
+		// A host installed with prefix /usr (the .deb) keeps its configuration in /etc, as
+		// GNUInstallDirs does for that prefix.
+		Poco::Path prefix(executableDir);
+		prefix.makeDirectory().popDirectory();
+		if (prefix.toString() == "/usr/") candidates.push_back("/etc/parley/parley-host.properties");
 	}
 	candidates.push_back(std::string(PARLEY_SOURCE_DIR) + "/etc/parley-host.properties");
 	candidates.push_back(std::string(PARLEY_INSTALL_SYSCONFDIR) + "/parley/parley-host.properties");

@@ -133,7 +133,8 @@ struct HostConfig
 	const Settings& settingsFor(const std::string& plugin) const;
 
 	/// The default configuration file: <executableDir>/../etc/parley/parley-host.properties (an
-	/// installed host), else the source tree's etc/, else <sysconfdir>/parley. "" if none exists.
+	/// installed host; /etc/parley/ for one installed in /usr/bin), else the source tree's etc/,
+	/// else <sysconfdir>/parley. "" if none exists.
 	static std::string defaultFile(const std::string& executableDir);
 };
 
