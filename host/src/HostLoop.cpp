@@ -17,6 +17,7 @@ HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostC
 {
 	_ws.setDispatch(_dispatch);
 	counts.eventLoops[id] = &_loop;
+	_loop.setLogLimits(&counts.logLimits, LogAcceptExhausted);
 }
 
 HostLoop::~HostLoop()
@@ -79,6 +80,7 @@ void HostLoop::balance()
 void HostLoop::onTick()
 {
 	balance();
+	_s.counts.logLimits.flush(_s.now(), false);
 	for (std::size_t i = 0; i < _s.connections.size(); ++i)
 	{
 		Connection& c = *_s.connections[i];

@@ -4,6 +4,7 @@
 #include "parley/PluginRegistry.h"
 #include "parley/config/HostConfig.h"
 #include "parley/host/HostServer.h"
+#include "parley/host/LoggingSetup.h"
 #include "parley/host/PluginCatalog.h"
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
@@ -20,6 +21,7 @@
 #include <Poco/Util/OptionException.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -77,7 +79,7 @@ protected:
 	{
 		ServerApplication::initialize(self);
 		Poco::Logger::get("parley-host");
-		useConsoleLogging("", "%Y-%m-%d %H:%M:%S.%i [%p] %t");
+		parley::host::useConsoleLogging();
 	}
 
 	int main(const ArgVec& args) override
@@ -102,18 +104,20 @@ protected:
 		{
 			file = _configPath.empty() ? parley::HostConfig::defaultFile(exeDir) : _configPath;
 			hostConfig = parley::HostConfig::fromFile(file);
+			parley::host::configureLoggingFromFile(file);   // logging.* keys, over the console default
 			if (_port >= 0) hostConfig.port = static_cast<std::uint16_t>(_port);
 			if (_adminPort >= 0) hostConfig.adminPort = static_cast<std::uint16_t>(_adminPort);
 			pluginDir = resolvePluginDir(hostConfig, exeDir);
 			hostConfig.pluginDir = pluginDir;
 			// Until the host serves, only problems are logged: a bad start is one clear line.
-			logger.setLevel(Poco::Message::PRIO_WARNING);
+			const int level = logger.getLevel();
+			logger.setLevel(std::min(level, static_cast<int>(Poco::Message::PRIO_WARNING)));
 			registry = std::make_unique<parley::PluginRegistry>(logger);
 			registry->setSettings(hostConfig.pluginSettings);
 			registry->loadDirectory(pluginDir);
 			server = std::make_unique<parley::host::HostServer>(hostConfig, *registry, logger);
 			server->start();
-			logger.setLevel(Poco::Message::PRIO_INFORMATION);
+			logger.setLevel(level);
 		}
 		catch (const parley::ConfigError& e)
 		{
