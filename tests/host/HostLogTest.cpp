@@ -6,6 +6,7 @@
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
 #include "support/LogCapture.h"
+#include "support/TestCertificates.h"
 #include <Poco/File.h>
 #include <Poco/Path.h>
 #include <Poco/Process.h>
@@ -142,6 +143,8 @@ class HostLogTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testAccessLogFields);
 	CPPUNIT_TEST(testAccessLogOffByDefault);
 	CPPUNIT_TEST(testRefusalsAndFaultsHaveALine);
+	CPPUNIT_TEST(testIoErrorLineAndAccess);
+	CPPUNIT_TEST(testTlsFailureAndDeadlineLines);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -444,6 +447,54 @@ public:
 			for (const auto& p : parts) what += p + " ... ";
 			CPPUNIT_ASSERT_MESSAGE(what + "\n" + host.logDump(), eventually([&] { return host.logCount(parts) == 1; }));
 		}
+	}
+
+	/// A client that resets its connection: a line with errno's text, closed_by=io.
+	void testIoErrorLineAndAccess()
+	{
+		AccessHost host([](HostConfig&) {});
+		std::uint16_t port = 0;
+		{
+			WsClient s(host.port(), "/echo");
+			port = localPort(s.fd());
+			s.sendText("abc");
+			CPPUNIT_ASSERT_EQUAL(std::string("abc"), s.readFrame().payload);
+			linger reset{1, 0};
+			::setsockopt(s.fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+		}
+		CPPUNIT_ASSERT(eventually([&] { return host.accessLines().size() == 1; }));
+		const std::string l = host.accessLines()[0];
+		CPPUNIT_ASSERT_MESSAGE(l, l.rfind("remote=127.0.0.1:" + std::to_string(port) + " ", 0) == 0);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(l, std::string("1006"), field(l, "close"));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(l, std::string("io"), field(l, "closed_by"));
+		std::size_t lines = 0;
+		std::string all;
+		for (const auto& line : host.hostLines())
+		{
+			all += line + "\n";
+			if (line.find("route /echo: connection from 127.0.0.1:" + std::to_string(port) + " dropped: ") == 0 &&
+				line.find("Connection reset by peer") != std::string::npos)
+				++lines;
+		}
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(all, std::size_t(1), lines);
+	}
+
+	/// A failed TLS handshake and one past the deadline each have a line.
+	void testTlsFailureAndDeadlineLines()
+	{
+		TestHost host([](HostConfig& c) {
+			const TestCertificates& certificates = TestCertificates::get();
+			c.tls.enabled = true;
+			c.tls.certificateFile = certificates.certFile();
+			c.tls.privateKeyFile = certificates.keyFile();
+			c.engine.handshakeTimeoutMs = 400;
+		});
+		sendAndReadToEnd(host.port(), upgradeRequest("/echo"));   // plain HTTP to the TLS port
+		sendAndReadToEnd(host.port(), std::string("\x16\x03\x01", 3));   // a ClientHello that never ends
+		CPPUNIT_ASSERT_MESSAGE(host.logDump(), eventually([&] { return host.logCount({"TLS handshake with 127.0.0.1:", " failed: "}) == 1; }));
+		CPPUNIT_ASSERT_MESSAGE(host.logDump(), eventually([&] {
+			return host.logCount({"handshake from 127.0.0.1:", "dropped: TLS handshake not done within engine.handshake_timeout_ms (400 ms)"}) == 1;
+		}));
 	}
 
 private:
