@@ -185,6 +185,11 @@ void useConsoleLogging(const std::string& pattern)
 	Poco::Logger::setChannel("", channel);
 }
 
+void checkLogging(const AbstractConfiguration& config)
+{
+	check(config);
+}
+
 void configureLogging(const AbstractConfiguration::Ptr& config)
 {
 	check(*config);

@@ -5,6 +5,8 @@
 //
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
+#include "parley/host/LoggingSetup.h"
+#include <Poco/Util/MapConfiguration.h>
 #include "support/LogCapture.h"
 #include "support/TestCertificates.h"
 #include <Poco/File.h>
@@ -140,6 +142,7 @@ class HostLogTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testFloodOfProtocolErrorsIsRateLimited);
 	CPPUNIT_TEST(testLoggingKeysTakeEffect);
 	CPPUNIT_TEST(testBadLoggingKeysExit78);
+	CPPUNIT_TEST(testCheckLoggingAppliesNothing);
 	CPPUNIT_TEST(testAccessLogFields);
 	CPPUNIT_TEST(testAccessLogOffByDefault);
 	CPPUNIT_TEST(testRefusalsAndFaultsHaveALine);
@@ -326,6 +329,33 @@ public:
 			"logging.loggers.l.colour: unknown key");
 		expectConfigError("logging.loggres.l.name = x\n", "logging.loggres: unknown key");
 		expectConfigError("logging.rate_limit_ms = soon\n", "logging.rate_limit_ms: 'soon' is not a whole number");
+	}
+
+	/// checkLogging (for a configuration check) names a bad key like the host does, and applies
+	/// nothing: no logger changes, no file is created.
+	void testCheckLoggingAppliesNothing()
+	{
+		Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+		config->setString("logging.channels.f.class", "FileChannel");
+		config->setString("logging.channels.f.path", _dir + "checked.log");
+		config->setString("logging.loggers.l.name", "parley-check");
+		config->setString("logging.loggers.l.channel", "f");
+		config->setString("logging.loggers.l.level", "error");
+		const int before = Poco::Logger::get("parley-check").getLevel();
+		host::checkLogging(*config);
+		CPPUNIT_ASSERT_EQUAL(before, Poco::Logger::get("parley-check").getLevel());
+		CPPUNIT_ASSERT(!Poco::File(_dir + "checked.log").exists());
+		config->setString("logging.channels.f.purgeCount", "many");
+		try
+		{
+			host::checkLogging(*config);
+			CPPUNIT_FAIL("a bad purgeCount passed the check");
+		}
+		catch (const ConfigError& e)
+		{
+			const std::string expected = "logging.channels.f.purgeCount: ";
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(e.what(), expected, std::string(e.what()).substr(0, expected.size()));
+		}
 	}
 
 	/// The access line of connections closed each way: by the client (close frame), by the host

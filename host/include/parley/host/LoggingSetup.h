@@ -25,6 +25,10 @@ void useConsoleLogging(const std::string& pattern = DefaultLogPattern);
 /// the key ("logging.channels.file.rotation: ...") and changes nothing then.
 void configureLogging(const Poco::Util::AbstractConfiguration::Ptr& config);
 
+/// Checks the logging.* keys of `config` as configureLogging() does, without applying them or
+/// opening any channel (for a configuration check). Throws parley::ConfigError naming the key.
+void checkLogging(const Poco::Util::AbstractConfiguration& config);
+
 /// Loads the .properties file `path` and applies its logging.* keys (configureLogging). Throws
 /// parley::ConfigError "<path>: <key>: <what>".
 void configureLoggingFromFile(const std::string& path);
