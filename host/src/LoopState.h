@@ -49,6 +49,9 @@ enum LogKind : std::size_t
 	LogAcceptExhausted,        ///< accept failed for want of descriptors or memory (warning)
 	LogGateFailed,             ///< a gate failed, was missing or too slow: 503 (error)
 	LogResponderFailed,        ///< a responder threw: 1011 (error)
+	LogPingTimeout,            ///< no pong to the last ping: 1001 (notice)
+	LogIdleClose,              ///< idle past engine.idle_timeout_ms: 1001 (information)
+	LogTokenExpired,           ///< a gate's admission expired: 1008 (information)
 	LogKindCount
 };
 
@@ -189,6 +192,9 @@ inline std::string describeLogKind(std::size_t kind)
 	case LogAcceptExhausted: return "accept failures (descriptors or memory exhausted)";
 	case LogGateFailed: return "gate failures";
 	case LogResponderFailed: return "responder failures";
+	case LogPingTimeout: return "ping timeouts";
+	case LogIdleClose: return "idle closes";
+	case LogTokenExpired: return "expired admissions";
 	default: return "events";
 	}
 }
@@ -198,7 +204,9 @@ inline Poco::Message::Priority logKindPriority(std::size_t kind)
 	if (kind == LogRefused + LoopState::refusalBucket(503)) return Poco::Message::PRIO_WARNING;
 	if (kind < LogBackpressure) return Poco::Message::PRIO_NOTICE;
 	if (kind < LogGateFailed) return Poco::Message::PRIO_WARNING;
-	return Poco::Message::PRIO_ERROR;
+	if (kind <= LogResponderFailed) return Poco::Message::PRIO_ERROR;
+	if (kind == LogPingTimeout) return Poco::Message::PRIO_NOTICE;
+	return Poco::Message::PRIO_INFORMATION;
 }
 
 /// "address:port" ("[v6]:port") of a peer, for log lines.

@@ -609,12 +609,20 @@ void WebSocketLayer::tick(Connection& c)
 	{
 		// A gate admitted it until then (the jwt gate's plugin.jwt.close_at_expiry).
 		++_s.counters[TokenExpiries];
+		_s.limited(LogTokenExpired, Poco::Message::PRIO_INFORMATION, [&] {
+			return "route " + _s.routePaths[c.route] + ": closing the connection from " + peerText(c.peer) +
+				" with 1008: its admission expired (identity " + std::string(c.details->info.identity) + ")";
+		});
 		queueClose(c, c.out, CloseCode::PolicyViolation, "token expired");
 		flush(c);
 	}
 	else if (_s.engine.idleTimeoutMs != 0 && now - c.lastActivity >= _s.engine.idleTimeoutMs)
 	{
 		++_s.counters[IdleCloses];
+		_s.limited(LogIdleClose, Poco::Message::PRIO_INFORMATION, [&] {
+			return "route " + _s.routePaths[c.route] + ": closing the connection from " + peerText(c.peer) +
+				" with 1001: idle for engine.idle_timeout_ms (" + std::to_string(_s.engine.idleTimeoutMs) + " ms)";
+		});
 		queueClose(c, c.out, CloseCode::GoingAway, "idle timeout");
 		flush(c);
 	}
@@ -623,6 +631,10 @@ void WebSocketLayer::tick(Connection& c)
 		if (c.awaitingPong)
 		{
 			++_s.counters[PingTimeouts];
+			_s.limited(LogPingTimeout, Poco::Message::PRIO_NOTICE, [&] {
+				return "route " + _s.routePaths[c.route] + ": closing the connection from " + peerText(c.peer) +
+					" with 1001: no pong within engine.ping_interval_ms (" + std::to_string(_s.engine.pingIntervalMs) + " ms)";
+			});
 			queueClose(c, c.out, CloseCode::GoingAway, "no pong to the last ping");
 		}
 		else

@@ -148,6 +148,7 @@ class HostLogTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testRefusalsAndFaultsHaveALine);
 	CPPUNIT_TEST(testIoErrorLineAndAccess);
 	CPPUNIT_TEST(testTlsFailureAndDeadlineLines);
+	CPPUNIT_TEST(testPingTimeoutAndIdleLines);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -524,6 +525,23 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(host.logDump(), eventually([&] { return host.logCount({"TLS handshake with 127.0.0.1:", " failed: "}) == 1; }));
 		CPPUNIT_ASSERT_MESSAGE(host.logDump(), eventually([&] {
 			return host.logCount({"handshake from 127.0.0.1:", "dropped: TLS handshake not done within engine.handshake_timeout_ms (400 ms)"}) == 1;
+		}));
+	}
+
+	/// A client that answers no ping and one that stays idle: both closed with 1001, each with a line.
+	void testPingTimeoutAndIdleLines()
+	{
+		TestHost pinging([](HostConfig& c) { c.engine.pingIntervalMs = 200; });
+		WsClient deaf(pinging.port(), "/echo");
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(1001), deaf.readClose().closeCode());
+		CPPUNIT_ASSERT_MESSAGE(pinging.logDump(), eventually([&] {
+			return pinging.logCount({"route /echo: closing the connection from 127.0.0.1:", "with 1001: no pong within engine.ping_interval_ms (200 ms)"}) == 1;
+		}));
+		TestHost idle([](HostConfig& c) { c.engine.idleTimeoutMs = 200; });
+		WsClient quiet(idle.port(), "/echo");
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(1001), quiet.readClose().closeCode());
+		CPPUNIT_ASSERT_MESSAGE(idle.logDump(), eventually([&] {
+			return idle.logCount({"route /echo: closing the connection from 127.0.0.1:", "with 1001: idle for engine.idle_timeout_ms (200 ms)"}) == 1;
 		}));
 	}
 
