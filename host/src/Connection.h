@@ -73,6 +73,12 @@ struct Connection
 	std::uint64_t lastActivity;      ///< loop clock (ms) of the last read with data
 	std::uint64_t lastPing;          ///< loop clock (ms) of the last ping sent (or the start)
 	std::uint64_t deadline;          ///< Tls/Head/Closing/Draining: loop clock (ms) at which the socket is dropped
+	// For the access log (LoopState::access): messages and their payload bytes each way.
+	std::uint64_t messagesIn = 0;
+	std::uint64_t payloadIn = 0;
+	std::uint64_t messagesOut = 0;
+	std::uint64_t payloadOut = 0;
+	std::uint64_t openedAt = 0;      ///< loop clock (ms) of the upgrade
 	std::uint32_t index = 0;         ///< position in the loop's connection list
 	std::uint16_t route = 0;
 	State state = State::Head;
@@ -94,6 +100,19 @@ struct Connection
 	bool deferredDrain = false;
 	bool awaitPeerClose = false;     ///< Closing: our close starts the handshake; wait for the peer's close after it      ///< the deferred close is the host's 1001 of a graceful stop
 	std::uint16_t deferredCode = 0;  ///< the close code to echo once the queue is empty
+	/// Who ended the WebSocket first: the client (its close frame, or its EOF: 1006), the host
+	/// (its close frame), an I/O error (1006).
+	enum class ClosedBy : std::uint8_t { Nobody, Client, Host, Io };
+	ClosedBy closedBy = ClosedBy::Nobody;
+	std::uint16_t closeCode = 0;     ///< the close code of whoever closed first (1006: none)
+
+	/// Records who closed first (later calls change nothing).
+	void closing(ClosedBy by, std::uint16_t code) noexcept
+	{
+		if (closedBy != ClosedBy::Nobody) return;
+		closedBy = by;
+		closeCode = code;
+	}
 	std::shared_ptr<Chain> chain;    ///< the responders this connection uses (null: none)
 	std::unique_ptr<ConnectionDeflate> deflate; ///< permessage-deflate was agreed (null: not)
 	/// A FIFO that allocates nothing until the first push (std::deque allocates ~600 bytes as soon

@@ -402,7 +402,7 @@ void Dispatch::applyPush(Push& p)
 		Connection& c = *it->second;
 		if (c.dead || c.state != Connection::State::Open || c.route != p.route) return;
 		_s.deflate.appendMessage(c.deflate.get(), c.out, op, p.payload);
-		++_s.counters[MessagesOut];
+		_s.sent(c, p.payload.size());
 		touch(c);
 		return;
 	}
@@ -412,7 +412,7 @@ void Dispatch::applyPush(Push& p)
 	{
 		if (c->dead || c->state != Connection::State::Open || c->route != p.route) continue;
 		_s.deflate.appendMessage(c->deflate.get(), c->out, op, p.payload);
-		++_s.counters[MessagesOut];
+		_s.sent(*c, p.payload.size());
 		touch(*c);
 	}
 	_s.deflate.endShared();
@@ -516,7 +516,7 @@ bool Dispatch::applyReply(Connection& c, const Reply& reply, std::string_view me
 	{
 		_s.deflate.appendMessage(c.deflate.get(), out, reply.kind == PayloadKind::Text ? OpText : OpBinary,
 			reply.quotesMessage ? message : std::string_view(), reply.payload);
-		++_s.counters[MessagesOut];
+		_s.sent(c, (reply.quotesMessage ? message.size() : 0) + reply.payload.size());
 	}
 	else if (reply.action == Reply::Action::Close)
 	{
@@ -532,11 +532,10 @@ bool Dispatch::applyReply(Connection& c, const Reply& reply, std::string_view me
 void Dispatch::responderFailed(Connection& c, const std::string& plugin, const std::string& what, OutputBuffer& out)
 {
 	++_s.counters[ResponderErrors];
-	if (plugin.empty())
-		_s.logger.error("route %s: pipeline failed, closing the connection with 1011: %s", _s.routePaths[c.route], what);
-	else
-		_s.logger.error("route %s: plugin '%s' failed, closing the connection with 1011: %s", _s.routePaths[c.route],
-			plugin, what);
+	_s.limited(LogResponderFailed, Poco::Message::PRIO_ERROR, [&] {
+		return "route " + _s.routePaths[c.route] + ": " + (plugin.empty() ? std::string("pipeline") : "plugin '" + plugin + "'") +
+			" failed, closing the connection from " + peerText(c.peer) + " with 1011: " + what;
+	});
 	_ws.queueClose(c, out, CloseCode::InternalError, "responder failed");
 }
 

@@ -66,7 +66,7 @@ public:
 			// first under permessage-deflate).
 			_s.deflate.appendMessage(c.deflate.get(), out, reply->kind == PayloadKind::Text ? OpText : OpBinary,
 				reply->quotesMessage ? message.payload : std::string_view(), reply->payload);
-			++_s.counters[MessagesOut];
+			_s.sent(c, (reply->quotesMessage ? message.payload.size() : 0) + reply->payload.size());
 			return true;
 		}
 		return applyReply(c, *reply, message.payload, out);

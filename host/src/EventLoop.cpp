@@ -225,6 +225,15 @@ void EventLoop::pauseAccepting(int error)
 	unwatch(_listener);
 	_listening = false;
 	_acceptPaused = true;
+	if (_limits)
+	{
+		_limits->log(_limitKind, Poco::Message::PRIO_WARNING, _now, [this, error] {
+			return "event loop " + std::to_string(_id) + ": cannot accept connections: " + std::strerror(error) +
+				"; new clients wait in the listen backlog until connections close (raise LimitNOFILE / ulimit -n, "
+				"or lower engine.max_connections)";
+		});
+		return;
+	}
 	++_exhaustedSinceLog;
 	if (_lastExhaustedLog == 0 || _now - _lastExhaustedLog >= LogIntervalMs)
 	{

@@ -6,6 +6,7 @@
 #ifndef PARLEY_HOST_EVENTLOOP_INCLUDED
 #define PARLEY_HOST_EVENTLOOP_INCLUDED
 
+#include "LogLimiter.h"
 #include <Poco/Logger.h>
 #include <atomic>
 #include <cstdint>
@@ -20,7 +21,8 @@ namespace host {
 /// host (EPOLLEXCLUSIVE, level-triggered): the loop that wakes accepts, up to AcceptBatch per
 /// turn, and owns what it accepted. When the process runs out of descriptors the loop stops
 /// accepting (clients wait in the kernel's listen backlog, no busy loop) until a connection of
-/// this loop ends or the next tick, and logs that once per LogIntervalMs with a count. The
+/// this loop ends or the next tick, and logs that through the host's LogLimits (once per interval
+/// for the whole host, with a count; once per LogIntervalMs per loop without them). The
 /// handler may also hold accepting (to leave new connections to the other loops).
 class EventLoop
 {
@@ -64,6 +66,16 @@ public:
 
 	EventLoop(const EventLoop&) = delete;
 	EventLoop& operator=(const EventLoop&) = delete;
+
+	/// Logs "cannot accept connections" lines through `limits` as `kind` (before start()).
+	void setLogLimits(LogLimits* limits, std::size_t kind)
+	{
+		_limits = limits;
+		_limitKind = kind;
+	}
+
+	/// Returns the steady clock in milliseconds (what now() reads once per turn).
+	static std::uint64_t clockMs();
 
 	/// Accept from `fd` (a non-blocking listening socket the host owns) once started; -1 = none.
 	void setListener(int fd) { _listener = fd; }
@@ -116,7 +128,6 @@ private:
 	void leaveListener();
 	void pauseAccepting(int error);
 	void resumeAccepting();
-	static std::uint64_t clockMs();
 
 	const unsigned _id;
 	Poco::Logger& _logger;
@@ -132,6 +143,8 @@ private:
 	std::uint64_t _lastExhaustedLog = 0;
 	std::uint64_t _exhaustedSinceLog = 0;
 	std::atomic<std::uint64_t> _acceptExhausted{0};
+	LogLimits* _limits = nullptr;
+	std::size_t _limitKind = 0;
 	std::atomic<bool> _stopping{false};
 	std::atomic<bool> _acceptClosed{false};
 	std::thread _thread;

@@ -8,7 +8,7 @@ namespace parley {
 namespace host {
 
 EventLoopPool::EventLoopPool(unsigned loops, HostContext& context, const TlsContexts* tls):
-	_counts(loops, context.config()->engine),
+	_counts(loops, *context.config(), context.logger()),
 	_workers(context.config()->pluginWorkers)
 {
 	for (unsigned i = 0; i < loops; ++i)
@@ -31,6 +31,8 @@ void EventLoopPool::stop()
 {
 	for (auto& loop : _loops) loop->stop();
 	_workers.stop();
+	// The loops are done: say how many lines the limiters still hold back.
+	_counts.logLimits.flush(EventLoop::clockMs(), true);
 }
 
 void EventLoopPool::stopAccepting()

@@ -17,6 +17,7 @@ HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostC
 {
 	_ws.setDispatch(_dispatch);
 	counts.eventLoops[id] = &_loop;
+	_loop.setLogLimits(&counts.logLimits, LogAcceptExhausted);
 }
 
 HostLoop::~HostLoop()
@@ -88,6 +89,7 @@ void HostLoop::startDrain()
 void HostLoop::onTick()
 {
 	balance();
+	_s.counts.logLimits.flush(_s.now(), false);
 	for (std::size_t i = 0; i < _s.connections.size(); ++i)
 	{
 		Connection& c = *_s.connections[i];

@@ -155,6 +155,7 @@ std::vector<std::string> restartKeys(const HostConfig& running, const HostConfig
 	check(next.engine.threads == running.engine.threads, "engine.threads");
 	check(next.engine.sendChunk == running.engine.sendChunk, "engine.send_chunk");
 	check(next.engine.deflate == running.engine.deflate, "engine.deflate.*");
+	check(next.logRateLimitMs == running.logRateLimitMs, "logging.rate_limit_ms");
 	return keys;
 }
 

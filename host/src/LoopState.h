@@ -7,6 +7,7 @@
 
 #include "Connection.h"
 #include "EventLoop.h"
+#include "LogLimiter.h"
 #include "LoopDeflate.h"
 #include "OutputBuffer.h"
 #include "PeerLimits.h"
@@ -18,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace parley {
@@ -33,12 +35,37 @@ enum Counter : std::size_t
 	InflateMessagesIn, InflateWireBytesIn, InflatePayloadBytesIn, CounterCount
 };
 
+/// Kinds of rate-limited log lines (LogLimits): one per refusal status (LoopState::refusalBucket),
+/// one per close code the host closes with for a fault of the peer (LoopState::closeBucket), then
+/// the faults below.
+enum LogKind : std::size_t
+{
+	LogRefused = 0,            ///< + refusal bucket: handshakes refused (notice; 503: warning)
+	LogClosed = 16,            ///< + close bucket: protocol closes (notice)
+	LogHandshakeTimeout = 40,  ///< TLS handshake or request head not done within engine.handshake_timeout_ms (notice)
+	LogTlsFailure,             ///< TLS handshakes that failed (notice)
+	LogIoError,                ///< reads or writes that failed, with errno's text (notice)
+	LogBackpressure,           ///< connections cut at engine.backpressure_limit (warning)
+	LogAcceptExhausted,        ///< accept failed for want of descriptors or memory (warning)
+	LogGateFailed,             ///< a gate failed, was missing or too slow: 503 (error)
+	LogResponderFailed,        ///< a responder threw: 1011 (error)
+	LogPingTimeout,            ///< no pong to the last ping: 1001 (notice)
+	LogIdleClose,              ///< idle past engine.idle_timeout_ms: 1001 (information)
+	LogTokenExpired,           ///< a gate's admission expired: 1008 (information)
+	LogKindCount
+};
+
+/// What flush lines call a kind ("handshakes refused with 404") and their level.
+std::string describeLogKind(std::size_t kind);
+Poco::Message::Priority logKindPriority(std::size_t kind);
+
 /// Connection counts of the whole host (every loop adds to them).
 struct HostCounts
 {
-	HostCounts(unsigned loops, const EngineConfig& engine)
+	HostCounts(unsigned loops, const HostConfig& config, Poco::Logger& logger)
 		: perLoop(new std::atomic<std::size_t>[loops]()), accepting(loops), loopCount(loops), eventLoops(loops, nullptr),
-		  peers(engine.maxConnectionsPerIp, engine.handshakesPerIpPerS)
+		  peers(config.engine.maxConnectionsPerIp, config.engine.handshakesPerIpPerS),
+		  logLimits(logger, LogKindCount, config.logRateLimitMs, describeLogKind, logKindPriority)
 	{
 	}
 
@@ -50,6 +77,7 @@ struct HostCounts
 	const unsigned loopCount;
 	std::vector<EventLoop*> eventLoops;       ///< to wake a loop that holds while another wants to
 	PeerLimits peers;                         ///< engine.max_connections_per_ip, engine.handshakes_per_ip_per_s
+	LogLimits logLimits;                      ///< rate-limited lines (logging.rate_limit_ms), shared by the loops
 };
 
 struct LoopState
@@ -59,14 +87,31 @@ struct LoopState
 	/// Refusal statuses counted one by one (see refusalBucket).
 	static constexpr int RefusalStatuses[] = {400, 401, 403, 404, 405, 426, 429, 431, 503};
 	static constexpr std::size_t RefusalBuckets = sizeof(RefusalStatuses) / sizeof(RefusalStatuses[0]) + 1;
+	static_assert(RefusalBuckets <= LogClosed - LogRefused && CloseBuckets <= LogHandshakeTimeout - LogClosed, "LogKind");
 	static constexpr std::size_t PublishedCount = CounterCount + 2 * CloseBuckets + RefusalBuckets;
 	/// Bytes read per read (one buffer per loop).
 	static constexpr std::size_t ReadBufferSize = 1u << 20;
 
 	LoopState(EventLoop& eventLoop, const HostConfig& config, Poco::Logger& log, HostCounts& hostCounts)
 		: loop(eventLoop), engine(config.engine), maxHeaderBytes(config.maxHeaderBytes), logger(log), counts(hostCounts),
-		  in(new char[ReadBufferSize]), inSize(ReadBufferSize), deflate(config.engine.deflate, counters)
+		  in(new char[ReadBufferSize]), inSize(ReadBufferSize), deflate(config.engine.deflate, counters),
+		  access(Poco::Logger::has(log.name() + ".access"))
 	{
+	}
+
+	/// Writes the line `make()` returns unless the limiter of `kind` holds it back (LogLimits::log).
+	template <class Make>
+	void limited(std::size_t kind, Poco::Message::Priority prio, Make&& make)
+	{
+		counts.logLimits.log(kind, prio, now(), std::forward<Make>(make));
+	}
+
+	/// Counts a message the host sends to `c` (`bytes` of payload).
+	void sent(Connection& c, std::size_t bytes) noexcept
+	{
+		++counters[MessagesOut];
+		++c.messagesOut;
+		c.payloadOut += bytes;
 	}
 
 	std::uint64_t now() const noexcept { return loop.now(); }
@@ -123,7 +168,58 @@ struct LoopState
 	std::uint64_t refusals[RefusalBuckets] = {};
 	std::array<std::atomic<std::uint64_t>, PublishedCount> published{};
 	LoopDeflate deflate;                      ///< permessage-deflate of this loop's connections
+	/// The access log (<logger>.access): null unless configured (logging.loggers.*.name).
+	Poco::Logger* const access;
 };
+
+inline std::string describeLogKind(std::size_t kind)
+{
+	if (kind < LogClosed)
+	{
+		const std::size_t bucket = kind - LogRefused;
+		return bucket + 1 < LoopState::RefusalBuckets
+			? "handshakes refused with " + std::to_string(LoopState::RefusalStatuses[bucket])
+			: "handshakes refused with another status";
+	}
+	if (kind < LogHandshakeTimeout)
+	{
+		const std::size_t bucket = kind - LogClosed;
+		if (bucket < 16) return "connections closed with " + std::to_string(1000 + bucket);
+		return bucket == 16 ? "connections closed with 3000-3999" : bucket == 17 ? "connections closed with 4000-4999"
+			: "connections closed with another code";
+	}
+	switch (kind)
+	{
+	case LogHandshakeTimeout: return "handshake timeouts";
+	case LogTlsFailure: return "TLS handshake failures";
+	case LogIoError: return "I/O errors";
+	case LogBackpressure: return "connections cut for backpressure";
+	case LogAcceptExhausted: return "accept failures (descriptors or memory exhausted)";
+	case LogGateFailed: return "gate failures";
+	case LogResponderFailed: return "responder failures";
+	case LogPingTimeout: return "ping timeouts";
+	case LogIdleClose: return "idle closes";
+	case LogTokenExpired: return "expired admissions";
+	default: return "events";
+	}
+}
+
+inline Poco::Message::Priority logKindPriority(std::size_t kind)
+{
+	if (kind == LogRefused + LoopState::refusalBucket(503)) return Poco::Message::PRIO_WARNING;
+	if (kind < LogBackpressure) return Poco::Message::PRIO_NOTICE;
+	if (kind < LogGateFailed) return Poco::Message::PRIO_WARNING;
+	if (kind <= LogResponderFailed) return Poco::Message::PRIO_ERROR;
+	if (kind == LogPingTimeout) return Poco::Message::PRIO_NOTICE;
+	return Poco::Message::PRIO_INFORMATION;
+}
+
+/// "address:port" ("[v6]:port") of a peer, for log lines.
+inline std::string peerText(const PeerAddress& peer)
+{
+	const std::string address = peer.text();
+	return (address.find(':') == std::string::npos ? address : "[" + address + "]") + ":" + std::to_string(peer.port);
+}
 
 } // namespace host
 } // namespace parley

@@ -5,6 +5,8 @@
 #include "TlsContext.h"
 #include "HttpHead.h"
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -54,6 +56,12 @@ void Upgrader::accept(int fd, const sockaddr_storage& address)
 		++_s.counters[refusal == 503 ? ConnectionsRefused : PeerLimitRefusals];
 		if (_s.refusing >= MaxRefusing)
 		{
+			const std::size_t kind = LogRefused + LoopState::refusalBucket(refusal == 503 ? 503 : 429);
+			_s.limited(kind, logKindPriority(kind), [&] {
+				return "connection from " + peerText(peer) + " closed unanswered: " +
+					(refusal == 503 ? "engine.max_connections reached" : "over a per-address limit (engine.max_connections_per_ip, "
+						"engine.handshakes_per_ip_per_s)") + " and " + std::to_string(MaxRefusing) + " refusals already being answered";
+			});
 			::close(fd);
 			return;
 		}
@@ -75,6 +83,9 @@ void Upgrader::accept(int fd, const sockaddr_storage& address)
 		if (!c->transport.startTls(_tls->current()))
 		{
 			++_s.counters[TlsFailures];
+			_s.limited(LogTlsFailure, Poco::Message::PRIO_NOTICE, [&] {
+				return "TLS handshake with " + peerText(peer) + " failed: OpenSSL cannot create a session (out of memory?)";
+			});
 			_ws.destroy(*c);
 			return;
 		}
@@ -82,6 +93,10 @@ void Upgrader::accept(int fd, const sockaddr_storage& address)
 	if (!_s.loop.watch(fd, c))
 	{
 		++_s.counters[IoErrors];
+		const int error = errno;
+		_s.limited(LogIoError, Poco::Message::PRIO_WARNING, [&] {
+			return "connection from " + peerText(peer) + " dropped: epoll refused its socket: " + std::strerror(error);
+		});
 		_ws.destroy(*c);
 	}
 	// The first event (the socket is writable, maybe readable) starts the work.
@@ -105,7 +120,9 @@ void Upgrader::onEvents(Connection& c, std::uint32_t events)
 			return;
 		case Transport::Step::Failed:
 			++_s.counters[TlsFailures];
-			if (_s.logger.debug()) _s.logger.debug("TLS handshake failed: " + why);
+			_s.limited(LogTlsFailure, Poco::Message::PRIO_NOTICE, [&] {
+				return "TLS handshake with " + peerText(c.peer) + " failed: " + (why.empty() ? std::string("unknown reason") : why);
+			});
 			_ws.destroy(c);
 			return;
 		case Transport::Step::Done:
@@ -140,8 +157,9 @@ void Upgrader::readHead(Connection& c)
 				// Not HTTP at all (a TLS ClientHello on a plain port, binary noise): answer now
 				// instead of waiting for a head that will not come.
 				const bool tls = static_cast<unsigned char>(head[0]) == 0x16;
-				refuse(c, 400, HttpHead::answer(400, tls ? "a TLS handshake on a plain ws:// port (use ws://, or serve wss:// with server.tls)\n"
-					: "not an HTTP request\n"));
+				const std::string why = tls ? "a TLS handshake on a plain ws:// port (use ws://, or serve wss:// with server.tls)"
+					: "not an HTTP request";
+				refuse(c, 400, HttpHead::answer(400, why + "\n"), why);
 				return;
 			}
 			const std::size_t end = HttpHead::findEnd(head, have);
@@ -152,8 +170,8 @@ void Upgrader::readHead(Connection& c)
 			}
 			if (head.size() > limit)
 			{
-				refuse(c, 431, HttpHead::answer(431, "request head larger than server.max_header_bytes (" +
-					std::to_string(limit) + " bytes)\n"));
+				const std::string why = "request head larger than server.max_header_bytes (" + std::to_string(limit) + " bytes)";
+				refuse(c, 431, HttpHead::answer(431, why + "\n"), why);
 				return;
 			}
 			if (drained && !c.hangup) return;
@@ -180,8 +198,7 @@ void Upgrader::decide(Connection& c, std::size_t size, bool moreToRead)
 	}
 	if (v.cause == Verdict::Cause::Origin) ++_s.counters[OriginRefusals];
 	else if (v.cause == Verdict::Cause::Subprotocol) ++_s.counters[SubprotocolRefusals];
-	if (_s.logger.debug()) _s.logger.debug("request refused with " + std::to_string(v.status) + ": " + v.reason);
-	refuse(c, v.status, v.response);
+	refuse(c, v.status, v.response, v.reason);
 }
 
 void Upgrader::upgrade(Connection& c, const Verdict& v, std::size_t size, bool moreToRead, std::string identity,
@@ -208,7 +225,12 @@ void Upgrader::startGates(Connection& c, Verdict v, std::size_t size)
 	{
 		// The gates are far behind (a slow database?): refuse rather than queue without bound.
 		++_s.counters[GateFailures];
-		refuse(c, 503, Admission::refusal(503, "service unavailable: too many handshakes wait for the gates").response);
+		const std::string why = "service unavailable: too many handshakes wait for the gates";
+		_s.limited(LogGateFailed, Poco::Message::PRIO_ERROR, [&] {
+			return "route " + v.path + ": handshake from " + peerText(c.peer) + " refused with 503: " + std::to_string(MaxGating) +
+				" handshakes wait for the gates (are they slow? plugins.workers)";
+		});
+		refuse(c, 503, Admission::refusal(503, why).response, std::string());
 		return;
 	}
 	Connection::Pending& p = *c.upgrading;
@@ -230,9 +252,11 @@ void Upgrader::startGates(Connection& c, Verdict v, std::size_t size)
 	if (!_dispatch.runGates(route, std::move(input), p.gateRunning))
 	{
 		++_s.counters[GateFailures];
-		_s.logger.error("route %s: its gates are not available (a gate plugin was removed or failed to load); refused with 503",
-			p.verdict.path);
-		refuse(c, 503, Admission::refusal(503, "service unavailable: the route's gate is not available").response);
+		_s.limited(LogGateFailed, Poco::Message::PRIO_ERROR, [&] {
+			return "route " + p.verdict.path + ": its gates are not available (a gate plugin was removed or failed to load); "
+				"handshake from " + peerText(c.peer) + " refused with 503";
+		});
+		refuse(c, 503, Admission::refusal(503, "service unavailable: the route's gate is not available").response, std::string());
 		return;
 	}
 	c.state = Connection::State::Gating;
@@ -251,16 +275,17 @@ void Upgrader::onGates(Dispatch::GateOutcome& o)
 	if (o.failed)
 	{
 		++_s.counters[GateFailures];
-		_s.logger.error("route %s: gate '%s' failed, refused with 503: %s", path, o.gate, o.reason);
-		refuse(c, 503, Admission::refusal(503, "service unavailable: gate " + o.gate + " failed").response);
+		_s.limited(LogGateFailed, Poco::Message::PRIO_ERROR, [&] {
+			return "route " + path + ": gate '" + o.gate + "' failed, handshake from " + peerText(c.peer) + " refused with 503: " + o.reason;
+		});
+		refuse(c, 503, Admission::refusal(503, "service unavailable: gate " + o.gate + " failed").response, std::string());
 		return;
 	}
 	if (!o.admitted)
 	{
 		++_s.counters[GateRefusals];
-		if (_s.logger.debug())
-			_s.logger.debug("route " + path + ": gate '" + o.gate + "' refused with " + std::to_string(o.status) + ": " + o.reason);
-		refuse(c, o.status, Admission::refusal(o.status, o.reason, o.headers).response);
+		refuse(c, o.status, Admission::refusal(o.status, o.reason, o.headers).response,
+			"route " + path + ": gate '" + o.gate + "': " + o.reason);
 		return;
 	}
 	const Verdict v = std::move(c.upgrading->verdict);
@@ -268,10 +293,15 @@ void Upgrader::onGates(Dispatch::GateOutcome& o)
 	upgrade(c, v, c.upgrading->headSize, true, std::move(o.identity), std::move(o.attributes), o.expiresAt);
 }
 
-void Upgrader::refuse(Connection& c, int status, const std::string& answer)
+void Upgrader::refuse(Connection& c, int status, const std::string& answer, const std::string& reason)
 {
 	++_s.counters[HandshakesRefused];
 	++_s.refusals[LoopState::refusalBucket(status)];
+	if (!reason.empty())
+	{
+		_s.limited(LogRefused + LoopState::refusalBucket(status), logKindPriority(LogRefused + LoopState::refusalBucket(status)),
+			[&] { return "handshake from " + peerText(c.peer) + " refused with " + std::to_string(status) + ": " + reason; });
+	}
 	if (c.upgrading && c.upgrading->ticket)
 	{
 		_s.gating.erase(c.upgrading->ticket);
@@ -291,12 +321,22 @@ void Upgrader::expire(Connection& c)
 		const int running = c.upgrading->gateRunning->load(std::memory_order_relaxed);
 		const std::string gate = _dispatch.gateName(c.upgrading->verdict.route, running < 0 ? 0 : running);
 		++_s.counters[GateFailures];
-		_s.logger.error("route %s: gate '%s' did not decide within engine.handshake_timeout_ms (%u ms)%s; refused with 503",
-			c.upgrading->verdict.path, gate, _s.engine.handshakeTimeoutMs,
-			std::string(running < 0 ? " (it had not started: the workers are busy)" : ""));
-		refuse(c, 503, Admission::refusal(503, "service unavailable: gate " + gate + " did not answer in time").response);
+		_s.limited(LogGateFailed, Poco::Message::PRIO_ERROR, [&] {
+			return "route " + c.upgrading->verdict.path + ": gate '" + gate + "' did not decide within engine.handshake_timeout_ms (" +
+				std::to_string(_s.engine.handshakeTimeoutMs) + " ms)" +
+				(running < 0 ? " (it had not started: the workers are busy)" : "") + "; handshake from " + peerText(c.peer) +
+				" refused with 503";
+		});
+		refuse(c, 503, Admission::refusal(503, "service unavailable: gate " + gate + " did not answer in time").response,
+			std::string());
 		return;
 	}
+	_s.limited(LogHandshakeTimeout, Poco::Message::PRIO_NOTICE, [&] {
+		const std::size_t got = c.upgrading ? c.upgrading->head.size() : 0;
+		return "handshake from " + peerText(c.peer) + " dropped: " +
+			(c.state == Connection::State::Tls ? std::string("TLS handshake") : "request head (" + std::to_string(got) + " bytes so far)") +
+			" not done within engine.handshake_timeout_ms (" + std::to_string(_s.engine.handshakeTimeoutMs) + " ms)";
+	});
 	_ws.destroy(c);
 }
 

@@ -48,7 +48,9 @@ private:
 	/// The head is the first `size` bytes of c.head.
 	void decide(Connection& c, std::size_t size, bool moreToRead);
 	/// Counts a refusal, sends `answer` and ends the connection.
-	void refuse(Connection& c, int status, const std::string& answer);
+	/// Answers `answer` and closes; logs "handshake ... refused with <status>: <reason>" at a rate
+	/// (LogRefused) unless `reason` is empty (the caller logged it).
+	void refuse(Connection& c, int status, const std::string& answer, const std::string& reason);
 	/// Sends the 101 of `v` and makes `c` a WebSocket (bytes after the head are its first frames).
 	void upgrade(Connection& c, const Verdict& v, std::size_t size, bool moreToRead, std::string identity = {},
 		Attributes attributes = {}, std::int64_t expiresAt = 0);

@@ -5,6 +5,8 @@
 #include "Dispatch.h"
 #include "parley/codec/FrameEncoder.h"
 #include "parley/codec/Opcode.h"
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <sys/epoll.h>
 
@@ -43,6 +45,7 @@ void WebSocketLayer::open(Connection& c, std::uint16_t route, char* leftover, st
 	c.lastActivity = now;
 	c.lastPing = now;
 	c.deadline = 0;
+	c.openedAt = now;
 	++_s.counters[ConnectionsTotal];
 	_s.counts.websockets.fetch_add(1, std::memory_order_relaxed);
 	if (!_dispatch->onOpen(c))
@@ -73,7 +76,10 @@ void WebSocketLayer::onEvents(Connection& c, std::uint32_t events)
 {
 	if (events & EPOLLERR)
 	{
-		if (c.state == Connection::State::Open) ++_s.counters[IoErrors];
+		int error = 0;
+		socklen_t size = sizeof(error);
+		if (::getsockopt(c.transport.fd(), SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
+		ioFailed(c, "socket error", error);
 		destroy(c);
 		return;
 	}
@@ -136,6 +142,7 @@ void WebSocketLayer::readSocket(Connection& c)
 				if (c.dead || c.state != Connection::State::Open) return;
 			}
 			c.peerEof = true;
+			c.closing(Connection::ClosedBy::Client, codec::CloseCode::Abnormal);
 			if (c.pending() == 0)
 			{
 				destroy(c);
@@ -155,7 +162,7 @@ void WebSocketLayer::readSocket(Connection& c)
 		}
 		else
 		{
-			++_s.counters[IoErrors];
+			ioFailed(c, "read failed", errno);
 			destroy(c);
 			return;
 		}
@@ -214,14 +221,14 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 						ev.payload, _s.engine.maxMessageSize, payload, why))
 				{
 					++_s.counters[ProtocolErrors];
-					if (_s.logger.debug())
-						_s.logger.debug("route %s: compressed message refused, closing with %hu: %s", _s.routePaths[c.route],
-							code, std::string(why));
+					logProtocolClose(c, code, why);
 					queueClose(c, *out, code, why, false);
 					return;
 				}
 				if (payload.size() > BigMessage) c.bigMessage = true;
 			}
+			++c.messagesIn;
+			c.payloadIn += payload.size();
 			const Message message{ev.type == FrameDecoder::EventType::Text ? PayloadKind::Text : PayloadKind::Binary,
 				payload, c.id, &c.details->info};
 			if (!_dispatch->onMessage(c, message, *out)) return;
@@ -252,6 +259,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 			break;
 		case FrameDecoder::EventType::Close:
 			++_s.closesReceived[LoopState::closeBucket(ev.closeCode)];
+			c.closing(Connection::ClosedBy::Client, ev.closeCode);
 			if (c.jobInFlight)
 			{
 				// Answer every earlier message first: the close goes out when the queue is empty.
@@ -264,9 +272,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 			return;
 		case FrameDecoder::EventType::Error:
 			++_s.counters[ProtocolErrors];
-			if (_s.logger.debug())
-				_s.logger.debug("route %s: protocol error, closing with %hu: %s", _s.routePaths[c.route], ev.closeCode,
-					std::string(ev.error));
+			logProtocolClose(c, ev.closeCode, ev.error);
 			queueClose(c, *out, ev.closeCode, ev.error, false);
 			return;
 		}
@@ -280,6 +286,7 @@ void WebSocketLayer::queueClose(Connection& c, OutputBuffer& out, std::uint16_t 
 	FrameEncoder::appendClose(frame, code, reason);
 	out.append(frame);
 	++_s.closesSent[LoopState::closeBucket(code)];
+	c.closing(Connection::ClosedBy::Host, code);
 	c.state = Connection::State::Closing;
 	c.deadline = _s.now() + CloseTimeoutMs;
 }
@@ -302,7 +309,7 @@ std::size_t WebSocketLayer::sendSome(Connection& c, const char* data, std::size_
 		}
 		else
 		{
-			if (c.state == Connection::State::Open) ++_s.counters[IoErrors];
+			ioFailed(c, "write failed", errno);
 			destroy(c);
 			return SendFailed;
 		}
@@ -339,7 +346,7 @@ void WebSocketLayer::flush(Connection& c)
 	if (c.dead) return;
 	if (c.transport.backlog() != 0 && !c.transport.flushBacklog())
 	{
-		if (c.state == Connection::State::Open) ++_s.counters[IoErrors];
+		ioFailed(c, "write failed", errno);
 		destroy(c);
 		return;
 	}
@@ -375,8 +382,11 @@ void WebSocketLayer::afterWrite(Connection& c)
 	if (pending > _s.engine.backpressureLimit)
 	{
 		++_s.counters[BackpressureCloses];
-		_s.logger.warning("route %s: %z bytes of unsent output exceed engine.backpressure_limit (%z), closing with 1008",
-			_s.routePaths[c.route], pending, _s.engine.backpressureLimit);
+		_s.limited(LogBackpressure, Poco::Message::PRIO_WARNING, [&] {
+			return "route " + _s.routePaths[c.route] + ": connection from " + peerText(c.peer) + " cut with 1008: " +
+				std::to_string(pending) + " bytes of unsent output exceed engine.backpressure_limit (" +
+				std::to_string(_s.engine.backpressureLimit) + "); the client reads too slowly";
+		});
 		queueClose(c, c.out, CloseCode::PolicyViolation, "output backlog over limit");
 	}
 	else if (pending > _s.engine.backpressureHigh && !c.readPaused)
@@ -526,6 +536,7 @@ void WebSocketLayer::destroy(Connection& c)
 	c.dead = true;
 	if (c.upgraded())
 	{
+		if (_s.access && _s.access->information()) logAccess(c);
 		_dispatch->onClosed(c);
 		_s.counts.websockets.fetch_sub(1, std::memory_order_relaxed);
 	}
@@ -548,6 +559,80 @@ void WebSocketLayer::destroy(Connection& c)
 	c.transport.close();
 	_s.graveyard.push_back(&c);
 	_s.loop.descriptorFreed();
+}
+
+void WebSocketLayer::ioFailed(Connection& c, const char* what, int error)
+{
+	c.closing(Connection::ClosedBy::Io, codec::CloseCode::Abnormal);
+	if (c.state != Connection::State::Open) return;
+	++_s.counters[IoErrors];
+	_s.limited(LogIoError, Poco::Message::PRIO_NOTICE, [&] {
+		return "route " + _s.routePaths[c.route] + ": connection from " + peerText(c.peer) + " dropped: " + what + ": " +
+			(error != 0 ? std::string(std::strerror(error)) : std::string("connection broken"));
+	});
+}
+
+void WebSocketLayer::logProtocolClose(const Connection& c, std::uint16_t code, std::string_view why)
+{
+	_s.limited(LogClosed + LoopState::closeBucket(code), Poco::Message::PRIO_NOTICE, [&] {
+		return "route " + _s.routePaths[c.route] + ": closing the connection from " + peerText(c.peer) + " with " +
+			std::to_string(code) + ": " + std::string(why);
+	});
+}
+
+namespace {
+
+/// A value of the access log: as is, or in double quotes (with \" and \\) if it is empty or
+/// holds a space, a quote, a backslash, '=' or a control character.
+void appendValue(std::string& line, std::string_view value)
+{
+	bool plain = !value.empty();
+	for (const char ch : value)
+		plain = plain && static_cast<unsigned char>(ch) > ' ' && ch != '"' && ch != '\\' && ch != '=' && ch != 0x7f;
+	if (plain)
+	{
+		line.append(value);
+		return;
+	}
+	line += '"';
+	for (const char ch : value)
+	{
+		if (ch == '"' || ch == '\\') line += '\\';
+		if (static_cast<unsigned char>(ch) < ' ' || ch == 0x7f)
+			line += '?';
+		else
+			line += ch;
+	}
+	line += '"';
+}
+
+} // namespace
+
+void WebSocketLayer::logAccess(const Connection& c)
+{
+	static const char* const by[] = {"host", "client", "host", "io"};
+	const ConnectionInfo& info = c.details->info;
+	std::string line;
+	line.reserve(256);
+	line += "remote=";
+	line += peerText(c.peer);
+	line += " route=";
+	appendValue(line, _s.routePaths[c.route]);
+	line += " identity=";
+	if (info.identity.empty())
+		line += '-';
+	else
+		appendValue(line, info.identity);
+	line += " id=" + std::to_string(c.id);
+	line += " duration_ms=" + std::to_string(_s.now() - c.openedAt);
+	line += " msgs_in=" + std::to_string(c.messagesIn);
+	line += " bytes_in=" + std::to_string(c.payloadIn);
+	line += " msgs_out=" + std::to_string(c.messagesOut);
+	line += " bytes_out=" + std::to_string(c.payloadOut);
+	line += " close=" + std::to_string(c.closedBy == Connection::ClosedBy::Nobody ? codec::CloseCode::Abnormal : c.closeCode);
+	line += " closed_by=";
+	line += by[static_cast<std::size_t>(c.closedBy)];
+	_s.access->information(line);
 }
 
 void WebSocketLayer::reap()
@@ -588,12 +673,20 @@ void WebSocketLayer::tick(Connection& c)
 	{
 		// A gate admitted it until then (the jwt gate's plugin.jwt.close_at_expiry).
 		++_s.counters[TokenExpiries];
+		_s.limited(LogTokenExpired, Poco::Message::PRIO_INFORMATION, [&] {
+			return "route " + _s.routePaths[c.route] + ": closing the connection from " + peerText(c.peer) +
+				" with 1008: its admission expired (identity " + std::string(c.details->info.identity) + ")";
+		});
 		queueClose(c, c.out, CloseCode::PolicyViolation, "token expired");
 		flush(c);
 	}
 	else if (_s.engine.idleTimeoutMs != 0 && now - c.lastActivity >= _s.engine.idleTimeoutMs)
 	{
 		++_s.counters[IdleCloses];
+		_s.limited(LogIdleClose, Poco::Message::PRIO_INFORMATION, [&] {
+			return "route " + _s.routePaths[c.route] + ": closing the connection from " + peerText(c.peer) +
+				" with 1001: idle for engine.idle_timeout_ms (" + std::to_string(_s.engine.idleTimeoutMs) + " ms)";
+		});
 		queueClose(c, c.out, CloseCode::GoingAway, "idle timeout");
 		flush(c);
 	}
@@ -602,6 +695,10 @@ void WebSocketLayer::tick(Connection& c)
 		if (c.awaitingPong)
 		{
 			++_s.counters[PingTimeouts];
+			_s.limited(LogPingTimeout, Poco::Message::PRIO_NOTICE, [&] {
+				return "route " + _s.routePaths[c.route] + ": closing the connection from " + peerText(c.peer) +
+					" with 1001: no pong within engine.ping_interval_ms (" + std::to_string(_s.engine.pingIntervalMs) + " ms)";
+			});
 			queueClose(c, c.out, CloseCode::GoingAway, "no pong to the last ping");
 		}
 		else

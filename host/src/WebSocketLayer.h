@@ -120,6 +120,13 @@ private:
 	std::size_t sendSome(Connection& c, const char* data, std::size_t size);
 	static constexpr std::size_t SendFailed = ~std::size_t(0);
 	void afterWrite(Connection& c);
+	/// A read or write of `c` failed with `error` (errno; 0: unknown): counts it and logs it at a
+	/// rate (if the connection was open); the caller destroys the connection.
+	void ioFailed(Connection& c, const char* what, int error);
+	/// The line of the access log for `c` (a WebSocket being destroyed).
+	void logAccess(const Connection& c);
+	/// A close the host sends for a fault of the peer: logged at a rate (LogClosed).
+	void logProtocolClose(const Connection& c, std::uint16_t code, std::string_view why);
 	/// Our last output (the close frame) is out: AwaitingClose if the close starts the
 	/// handshake, else endStream.
 	void finishClose(Connection& c);

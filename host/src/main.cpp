@@ -4,6 +4,7 @@
 #include "parley/PluginRegistry.h"
 #include "parley/config/HostConfig.h"
 #include "parley/host/HostServer.h"
+#include "parley/host/LoggingSetup.h"
 #include "parley/host/PluginCatalog.h"
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
@@ -20,6 +21,7 @@
 #include <Poco/Util/OptionException.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -84,7 +86,7 @@ protected:
 	{
 		ServerApplication::initialize(self);
 		Poco::Logger::get("parley-host");
-		useConsoleLogging("", "%Y-%m-%d %H:%M:%S.%i [%p] %t");
+		parley::host::useConsoleLogging();
 	}
 
 	int main(const ArgVec& args) override
@@ -109,12 +111,15 @@ protected:
 		{
 			file = _configPath.empty() ? parley::HostConfig::defaultFile(exeDir) : _configPath;
 			hostConfig = parley::HostConfig::fromFile(file);
+			// logging.* keys, over the console default (--check-config: checked, nothing opened)
+			parley::host::configureLoggingFromFile(file, _action == Action::CheckConfig);
 			if (_port >= 0) hostConfig.port = static_cast<std::uint16_t>(_port);
 			if (_adminPort >= 0) hostConfig.adminPort = static_cast<std::uint16_t>(_adminPort);
 			pluginDir = resolvePluginDir(hostConfig, exeDir);
 			hostConfig.pluginDir = pluginDir;
 			// Until the host serves, only problems are logged: a bad start is one clear line.
-			logger.setLevel(Poco::Message::PRIO_WARNING);
+			const int level = logger.getLevel();
+			logger.setLevel(std::min(level, static_cast<int>(Poco::Message::PRIO_WARNING)));
 			registry = std::make_unique<parley::PluginRegistry>(logger);
 			registry->setSettings(hostConfig.pluginSettings);
 			registry->loadDirectory(pluginDir);
@@ -132,7 +137,7 @@ protected:
 				return EXIT_OK;
 			}
 			server->start();
-			logger.setLevel(Poco::Message::PRIO_INFORMATION);
+			logger.setLevel(level);
 		}
 		catch (const parley::ConfigError& e)
 		{
@@ -177,7 +182,8 @@ protected:
 				if (_port >= 0) next.port = static_cast<std::uint16_t>(_port);
 				if (_adminPort >= 0) next.adminPort = static_cast<std::uint16_t>(_adminPort);
 				next.pluginDir = resolvePluginDir(next, exeDir);
-				server->reload(next);
+				parley::host::configureLoggingFromFile(file, true); // a bad logging.* key refuses the reload
+				if (server->reload(next)) parley::host::configureLoggingFromFile(file);
 			}
 			catch (const std::exception& e)
 			{

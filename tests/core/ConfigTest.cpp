@@ -206,6 +206,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(d.pingIntervalMs, c.engine.pingIntervalMs);
 		CPPUNIT_ASSERT_EQUAL(d.threads, c.engine.threads);
 		CPPUNIT_ASSERT(d.deflate == c.engine.deflate);
+		CPPUNIT_ASSERT_EQUAL(HostConfig().logRateLimitMs, c.logRateLimitMs);
 		CPPUNIT_ASSERT_EQUAL(path, HostConfig::defaultFile(""));
 	}
 
@@ -219,6 +220,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint16_t(8081), c.adminPort);
 		CPPUNIT_ASSERT_EQUAL(2u, c.adminThreads);
 		CPPUNIT_ASSERT_EQUAL(5000u, c.engine.handshakeTimeoutMs);
+		CPPUNIT_ASSERT_EQUAL(10000u, c.logRateLimitMs);
 		CPPUNIT_ASSERT(!c.tls.enabled);
 		CPPUNIT_ASSERT(c.tls.requireTLSv1_2);
 		CPPUNIT_ASSERT_EQUAL(std::string(TlsConfig::DefaultCipherList), c.tls.cipherList);

@@ -169,6 +169,7 @@ public:
 				"openSSL.server.privateKeyFile: the key in"},
 			{"route./echo = echo\nserver.address = no.such.host.invalid\n", "server.address: 'no.such.host.invalid'"},
 			{"echo = echo\n", "route.*: no route configured"},
+			{"route./echo = echo\nlogging.channels.f.class = NoSuchChannel\n", "logging.channels.f.class"},
 		};
 		for (const auto& entry : cases)
 		{

@@ -248,6 +248,8 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 	rejectUnknown(config, "engine.deflate", {"level", "mem_level", "server_max_window_bits", "server_no_context_takeover",
 		"client_max_window_bits", "client_no_context_takeover", "min_size"});
 
+	result.logRateLimitMs = static_cast<unsigned>(readUnsigned(config, "logging.rate_limit_ms", result.logRateLimitMs, 0, 3600000));
+
 	if (config.hasProperty("server.origins"))
 	{
 		result.originsSet = true;

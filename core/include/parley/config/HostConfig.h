@@ -110,6 +110,7 @@ struct HostConfig
 	OriginList origins;                            ///< server.origins: browser origins allowed (unset: none)
 	std::map<std::string, Settings> pluginSettings;           ///< plugin.<name>.<key> = value
 	EngineConfig engine;
+	unsigned logRateLimitMs = 10000;               ///< logging.rate_limit_ms: one line per kind of refusal or fault per this long; 0 = every one
 
 	/// Reads and checks a configuration. Throws ConfigError naming the key on a bad value,
 	/// a route without plugins, a route path not starting with '/', no route at all, or
