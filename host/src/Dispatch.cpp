@@ -34,6 +34,7 @@ Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& co
 	const auto config = _context.config();
 	const std::size_t routes = _context.routeCount();
 	_gates.resize(routes);
+	_s.growRoutes(routes);
 	for (std::size_t r = 0; r < routes; ++r)
 	{
 		const std::string path = _context.routePath(r);
@@ -109,6 +110,7 @@ void Dispatch::rebuild()
 	const auto config = _context.config();
 	const std::size_t routes = _context.routeCount();
 	while (_s.routePaths.size() < routes) _s.routePaths.push_back(_context.routePath(_s.routePaths.size()));
+	_s.growRoutes(routes);
 	_chains.resize(routes);
 	_gates.resize(routes);
 	std::vector<bool> changed(routes, false);
@@ -401,7 +403,7 @@ void Dispatch::applyPush(Push& p)
 		Connection& c = *it->second;
 		if (c.dead || c.state != Connection::State::Open || c.route != p.route) return;
 		_s.deflate.appendMessage(c.deflate.get(), c.out, op, p.payload);
-		++_s.counters[MessagesOut];
+		bump(_s.route(c.route).messagesOut);
 		touch(c);
 		return;
 	}
@@ -411,7 +413,7 @@ void Dispatch::applyPush(Push& p)
 	{
 		if (c->dead || c->state != Connection::State::Open || c->route != p.route) continue;
 		_s.deflate.appendMessage(c->deflate.get(), c->out, op, p.payload);
-		++_s.counters[MessagesOut];
+		bump(_s.route(c->route).messagesOut);
 		touch(*c);
 	}
 	_s.deflate.endShared();
@@ -425,6 +427,7 @@ void Dispatch::applyResult(Result& r)
 	if (c.dead) return;
 	c.jobInFlight = false;
 	touch(c);
+	if (r.ns != 0) _s.route(c.route).respond.observe(r.ns);
 	if (c.state != Connection::State::Open)
 	{
 		c.queue.clear();
@@ -453,9 +456,9 @@ void Dispatch::submit(Connection& c, PayloadKind kind, std::string payload)
 	job.chain = c.chain;
 	job.kind = kind;
 	job.payload = std::move(payload);
-	job.done = [this](ConnectionId id, const Reply& reply, const std::string& plugin, const std::string& error) {
-		complete(Result{id, reply, plugin, error});
-	};
+	job.timed = sampleRespond();
+	job.done = [this](ConnectionId id, const Reply& reply, const std::string& plugin, const std::string& error,
+				   std::uint64_t ns) { complete(Result{id, reply, plugin, error, ns}); };
 	_workers.submit(std::move(job));
 }
 
@@ -514,7 +517,7 @@ bool Dispatch::applyReply(Connection& c, const Reply& reply, std::string_view me
 	{
 		_s.deflate.appendMessage(c.deflate.get(), out, reply.kind == PayloadKind::Text ? OpText : OpBinary,
 			reply.quotesMessage ? message : std::string_view(), reply.payload);
-		++_s.counters[MessagesOut];
+		bump(_s.route(c.route).messagesOut);
 	}
 	else if (reply.action == Reply::Action::Close)
 	{

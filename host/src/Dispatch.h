@@ -52,6 +52,8 @@ public:
 	{
 		if (__builtin_expect(c.jobInFlight || c.chain->blocking, 0)) return queueForWorkers(c, message);
 		const Reply* reply;
+		const bool timed = sampleRespond();
+		const std::uint64_t started = __builtin_expect(timed, 0) ? monotonicNs() : 0;
 		try
 		{
 			reply = &c.chain->pipeline->run(message);
@@ -60,13 +62,14 @@ public:
 		{
 			return pipelineFailed(c, out);
 		}
+		if (__builtin_expect(timed, 0)) _s.route(c.route).respond.observe(monotonicNs() - started);
 		if (reply->action == Reply::Action::Send)
 		{
 			// The common case, kept inline: one frame, straight into the output (compressed
 			// first under permessage-deflate).
 			_s.deflate.appendMessage(c.deflate.get(), out, reply->kind == PayloadKind::Text ? OpText : OpBinary,
 				reply->quotesMessage ? message.payload : std::string_view(), reply->payload);
-			++_s.counters[MessagesOut];
+			bump(_s.route(c.route).messagesOut);
 			return true;
 		}
 		return applyReply(c, *reply, message.payload, out);
@@ -144,7 +147,16 @@ private:
 		Reply reply;
 		std::string plugin;           // non-empty: the responder threw
 		std::string error;
+		std::uint64_t ns;             // time in the chain, if timed (else 0)
 	};
+
+	/// True for one call in RespondSampleEvery: time this message through its chain.
+	bool sampleRespond() noexcept
+	{
+		if (__builtin_expect(--_s.respondCountdown != 0, 1)) return false;
+		_s.respondCountdown = RespondSampleEvery;
+		return true;
+	}
 
 	static constexpr std::uint8_t OpText = static_cast<std::uint8_t>(codec::Opcode::Text);
 	static constexpr std::uint8_t OpBinary = static_cast<std::uint8_t>(codec::Opcode::Binary);

@@ -15,6 +15,7 @@
 #include "parley/host/Metrics.h"
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -60,8 +61,9 @@ public:
 	/// Wakes the loop so that it looks at the registry's and the configuration's generations now.
 	void poke() { _loop.wake(); }
 
-	/// Adds this loop's counters to `metrics` (thread-safe).
-	void collect(Metrics& metrics) const;
+	/// Adds this loop's counters to `metrics` and its per-route ones to `routes` (by route id,
+	/// grown as needed) (thread-safe).
+	void collect(Metrics& metrics, std::vector<RouteMetrics>& routes) const;
 
 private:
 	void onTurnStart() override { _dispatch.checkGenerations(); }

@@ -11,11 +11,14 @@
 #include "OutputBuffer.h"
 #include "PeerLimits.h"
 #include "parley/config/HostConfig.h"
+#include "parley/host/Metrics.h"
 #include <Poco/Logger.h>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,11 +29,81 @@ namespace host {
 /// The loop's counters (see Metrics for their meaning).
 enum Counter : std::size_t
 {
-	ConnectionsTotal, MessagesIn, MessagesOut, BytesIn, BytesOut, Pings, ProtocolErrors, ResponderErrors, IoErrors,
+	HandshakeBytesIn, HandshakeBytesOut, Pings, ProtocolErrors, ResponderErrors, IoErrors,
 	BackpressurePauses, BackpressureCloses, IdleCloses, PingTimeouts, MaxPendingOutput, HandshakesRefused,
 	HandshakeTimeouts, TlsFailures, ConnectionsRefused, OriginRefusals, SubprotocolRefusals, PeerLimitRefusals,
 	GateRefusals, GateFailures, TokenExpiries, DeflateMessagesOut, DeflatePayloadBytesOut, DeflateWireBytesOut,
 	InflateMessagesIn, InflateWireBytesIn, InflatePayloadBytesIn, CounterCount
+};
+
+/// Adds to a counter that only its loop writes and any thread reads (no locked instruction).
+inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept
+{
+	counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+/// Returns the monotonic clock in nanoseconds (CLOCK_MONOTONIC, a vDSO call).
+inline std::uint64_t monotonicNs() noexcept
+{
+	return static_cast<std::uint64_t>(
+		std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+/// A histogram one loop fills and any thread reads: a count per bucket (not cumulative: the
+/// reader adds them up, so that +Inf always equals the count) and the sum of what was observed.
+template <std::size_t N>
+struct LoopHistogram
+{
+	explicit LoopHistogram(const std::array<std::uint64_t, N>& bounds) : boundsNs(bounds) {}
+
+	/// Counts one observation of `ns` nanoseconds (loop thread).
+	void observe(std::uint64_t ns) noexcept
+	{
+		std::size_t i = 0;
+		while (i < N && ns > boundsNs[i]) ++i;   // le: a value on a bound belongs to it
+		bump(buckets[i]);
+		bump(sumNs, ns);
+	}
+
+	/// Adds the counts to `h` (any thread); `h` gets the bounds (in seconds) if it has none.
+	void addTo(Histogram& h) const
+	{
+		if (h.bounds.empty())
+		{
+			for (std::uint64_t b : boundsNs) h.bounds.push_back(static_cast<double>(b) / 1e9);
+			h.counts.assign(N + 1, 0);
+		}
+		for (std::size_t i = 0; i <= N; ++i) h.counts[i] += buckets[i].load(std::memory_order_relaxed);
+		h.sum += static_cast<double>(sumNs.load(std::memory_order_relaxed)) / 1e9;
+	}
+
+	const std::array<std::uint64_t, N>& boundsNs;
+	std::array<std::atomic<std::uint64_t>, N + 1> buckets{};   ///< the last: above every bound
+	std::atomic<std::uint64_t> sumNs{0};
+};
+
+/// Upper bounds of parley_respond_seconds (ns): 1 µs to 10 s.
+inline const std::array<std::uint64_t, 22> RespondBoundsNs = {1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+	500000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000, 100000000, 250000000, 500000000, 1000000000,
+	2500000000, 5000000000, 10000000000};
+/// Upper bounds of parley_handshake_seconds (ns): 100 µs to 10 s.
+inline const std::array<std::uint64_t, 16> HandshakeBoundsNs = {100000, 250000, 500000, 1000000, 2500000, 5000000,
+	10000000, 25000000, 50000000, 100000000, 250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000};
+
+/// One message in RespondSampleEvery (counted per loop, inline and blocking chains alike) is
+/// timed through its chain for parley_respond_seconds: two clock reads per 16 messages.
+constexpr unsigned RespondSampleEvery = 16;
+
+/// What one loop counts per route (by route id). Written by the loop, read by /metrics.
+struct RouteStats
+{
+	std::atomic<std::uint64_t> connections{0};        ///< WebSockets open now
+	std::atomic<std::uint64_t> connectionsTotal{0};   ///< upgrades so far
+	std::atomic<std::uint64_t> messagesIn{0};
+	std::atomic<std::uint64_t> messagesOut{0};
+	std::atomic<std::uint64_t> bytesIn{0};            ///< read from its WebSockets (after the 101)
+	std::atomic<std::uint64_t> bytesOut{0};           ///< written to them (the 101 included)
+	LoopHistogram<22> respond{RespondBoundsNs};       ///< sampled time in the route's chain
 };
 
 /// Connection counts of the whole host (every loop adds to them).
@@ -70,6 +143,35 @@ struct LoopState
 	}
 
 	std::uint64_t now() const noexcept { return loop.now(); }
+
+	/// The counters of a route this loop knows (id < routeStats.size(), see growRoutes).
+	RouteStats& route(std::uint16_t id) noexcept { return *routeStats[id]; }
+
+	/// Makes sure routeStats covers route ids below `count` (loop thread).
+	void growRoutes(std::size_t count)
+	{
+		if (count <= routeStats.size()) return;
+		std::lock_guard<std::mutex> lock(routeStatsMutex);
+		while (routeStats.size() < count) routeStats.push_back(std::make_unique<RouteStats>());
+	}
+
+	/// Counts bytes read from `c`: on its route once upgraded, else as handshake bytes.
+	void countIn(const Connection& c, std::uint64_t n) noexcept
+	{
+		if (c.upgraded())
+			bump(route(c.route).bytesIn, n);
+		else
+			counters[HandshakeBytesIn] += n;
+	}
+
+	/// Counts bytes written to `c` (see countIn).
+	void countOut(const Connection& c, std::uint64_t n) noexcept
+	{
+		if (c.upgraded())
+			bump(route(c.route).bytesOut, n);
+		else
+			counters[HandshakeBytesOut] += n;
+	}
 
 	static std::size_t closeBucket(std::uint16_t code) noexcept
 	{
@@ -118,6 +220,12 @@ struct LoopState
 	std::uint64_t refusals[RefusalBuckets] = {};
 	std::array<std::atomic<std::uint64_t>, PublishedCount> published{};
 	LoopDeflate deflate;                      ///< permessage-deflate of this loop's connections
+	/// Per route id (grown by growRoutes under routeStatsMutex; the loop reads it without the lock,
+	/// other threads with it).
+	std::vector<std::unique_ptr<RouteStats>> routeStats;
+	mutable std::mutex routeStatsMutex;
+	LoopHistogram<16> handshake{HandshakeBoundsNs}; ///< accept → 101 written
+	unsigned respondCountdown = RespondSampleEvery;   ///< messages until the next timed one
 };
 
 } // namespace host

@@ -43,7 +43,10 @@ void WebSocketLayer::open(Connection& c, std::uint16_t route, char* leftover, st
 	c.lastActivity = now;
 	c.lastPing = now;
 	c.deadline = 0;
-	++_s.counters[ConnectionsTotal];
+	_s.growRoutes(route + 1u);
+	RouteStats& stats = _s.route(route);
+	bump(stats.connectionsTotal);
+	bump(stats.connections);
 	_s.counts.websockets.fetch_add(1, std::memory_order_relaxed);
 	if (!_dispatch->onOpen(c))
 	{
@@ -115,7 +118,7 @@ void WebSocketLayer::readSocket(Connection& c)
 		if (n > 0)
 		{
 			const std::size_t got = static_cast<std::size_t>(n);
-			_s.counters[BytesIn] += got;
+			bump(_s.route(c.route).bytesIn, got);
 			c.lastActivity = _s.now();
 			used += got;
 			if (got >= LargeRead && got < space && c.out.empty()) continue; // read again first
@@ -200,7 +203,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 		case FrameDecoder::EventType::Text:
 		case FrameDecoder::EventType::Binary:
 		{
-			++_s.counters[MessagesIn];
+			bump(_s.route(c.route).messagesIn);
 			if (ev.payload.size() > BigMessage && (ev.payload.data() < data || ev.payload.data() >= data + size))
 				c.bigMessage = true;
 			std::string_view payload = ev.payload;
@@ -290,7 +293,7 @@ std::size_t WebSocketLayer::sendSome(Connection& c, const char* data, std::size_
 		if (n > 0)
 		{
 			sent += static_cast<std::size_t>(n);
-			_s.counters[BytesOut] += static_cast<std::uint64_t>(n);
+			_s.countOut(c, static_cast<std::uint64_t>(n));
 			if (sent < size) break; // the socket buffer is full: wait for EPOLLOUT
 		}
 		else if (n == Transport::WouldBlock)
@@ -447,7 +450,7 @@ void WebSocketLayer::drain(Connection& c)
 		const ssize_t n = c.transport.discard(_s.in.get(), _s.inSize);
 		if (n > 0)
 		{
-			_s.counters[BytesIn] += static_cast<std::uint64_t>(n);
+			_s.countIn(c, static_cast<std::uint64_t>(n));
 			continue;
 		}
 		if (n == Transport::WouldBlock) return;
@@ -464,6 +467,8 @@ void WebSocketLayer::destroy(Connection& c)
 	{
 		_dispatch->onClosed(c);
 		_s.counts.websockets.fetch_sub(1, std::memory_order_relaxed);
+		std::atomic<std::uint64_t>& open = _s.route(c.route).connections;
+		open.store(open.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 	}
 	if (c.counted)
 		_s.counts.sockets.fetch_sub(1, std::memory_order_relaxed);
