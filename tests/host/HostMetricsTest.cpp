@@ -1,10 +1,11 @@
 //
 // HostMetricsTest.cpp — issue 13 items 2 and 6: /metrics in the Prometheus text format, read by
 // Prometheus' own parser (python3-prometheus-client) while real clients send real traffic; the
-// series of a route a reload removes.
+// series of a route a reload removes; /plugins showing each setting's value in force.
 //
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
+#include "parley/host/PluginCatalog.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <iostream>
 
@@ -37,6 +38,7 @@ class HostMetricsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(HostMetricsTest);
 	CPPUNIT_TEST(testPrometheusClientParsesWhatTrafficMoves);
 	CPPUNIT_TEST(testRemovedRouteKeepsItsTotals);
+	CPPUNIT_TEST(testPluginsShowValuesInForce);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -95,6 +97,49 @@ public:
 				sampleValue(body, "parley_connections{route=\"/added\"}") == 1;
 		}));
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(body, 7LL, sampleValue(body, "parley_messages_received_total{route=\"/echo\"}"));
+	}
+
+	void testPluginsShowValuesInForce()
+	{
+		TestHost host([](HostConfig& c) { c.pluginSettings["random-suffix"]["max"] = "42"; });
+		std::string body = httpGet(host.adminPort(), "/plugins").body;
+		CPPUNIT_ASSERT_MESSAGE(body,
+			body.find(R"({"key":"max","default":"999999","value":"42","configured":true,)") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(body, body.find(R"({"key":"min","default":"0","value":"0","configured":false,)") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(body, host.server().pluginsJson());
+
+		// SIGHUP's path: the value in force follows the reload.
+		HostConfig next = baseConfig();
+		next.routes.erase("/throw");
+		next.routes.erase("/closer");
+		next.pluginSettings["random-suffix"]["max"] = "7";
+		next.pluginSettings["random-suffix"]["min"] = "5";
+		std::string why;
+		CPPUNIT_ASSERT_MESSAGE(why, host.server().reload(next, &why));
+		body = httpGet(host.adminPort(), "/plugins").body;
+		CPPUNIT_ASSERT_MESSAGE(body, body.find(R"({"key":"max","default":"999999","value":"7","configured":true,)") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(body, body.find(R"({"key":"min","default":"0","value":"5","configured":true,)") != std::string::npos);
+		// And the responders really use it: every reply ends in 5, 6 or 7.
+		WsClient ws(host.port(), "/ws");
+		for (int i = 0; i < 20; ++i)
+		{
+			ws.sendText("n");
+			const std::string reply = ws.readFrame().payload;
+			CPPUNIT_ASSERT_MESSAGE(reply, reply == "n 5" || reply == "n 6" || reply == "n 7");
+		}
+
+		// Back to the default once the key is gone.
+		next.pluginSettings.erase("random-suffix");
+		CPPUNIT_ASSERT_MESSAGE(why, host.server().reload(next, &why));
+		body = httpGet(host.adminPort(), "/plugins").body;
+		CPPUNIT_ASSERT_MESSAGE(body,
+			body.find(R"({"key":"max","default":"999999","value":"999999","configured":false,)") != std::string::npos);
+		// --list-plugins' text shows a configured value beside its default.
+		const std::string text = host::PluginCatalog::toText(host.registry().plugins(), &next);
+		CPPUNIT_ASSERT_MESSAGE(text, text.find("plugin.random-suffix.max = 999999    ") != std::string::npos);
+		next.pluginSettings["random-suffix"]["max"] = "7";
+		const std::string configured = host::PluginCatalog::toText(host.registry().plugins(), &next);
+		CPPUNIT_ASSERT_MESSAGE(configured, configured.find("plugin.random-suffix.max = 7 (default 999999)    ") != std::string::npos);
 	}
 };
 
