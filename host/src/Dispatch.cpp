@@ -403,7 +403,7 @@ void Dispatch::applyPush(Push& p)
 		Connection& c = *it->second;
 		if (c.dead || c.state != Connection::State::Open || c.route != p.route) return;
 		_s.deflate.appendMessage(c.deflate.get(), c.out, op, p.payload);
-		bump(_s.route(c.route).messagesOut);
+		++_s.route(c.route).messagesOut;
 		touch(c);
 		return;
 	}
@@ -413,7 +413,7 @@ void Dispatch::applyPush(Push& p)
 	{
 		if (c->dead || c->state != Connection::State::Open || c->route != p.route) continue;
 		_s.deflate.appendMessage(c->deflate.get(), c->out, op, p.payload);
-		bump(_s.route(c->route).messagesOut);
+		++_s.route(c->route).messagesOut;
 		touch(*c);
 	}
 	_s.deflate.endShared();
@@ -456,7 +456,7 @@ void Dispatch::submit(Connection& c, PayloadKind kind, std::string payload)
 	job.chain = c.chain;
 	job.kind = kind;
 	job.payload = std::move(payload);
-	job.timed = sampleRespond();
+	job.timed = ++_s.route(c.route).jobs % RespondSampleEvery == 0;   // parley_respond_seconds
 	job.done = [this](ConnectionId id, const Reply& reply, const std::string& plugin, const std::string& error,
 				   std::uint64_t ns) { complete(Result{id, reply, plugin, error, ns}); };
 	_workers.submit(std::move(job));
@@ -475,7 +475,7 @@ void Dispatch::pump(Connection& c)
 		else
 		{
 			const Message message{item.first, item.second, c.id, &c.details->info};
-			if (!onMessage(c, message, c.out)) c.queue.clear();
+			if (!onMessage(c, message, c.out, _s.route(c.route))) c.queue.clear();
 		}
 	}
 	if (c.queuePaused && c.queue.size() < QueueLow)
@@ -488,6 +488,22 @@ void Dispatch::pump(Connection& c)
 		c.closeDeferred = false;
 		_ws.queueClose(c, c.out, c.deferredCode, std::string_view());
 	}
+}
+
+bool Dispatch::timedMessage(Connection& c, const Message& message, OutputBuffer& out, RouteStats& stats)
+{
+	const std::uint64_t started = monotonicNs();
+	const Reply* reply;
+	try
+	{
+		reply = &c.chain->pipeline->run(message);
+	}
+	catch (...)
+	{
+		return pipelineFailed(c, out);
+	}
+	stats.respond.observe(monotonicNs() - started);
+	return replied(c, *reply, message, out, stats);
 }
 
 bool Dispatch::pipelineFailed(Connection& c, OutputBuffer& out)
@@ -517,7 +533,7 @@ bool Dispatch::applyReply(Connection& c, const Reply& reply, std::string_view me
 	{
 		_s.deflate.appendMessage(c.deflate.get(), out, reply.kind == PayloadKind::Text ? OpText : OpBinary,
 			reply.quotesMessage ? message : std::string_view(), reply.payload);
-		bump(_s.route(c.route).messagesOut);
+		++_s.route(c.route).messagesOut;
 	}
 	else if (reply.action == Reply::Action::Close)
 	{

@@ -124,13 +124,13 @@ void HostLoop::collect(Metrics& m, std::vector<RouteMetrics>& routes) const
 		{
 			const RouteStats& from = *_s.routeStats[i];
 			RouteMetrics& to = routes[i];
-			auto load = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-			to.connections += load(from.connections);
-			to.connectionsTotal += load(from.connectionsTotal);
-			to.messagesIn += load(from.messagesIn);
-			to.messagesOut += load(from.messagesOut);
-			to.bytesIn += load(from.bytesIn);
-			to.bytesOut += load(from.bytesOut);
+			auto load = [&from](RouteStats::Published k) { return from.published[k].load(std::memory_order_relaxed); };
+			to.connections += load(RouteStats::Open);
+			to.connectionsTotal += load(RouteStats::Opened);
+			to.messagesIn += load(RouteStats::MessagesIn);
+			to.messagesOut += load(RouteStats::MessagesOut);
+			to.bytesIn += load(RouteStats::BytesIn);
+			to.bytesOut += load(RouteStats::BytesOut);
 			from.respond.addTo(to.respond);
 		}
 	}

@@ -90,20 +90,35 @@ inline const std::array<std::uint64_t, 22> RespondBoundsNs = {1000, 2500, 5000, 
 inline const std::array<std::uint64_t, 16> HandshakeBoundsNs = {100000, 250000, 500000, 1000000, 2500000, 5000000,
 	10000000, 25000000, 50000000, 100000000, 250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000};
 
-/// One message in RespondSampleEvery (counted per loop, inline and blocking chains alike) is
-/// timed through its chain for parley_respond_seconds: two clock reads per 16 messages.
-constexpr unsigned RespondSampleEvery = 16;
+/// One message in RespondSampleEvery of each route on each loop (every 64th counted in
+/// messagesIn for inline chains, every 64th job for blocking ones) is timed through its chain for
+/// parley_respond_seconds: two clock reads per 64 messages, out of line (bench/instructions.sh:
+/// +1 instruction per echoed message at 64, +4 at 16). A power of two.
+constexpr unsigned RespondSampleEvery = 64;
 
-/// What one loop counts per route (by route id). Written by the loop, read by /metrics.
+/// What one loop counts per route (by route id): plain counters the loop adds to (one
+/// instruction on the per-message path) and copies to `published` at the end of every turn for
+/// /metrics; the histogram is filled directly (only for the sampled messages).
 struct RouteStats
 {
-	std::atomic<std::uint64_t> connections{0};        ///< WebSockets open now
-	std::atomic<std::uint64_t> connectionsTotal{0};   ///< upgrades so far
-	std::atomic<std::uint64_t> messagesIn{0};
-	std::atomic<std::uint64_t> messagesOut{0};
-	std::atomic<std::uint64_t> bytesIn{0};            ///< read from its WebSockets (after the 101)
-	std::atomic<std::uint64_t> bytesOut{0};           ///< written to them (the 101 included)
-	LoopHistogram<22> respond{RespondBoundsNs};       ///< sampled time in the route's chain
+	enum Published : std::size_t { Open, Opened, MessagesIn, MessagesOut, BytesIn, BytesOut, Count };
+
+	std::uint64_t open = 0;          ///< WebSockets open now
+	std::uint64_t opened = 0;        ///< upgrades so far
+	std::uint64_t messagesIn = 0;
+	std::uint64_t messagesOut = 0;
+	std::uint64_t bytesIn = 0;       ///< read from its WebSockets (after the 101)
+	std::uint64_t bytesOut = 0;      ///< written to them (the 101 included)
+	std::uint64_t jobs = 0;          ///< messages sent to the workers
+	std::array<std::atomic<std::uint64_t>, Count> published{};
+	LoopHistogram<22> respond{RespondBoundsNs};   ///< sampled time in the route's chain
+
+	/// Copies the counters to `published` (loop thread).
+	void publish() noexcept
+	{
+		const std::uint64_t values[Count] = {open, opened, messagesIn, messagesOut, bytesIn, bytesOut};
+		for (std::size_t i = 0; i < Count; ++i) published[i].store(values[i], std::memory_order_relaxed);
+	}
 };
 
 /// Connection counts of the whole host (every loop adds to them).
@@ -159,7 +174,7 @@ struct LoopState
 	void countIn(const Connection& c, std::uint64_t n) noexcept
 	{
 		if (c.upgraded())
-			bump(route(c.route).bytesIn, n);
+			route(c.route).bytesIn += n;
 		else
 			counters[HandshakeBytesIn] += n;
 	}
@@ -168,7 +183,7 @@ struct LoopState
 	void countOut(const Connection& c, std::uint64_t n) noexcept
 	{
 		if (c.upgraded())
-			bump(route(c.route).bytesOut, n);
+			route(c.route).bytesOut += n;
 		else
 			counters[HandshakeBytesOut] += n;
 	}
@@ -196,6 +211,7 @@ struct LoopState
 		for (std::size_t i = 0; i < CloseBuckets; ++i, ++k) published[k].store(closesSent[i], std::memory_order_relaxed);
 		for (std::size_t i = 0; i < CloseBuckets; ++i, ++k) published[k].store(closesReceived[i], std::memory_order_relaxed);
 		for (std::size_t i = 0; i < RefusalBuckets; ++i, ++k) published[k].store(refusals[i], std::memory_order_relaxed);
+		for (const auto& stats : routeStats) stats->publish();
 	}
 
 	EventLoop& loop;
@@ -225,7 +241,6 @@ struct LoopState
 	std::vector<std::unique_ptr<RouteStats>> routeStats;
 	mutable std::mutex routeStatsMutex;
 	LoopHistogram<16> handshake{HandshakeBoundsNs}; ///< accept → 101 written
-	unsigned respondCountdown = RespondSampleEvery;   ///< messages until the next timed one
 };
 
 } // namespace host

@@ -144,7 +144,7 @@ public:
 		}
 		if (h.bounds.size() < h.counts.size()) cumulative += h.counts[h.bounds.size()];
 		sample(prefix + "le=\"+Inf\"", std::to_string(cumulative), "_bucket");
-		sample(labels, number(h.sum, 17), "_sum");
+		sample(labels, number(h.sum, 15), "_sum");
 		sample(labels, std::to_string(cumulative), "_count");
 	}
 
@@ -224,7 +224,7 @@ std::string Metrics::toText() const
 	w.single("parley_handshake_sent_bytes_total", "counter", "Bytes written to connections never upgraded (HTTP refusals).",
 		handshakeBytesOut);
 	w.family("parley_respond_seconds", "histogram",
-		"Time a message spends in its route's chain (inline or on a worker); one message in 16 of each event loop is timed.");
+		"Time a message spends in its route's chain (inline or on a worker); every 64th message of a route on each event loop is timed.");
 	for (const auto& r : routes) w.histogram(route(r.first), r.second.respond);
 	w.single("parley_pings_received_total", "counter", "Pings received (each answered with a pong).", pings);
 
@@ -263,9 +263,9 @@ std::string Metrics::toText() const
 	w.single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", process.residentBytes);
 	w.single("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", process.virtualBytes);
 	w.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
-	w.sample(std::string(), number(process.cpuSeconds, 17));
+	w.sample(std::string(), number(process.cpuSeconds, 15));
 	w.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
-	w.sample(std::string(), number(process.startTimeSeconds, 17));
+	w.sample(std::string(), number(process.startTimeSeconds, 15));
 	return std::move(w.text);
 }
 

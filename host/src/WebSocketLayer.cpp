@@ -45,8 +45,8 @@ void WebSocketLayer::open(Connection& c, std::uint16_t route, char* leftover, st
 	c.deadline = 0;
 	_s.growRoutes(route + 1u);
 	RouteStats& stats = _s.route(route);
-	bump(stats.connectionsTotal);
-	bump(stats.connections);
+	++stats.opened;
+	++stats.open;
 	_s.counts.websockets.fetch_add(1, std::memory_order_relaxed);
 	if (!_dispatch->onOpen(c))
 	{
@@ -118,7 +118,7 @@ void WebSocketLayer::readSocket(Connection& c)
 		if (n > 0)
 		{
 			const std::size_t got = static_cast<std::size_t>(n);
-			bump(_s.route(c.route).bytesIn, got);
+			_s.route(c.route).bytesIn += got;
 			c.lastActivity = _s.now();
 			used += got;
 			if (got >= LargeRead && got < space && c.out.empty()) continue; // read again first
@@ -183,6 +183,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 	std::size_t pos = 0;
 	std::size_t lastEnd = static_cast<std::size_t>(-1);
 	FrameDecoder::Event ev;
+	RouteStats& stats = _s.route(c.route);
 	const std::size_t sendChunk = _sendChunk;
 	std::size_t sendAt = sendChunk;
 	for (;;)
@@ -203,7 +204,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 		case FrameDecoder::EventType::Text:
 		case FrameDecoder::EventType::Binary:
 		{
-			bump(_s.route(c.route).messagesIn);
+			++stats.messagesIn;
 			if (ev.payload.size() > BigMessage && (ev.payload.data() < data || ev.payload.data() >= data + size))
 				c.bigMessage = true;
 			std::string_view payload = ev.payload;
@@ -225,7 +226,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 			}
 			const Message message{ev.type == FrameDecoder::EventType::Text ? PayloadKind::Text : PayloadKind::Binary,
 				payload, c.id, &c.details->info};
-			if (!_dispatch->onMessage(c, message, *out)) return;
+			if (!_dispatch->onMessage(c, message, *out, stats)) return;
 			lastEnd = pos;
 			// Early sends are for runs of small messages, where the peer can parse the first
 			// replies while the loop makes the rest; a reply of send_chunk or more is worth a
@@ -467,8 +468,7 @@ void WebSocketLayer::destroy(Connection& c)
 	{
 		_dispatch->onClosed(c);
 		_s.counts.websockets.fetch_sub(1, std::memory_order_relaxed);
-		std::atomic<std::uint64_t>& open = _s.route(c.route).connections;
-		open.store(open.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+		--_s.route(c.route).open;
 	}
 	if (c.counted)
 		_s.counts.sockets.fetch_sub(1, std::memory_order_relaxed);

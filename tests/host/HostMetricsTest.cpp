@@ -54,8 +54,8 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(python.output(), python.output().find("all prometheus checks passed") != std::string::npos);
 		// The struct C++ callers use agrees with the text.
 		const host::Metrics m = host.server().metrics();
-		CPPUNIT_ASSERT_EQUAL(std::uint64_t(160), m.routes.at("/echo").messagesIn);
-		CPPUNIT_ASSERT_EQUAL(std::uint64_t(160 + 160 + 32), m.messagesIn);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(192), m.routes.at("/echo").messagesIn);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(192 + 192 + 128), m.messagesIn);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), m.handshakeSeconds.count());
 	}
 

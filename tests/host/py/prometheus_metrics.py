@@ -9,7 +9,7 @@ parley_* or process_*, counters ending in _total; route labels on every route's 
 traffic too); histograms whose buckets add up (cumulative, +Inf == _count); parley_build_info;
 the process_* series; and values that move with traffic: N messages on /ws and on /echo (and a
 few on /slow) grow parley_messages_received_total of exactly that route by N, the respond
-histogram of that route by exactly N / 16 samples (one message in 16 of a loop is timed), the
+histogram of that route by exactly N / 64 samples (every 64th message of a route on a loop is timed), the
 handshake histogram by the upgrades, the closes by code, a refusal by status.
 """
 import math
@@ -22,9 +22,9 @@ import websocket  # python3-websocket
 from prometheus_client.parser import text_string_to_metric_families
 
 failures = []
-N = 160            # messages on /ws and on /echo: a multiple of 16, so exactly N / 16 are timed
-SLOW = 32          # messages on /slow (2 ms each in the chain)
-SAMPLE_EVERY = 16  # RespondSampleEvery in host/src/LoopState.h
+N = 192            # messages on /ws and on /echo: a multiple of 64, so exactly N / 64 are timed
+SLOW = 128         # messages on /slow (2 ms each in the chain)
+SAMPLE_EVERY = 64  # RespondSampleEvery in host/src/LoopState.h
 ROUTES = ["/ws", "/echo", "/slow"]
 ROUTE_FAMILIES = ["parley_connections", "parley_connections_opened", "parley_messages_received", "parley_messages_sent",
                   "parley_received_bytes", "parley_sent_bytes", "parley_respond_seconds"]
