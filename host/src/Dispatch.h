@@ -142,7 +142,6 @@ private:
 		std::uint64_t ns;             // time in the chain, if timed (else 0)
 	};
 
-
 	static constexpr std::uint8_t OpText = static_cast<std::uint8_t>(codec::Opcode::Text);
 	static constexpr std::uint8_t OpBinary = static_cast<std::uint8_t>(codec::Opcode::Binary);
 
