@@ -32,7 +32,7 @@ struct RouteMetrics
 	std::uint64_t messagesOut = 0;       ///< data messages sent (replies, pushes, broadcasts)
 	std::uint64_t bytesIn = 0;           ///< bytes read after the 101
 	std::uint64_t bytesOut = 0;          ///< bytes written from the 101 on
-	Histogram respond;                   ///< time in the route's chain, every 64th message of each loop timed
+	Histogram respond;                   ///< time in the route's chain: every 64th message of the route on each loop
 };
 
 /// The process as /proc/self shows it (zero where unknown).
