@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config
   libpoco-dev libcppunit-dev libwxgtk3.2-dev
-  python3 python3-websocket python3-websockets
+  python3 python3-websocket python3-websockets python3-prometheus-client
   xvfb xauth
   libssl-dev openssl
   zlib1g-dev

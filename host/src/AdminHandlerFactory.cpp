@@ -35,7 +35,7 @@ Poco::Net::HTTPRequestHandler* AdminHandlerFactory::createRequestHandler(const P
 		return new StatusHandler(draining ? HTTPResponse::HTTP_SERVICE_UNAVAILABLE : HTTPResponse::HTTP_OK,
 			"application/json", body);
 	}
-	if (path == "/metrics") return new StatusHandler(HTTPResponse::HTTP_OK, "text/plain; charset=utf-8", _pool.metrics().toText());
+	if (path == "/metrics") return new StatusHandler(HTTPResponse::HTTP_OK, Metrics::ContentType, _pool.metrics().toText());
 	return new StatusHandler(HTTPResponse::HTTP_OK, "application/json",
 		PluginCatalog::toJson(_context.registry().plugins(), *_context.config()));
 }

@@ -12,7 +12,7 @@ namespace host {
 class EventLoopPool;
 class HostContext;
 
-/// GET /health: {"status":"ok","connections":N}; GET /metrics: the counters as text; GET
+/// GET /health: {"status":"ok","connections":N}; GET /metrics: the counters in the Prometheus text format; GET
 /// /plugins: the loaded plugins as JSON; anything else 404 (a known path with another method:
 /// 405). These endpoints show file paths and load: they live on admin.address:admin.port, never
 /// on the public port.

@@ -57,6 +57,7 @@ struct Connection
 		std::uint64_t ticket = 0;    ///< Gating: the key of the gates' outcome (LoopState::gating)
 		Verdict verdict;             ///< Gating: the 101 to send if the gates admit
 		std::shared_ptr<std::atomic<int>> gateRunning; ///< Gating: index of the gate being run (-1: none yet)
+		std::uint64_t acceptedNs = 0; ///< monotonicNs() at the accept (for parley_handshake_seconds)
 	};
 
 	/// True once the connection became a WebSocket (it has an id then).

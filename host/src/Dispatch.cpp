@@ -34,6 +34,7 @@ Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& co
 	const auto config = _context.config();
 	const std::size_t routes = _context.routeCount();
 	_gates.resize(routes);
+	_s.growRoutes(routes);
 	for (std::size_t r = 0; r < routes; ++r)
 	{
 		const std::string path = _context.routePath(r);
@@ -110,6 +111,7 @@ void Dispatch::rebuild()
 	_s.applyLimits(config->engine);
 	const std::size_t routes = _context.routeCount();
 	while (_s.routePaths.size() < routes) _s.routePaths.push_back(_context.routePath(_s.routePaths.size()));
+	_s.growRoutes(routes);
 	_chains.resize(routes);
 	_gates.resize(routes);
 	std::vector<bool> changed(routes, false);
@@ -426,6 +428,7 @@ void Dispatch::applyResult(Result& r)
 	if (c.dead) return;
 	c.jobInFlight = false;
 	touch(c);
+	if (r.ns != 0) _s.route(c.route).respond.observe(r.ns);
 	if (c.state != Connection::State::Open)
 	{
 		c.queue.clear();
@@ -454,9 +457,9 @@ void Dispatch::submit(Connection& c, PayloadKind kind, std::string payload)
 	job.chain = c.chain;
 	job.kind = kind;
 	job.payload = std::move(payload);
-	job.done = [this](ConnectionId id, const Reply& reply, const std::string& plugin, const std::string& error) {
-		complete(Result{id, reply, plugin, error});
-	};
+	job.timed = ++_s.route(c.route).jobs % RespondSampleEvery == 0;   // parley_respond_seconds
+	job.done = [this](ConnectionId id, const Reply& reply, const std::string& plugin, const std::string& error,
+				   std::uint64_t ns) { complete(Result{id, reply, plugin, error, ns}); };
 	_workers.submit(std::move(job));
 }
 
@@ -473,7 +476,7 @@ void Dispatch::pump(Connection& c)
 		else
 		{
 			const Message message{item.first, item.second, c.id, &c.details->info};
-			if (!onMessage(c, message, c.out)) c.queue.clear();
+			if (!onMessage(c, message, c.out, _s.route(c.route))) c.queue.clear();
 		}
 	}
 	if (c.queuePaused && c.queue.size() < QueueLow)
@@ -487,6 +490,22 @@ void Dispatch::pump(Connection& c)
 		_ws.queueClose(c, c.out, c.deferredCode,
 			c.deferredDrain ? std::string_view(WebSocketLayer::DrainReason) : std::string_view(), c.deferredDrain);
 	}
+}
+
+bool Dispatch::timedMessage(Connection& c, const Message& message, OutputBuffer& out, RouteStats& stats)
+{
+	const std::uint64_t started = monotonicNs();
+	const Reply* reply;
+	try
+	{
+		reply = &c.chain->pipeline->run(message);
+	}
+	catch (...)
+	{
+		return pipelineFailed(c, out);
+	}
+	stats.respond.observe(monotonicNs() - started);
+	return replied(c, *reply, message, out, stats);
 }
 
 bool Dispatch::pipelineFailed(Connection& c, OutputBuffer& out)

@@ -46,11 +46,15 @@ public:
 	/// plugin was removed): the connection is then closed with 1001.
 	bool onOpen(Connection& c);
 
-	/// A whole data message of `c`; replies go to `out`. Returns false if the connection is
-	/// closing now (a close reply, or a responder failed). The per-message path: inline.
-	bool onMessage(Connection& c, const Message& message, OutputBuffer& out)
+	/// A whole data message of `c`, already counted in `stats` (the counters of c.route); replies
+	/// go to `out`. Returns false if the connection is closing now (a close reply, or a responder
+	/// failed). The per-message path: inline.
+	bool onMessage(Connection& c, const Message& message, OutputBuffer& out, RouteStats& stats)
 	{
 		if (__builtin_expect(c.jobInFlight || c.chain->blocking, 0)) return queueForWorkers(c, message);
+		// parley_respond_seconds: every RespondSampleEvery-th message of the route on this loop,
+		// out of line, so that the others pay one test.
+		if (__builtin_expect((stats.messagesIn & (RespondSampleEvery - 1)) == 0, 0)) return timedMessage(c, message, out, stats);
 		const Reply* reply;
 		try
 		{
@@ -60,16 +64,7 @@ public:
 		{
 			return pipelineFailed(c, out);
 		}
-		if (reply->action == Reply::Action::Send)
-		{
-			// The common case, kept inline: one frame, straight into the output (compressed
-			// first under permessage-deflate).
-			_s.deflate.appendMessage(c.deflate.get(), out, reply->kind == PayloadKind::Text ? OpText : OpBinary,
-				reply->quotesMessage ? message.payload : std::string_view(), reply->payload);
-			_s.sent(c, (reply->quotesMessage ? message.payload.size() : 0) + reply->payload.size());
-			return true;
-		}
-		return applyReply(c, *reply, message.payload, out);
+		return replied(c, *reply, message, out, stats);
 	}
 
 	/// `c` (an opened WebSocket) is closed; no call about it follows.
@@ -144,6 +139,7 @@ private:
 		Reply reply;
 		std::string plugin;           // non-empty: the responder threw
 		std::string error;
+		std::uint64_t ns;             // time in the chain, if timed (else 0)
 	};
 
 	static constexpr std::uint8_t OpText = static_cast<std::uint8_t>(codec::Opcode::Text);
@@ -168,6 +164,22 @@ private:
 	bool applyReply(Connection& c, const Reply& reply, std::string_view message, OutputBuffer& out);
 	void responderFailed(Connection& c, const std::string& plugin, const std::string& what, OutputBuffer& out);
 	void wakeLoop(bool& wakeNow);
+	/// onMessage for a message timed through its chain.
+	__attribute__((noinline)) bool timedMessage(Connection& c, const Message& message, OutputBuffer& out, RouteStats& stats);
+	/// The reply of an inline chain to `message`; returns as onMessage.
+	bool replied(Connection& c, const Reply& reply, const Message& message, OutputBuffer& out, RouteStats& stats)
+	{
+		if (reply.action == Reply::Action::Send)
+		{
+			// The common case, kept inline: one frame, straight into the output (compressed
+			// first under permessage-deflate).
+			_s.deflate.appendMessage(c.deflate.get(), out, reply.kind == PayloadKind::Text ? OpText : OpBinary,
+				reply.quotesMessage ? message.payload : std::string_view(), reply.payload);
+			_s.sent(c, stats, (reply.quotesMessage ? message.payload.size() : 0) + reply.payload.size());
+			return true;
+		}
+		return applyReply(c, reply, message.payload, out);
+	}
 
 	LoopState& _s;
 	WebSocketLayer& _ws;

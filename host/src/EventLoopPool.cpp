@@ -8,6 +8,7 @@ namespace parley {
 namespace host {
 
 EventLoopPool::EventLoopPool(unsigned loops, HostContext& context, const TlsContexts* tls):
+	_context(context),
 	_counts(loops, *context.config(), context.logger()),
 	_workers(context.config()->pluginWorkers)
 {
@@ -77,7 +78,22 @@ void EventLoopPool::poke()
 Metrics EventLoopPool::metrics() const
 {
 	Metrics m;
-	for (const auto& loop : _loops) loop->collect(m);
+	std::vector<RouteMetrics> routes(_context.routeCount());
+	for (const auto& loop : _loops) loop->collect(m, routes);
+	for (std::size_t id = 0; id < routes.size(); ++id)
+	{
+		RouteMetrics& r = routes[id];
+		if (r.respond.bounds.empty()) RouteStats().respond.addTo(r.respond);   // no loop saw it yet: zeros
+		m.messagesIn += r.messagesIn;
+		m.messagesOut += r.messagesOut;
+		m.bytesIn += r.bytesIn;
+		m.bytesOut += r.bytesOut;
+		m.connectionsTotal += r.connectionsTotal;
+		m.routes[_context.routePath(id)] = std::move(r);
+	}
+	m.bytesIn += m.handshakeBytesIn;
+	m.bytesOut += m.handshakeBytesOut;
+	m.process = ProcessMetrics::read();
 	const std::size_t websockets = _counts.websockets.load(std::memory_order_relaxed);
 	const std::size_t sockets = _counts.sockets.load(std::memory_order_relaxed);
 	m.connections = websockets;

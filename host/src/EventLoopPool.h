@@ -74,6 +74,7 @@ public:
 	unsigned size() const { return static_cast<unsigned>(_loops.size()); }
 
 private:
+	HostContext& _context;
 	HostCounts _counts;
 	WorkerPool _workers;                          // outlives the loops' jobs: stopped after them
 	std::vector<std::unique_ptr<HostLoop>> _loops;

@@ -125,14 +125,29 @@ void HostLoop::onStop()
 	_s.publish();
 }
 
-void HostLoop::collect(Metrics& m) const
+void HostLoop::collect(Metrics& m, std::vector<RouteMetrics>& routes) const
 {
 	auto get = [this](std::size_t k) { return _s.published[k].load(std::memory_order_relaxed); };
-	m.connectionsTotal += get(ConnectionsTotal);
-	m.messagesIn += get(MessagesIn);
-	m.messagesOut += get(MessagesOut);
-	m.bytesIn += get(BytesIn);
-	m.bytesOut += get(BytesOut);
+	{
+		std::lock_guard<std::mutex> lock(_s.routeStatsMutex);
+		if (routes.size() < _s.routeStats.size()) routes.resize(_s.routeStats.size());
+		for (std::size_t i = 0; i < _s.routeStats.size(); ++i)
+		{
+			const RouteStats& from = *_s.routeStats[i];
+			RouteMetrics& to = routes[i];
+			auto load = [&from](RouteStats::Published k) { return from.published[k].load(std::memory_order_relaxed); };
+			to.connections += load(RouteStats::Open);
+			to.connectionsTotal += load(RouteStats::Opened);
+			to.messagesIn += load(RouteStats::MessagesIn);
+			to.messagesOut += load(RouteStats::MessagesOut);
+			to.bytesIn += load(RouteStats::BytesIn);
+			to.bytesOut += load(RouteStats::BytesOut);
+			from.respond.addTo(to.respond);
+		}
+	}
+	_s.handshake.addTo(m.handshakeSeconds);
+	m.handshakeBytesIn += get(HandshakeBytesIn);
+	m.handshakeBytesOut += get(HandshakeBytesOut);
 	m.pings += get(Pings);
 	m.protocolErrors += get(ProtocolErrors);
 	m.responderErrors += get(ResponderErrors);

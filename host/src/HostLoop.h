@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace parley {
 namespace host {
@@ -79,8 +80,9 @@ public:
 	/// Wakes the loop so that it looks at the registry's and the configuration's generations now.
 	void poke() { _loop.wake(); }
 
-	/// Adds this loop's counters to `metrics` (thread-safe).
-	void collect(Metrics& metrics) const;
+	/// Adds this loop's counters to `metrics` and its per-route ones to `routes` (by route id,
+	/// grown as needed) (thread-safe).
+	void collect(Metrics& metrics, std::vector<RouteMetrics>& routes) const;
 
 private:
 	void onTurnStart() override { _dispatch.checkGenerations(); }

@@ -12,11 +12,14 @@
 #include "OutputBuffer.h"
 #include "PeerLimits.h"
 #include "parley/config/HostConfig.h"
+#include "parley/host/Metrics.h"
 #include <Poco/Logger.h>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -28,7 +31,7 @@ namespace host {
 /// The loop's counters (see Metrics for their meaning).
 enum Counter : std::size_t
 {
-	ConnectionsTotal, MessagesIn, MessagesOut, BytesIn, BytesOut, Pings, ProtocolErrors, ResponderErrors, IoErrors,
+	HandshakeBytesIn, HandshakeBytesOut, Pings, ProtocolErrors, ResponderErrors, IoErrors,
 	BackpressurePauses, BackpressureCloses, IdleCloses, PingTimeouts, MaxPendingOutput, HandshakesRefused,
 	HandshakeTimeouts, TlsFailures, ConnectionsRefused, OriginRefusals, SubprotocolRefusals, PeerLimitRefusals,
 	GateRefusals, GateFailures, TokenExpiries, DeflateMessagesOut, DeflatePayloadBytesOut, DeflateWireBytesOut,
@@ -58,6 +61,91 @@ enum LogKind : std::size_t
 /// What flush lines call a kind ("handshakes refused with 404") and their level.
 std::string describeLogKind(std::size_t kind);
 Poco::Message::Priority logKindPriority(std::size_t kind);
+
+/// Adds to a counter that only its loop writes and any thread reads (no locked instruction).
+inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept
+{
+	counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+/// Returns the monotonic clock in nanoseconds (CLOCK_MONOTONIC, a vDSO call).
+inline std::uint64_t monotonicNs() noexcept
+{
+	return static_cast<std::uint64_t>(
+		std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+/// A histogram one loop fills and any thread reads: a count per bucket (not cumulative: the
+/// reader adds them up, so that +Inf always equals the count) and the sum of what was observed.
+template <std::size_t N>
+struct LoopHistogram
+{
+	explicit LoopHistogram(const std::array<std::uint64_t, N>& bounds) : boundsNs(bounds) {}
+
+	/// Counts one observation of `ns` nanoseconds (loop thread).
+	void observe(std::uint64_t ns) noexcept
+	{
+		std::size_t i = 0;
+		while (i < N && ns > boundsNs[i]) ++i;   // le: a value on a bound belongs to it
+		bump(buckets[i]);
+		bump(sumNs, ns);
+	}
+
+	/// Adds the counts to `h` (any thread); `h` gets the bounds (in seconds) if it has none.
+	void addTo(Histogram& h) const
+	{
+		if (h.bounds.empty())
+		{
+			for (std::uint64_t b : boundsNs) h.bounds.push_back(static_cast<double>(b) / 1e9);
+			h.counts.assign(N + 1, 0);
+		}
+		for (std::size_t i = 0; i <= N; ++i) h.counts[i] += buckets[i].load(std::memory_order_relaxed);
+		h.sum += static_cast<double>(sumNs.load(std::memory_order_relaxed)) / 1e9;
+	}
+
+	const std::array<std::uint64_t, N>& boundsNs;
+	std::array<std::atomic<std::uint64_t>, N + 1> buckets{};   ///< the last: above every bound
+	std::atomic<std::uint64_t> sumNs{0};
+};
+
+/// Upper bounds of parley_respond_seconds (ns): 1 µs to 10 s.
+inline const std::array<std::uint64_t, 22> RespondBoundsNs = {1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+	500000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000, 100000000, 250000000, 500000000, 1000000000,
+	2500000000, 5000000000, 10000000000};
+/// Upper bounds of parley_handshake_seconds (ns): 100 µs to 10 s.
+inline const std::array<std::uint64_t, 16> HandshakeBoundsNs = {100000, 250000, 500000, 1000000, 2500000, 5000000,
+	10000000, 25000000, 50000000, 100000000, 250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000};
+
+/// One message in RespondSampleEvery of each route on each loop (every 64th counted in
+/// messagesIn for inline chains, every 64th job for blocking ones) is timed through its chain for
+/// parley_respond_seconds: two clock reads per 64 messages, out of line (bench/instructions.sh:
+/// +1 instruction per echoed message at 64, +4 at 16). A power of two.
+constexpr unsigned RespondSampleEvery = 64;
+
+/// What one loop counts per route (by route id): plain counters the loop adds to (one
+/// instruction on the per-message path) and copies to `published` at the end of every turn for
+/// /metrics; the histogram is filled directly (only for the sampled messages).
+struct RouteStats
+{
+	enum Published : std::size_t { Open, Opened, MessagesIn, MessagesOut, BytesIn, BytesOut, Count };
+
+	std::uint64_t open = 0;          ///< WebSockets open now
+	std::uint64_t opened = 0;        ///< upgrades so far
+	std::uint64_t messagesIn = 0;
+	std::uint64_t messagesOut = 0;
+	std::uint64_t bytesIn = 0;       ///< read from its WebSockets (after the 101)
+	std::uint64_t bytesOut = 0;      ///< written to them (the 101 included)
+	std::uint64_t jobs = 0;          ///< messages sent to the workers
+	std::array<std::atomic<std::uint64_t>, Count> published{};
+	LoopHistogram<22> respond{RespondBoundsNs};   ///< sampled time in the route's chain
+
+	/// Copies the counters to `published` (loop thread).
+	void publish() noexcept
+	{
+		const std::uint64_t values[Count] = {open, opened, messagesIn, messagesOut, bytesIn, bytesOut};
+		for (std::size_t i = 0; i < Count; ++i) published[i].store(values[i], std::memory_order_relaxed);
+	}
+};
 
 /// Connection counts of the whole host (every loop adds to them).
 struct HostCounts
@@ -107,9 +195,12 @@ struct LoopState
 	}
 
 	/// Counts a message the host sends to `c` (`bytes` of payload).
-	void sent(Connection& c, std::size_t bytes) noexcept
+	void sent(Connection& c, std::size_t bytes) noexcept { sent(c, route(c.route), bytes); }
+
+	/// The same with the connection's route counters at hand.
+	void sent(Connection& c, RouteStats& stats, std::size_t bytes) noexcept
 	{
-		++counters[MessagesOut];
+		++stats.messagesOut;
 		++c.messagesOut;
 		c.payloadOut += bytes;
 	}
@@ -120,6 +211,35 @@ struct LoopState
 	/// marks and timers (for new connections and from the next tick). engine.threads,
 	/// engine.send_chunk and engine.deflate.* stay as the host started.
 	void applyLimits(const EngineConfig& next) { engine = next; } // HostServer::reload keeps the others as they were
+
+	/// The counters of a route this loop knows (id < routeStats.size(), see growRoutes).
+	RouteStats& route(std::uint16_t id) noexcept { return *routeStats[id]; }
+
+	/// Makes sure routeStats covers route ids below `count` (loop thread).
+	void growRoutes(std::size_t count)
+	{
+		if (count <= routeStats.size()) return;
+		std::lock_guard<std::mutex> lock(routeStatsMutex);
+		while (routeStats.size() < count) routeStats.push_back(std::make_unique<RouteStats>());
+	}
+
+	/// Counts bytes read from `c`: on its route once upgraded, else as handshake bytes.
+	void countIn(const Connection& c, std::uint64_t n) noexcept
+	{
+		if (c.upgraded())
+			route(c.route).bytesIn += n;
+		else
+			counters[HandshakeBytesIn] += n;
+	}
+
+	/// Counts bytes written to `c` (see countIn).
+	void countOut(const Connection& c, std::uint64_t n) noexcept
+	{
+		if (c.upgraded())
+			route(c.route).bytesOut += n;
+		else
+			counters[HandshakeBytesOut] += n;
+	}
 
 	static std::size_t closeBucket(std::uint16_t code) noexcept
 	{
@@ -144,6 +264,7 @@ struct LoopState
 		for (std::size_t i = 0; i < CloseBuckets; ++i, ++k) published[k].store(closesSent[i], std::memory_order_relaxed);
 		for (std::size_t i = 0; i < CloseBuckets; ++i, ++k) published[k].store(closesReceived[i], std::memory_order_relaxed);
 		for (std::size_t i = 0; i < RefusalBuckets; ++i, ++k) published[k].store(refusals[i], std::memory_order_relaxed);
+		for (const auto& stats : routeStats) stats->publish();
 	}
 
 	EventLoop& loop;
@@ -170,6 +291,11 @@ struct LoopState
 	LoopDeflate deflate;                      ///< permessage-deflate of this loop's connections
 	/// The access log (<logger>.access): null unless configured (logging.loggers.*.name).
 	Poco::Logger* const access;
+	/// Per route id (grown by growRoutes under routeStatsMutex; the loop reads it without the lock,
+	/// other threads with it).
+	std::vector<std::unique_ptr<RouteStats>> routeStats;
+	mutable std::mutex routeStatsMutex;
+	LoopHistogram<16> handshake{HandshakeBoundsNs}; ///< accept → 101 written
 };
 
 inline std::string describeLogKind(std::size_t kind)

@@ -2,71 +2,271 @@
 // Metrics.cpp
 //
 #include "parley/host/Metrics.h"
+#include "parley/Plugin.h"
+#include <Poco/Version.h>
+#include <openssl/crypto.h>
+#include <zlib.h>
+#include <cstdio>
+#include <ctime>
+#include <dirent.h>
+#include <fstream>
+#include <sstream>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#ifndef PARLEY_VERSION
+#define PARLEY_VERSION "unknown"
+#endif
 
 namespace parley {
 namespace host {
 
-std::string Metrics::toText() const
+std::uint64_t Histogram::count() const
 {
-	std::string text;
-	auto line = [&text](const char* name, std::uint64_t value) {
+	std::uint64_t n = 0;
+	for (std::uint64_t c : counts) n += c;
+	return n;
+}
+
+ProcessMetrics ProcessMetrics::read()
+{
+	ProcessMetrics p;
+	if (DIR* dir = ::opendir("/proc/self/fd"))
+	{
+		std::uint64_t n = 0;
+		while (const dirent* entry = ::readdir(dir))
+			if (entry->d_name[0] != '.') ++n;
+		::closedir(dir);
+		p.openFds = n > 0 ? n - 1 : 0;   // not the descriptor of the listing itself
+	}
+	rlimit limit{};
+	if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) p.maxFds = static_cast<std::uint64_t>(limit.rlim_cur);
+	const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+	const long page = ::sysconf(_SC_PAGESIZE);
+	std::ifstream statFile("/proc/self/stat");
+	std::string stat((std::istreambuf_iterator<char>(statFile)), std::istreambuf_iterator<char>());
+	// The fields after the command (in parentheses, which may hold spaces): state is field 3.
+	const std::size_t close = stat.rfind(')');
+	if (close != std::string::npos && ticks > 0)
+	{
+		std::istringstream fields(stat.substr(close + 2));
+		std::vector<std::string> f;
+		for (std::string word; fields >> word;) f.push_back(word);
+		// f[0] is field 3 (state): utime 14, stime 15, starttime 22, vsize 23, rss 24.
+		if (f.size() > 21)
+		{
+			p.cpuSeconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
+			p.virtualBytes = std::stoull(f[20]);
+			p.residentBytes = std::stoull(f[21]) * static_cast<std::uint64_t>(page);
+			std::ifstream procStat("/proc/stat");
+			for (std::string line; std::getline(procStat, line);)
+			{
+				if (line.compare(0, 6, "btime ") == 0)
+				{
+					p.startTimeSeconds = std::stod(line.substr(6)) + std::stod(f[19]) / ticks;
+					break;
+				}
+			}
+		}
+	}
+	return p;
+}
+
+namespace {
+
+std::string number(double value, int digits)
+{
+	char buf[40];
+	std::snprintf(buf, sizeof(buf), "%.*g", digits, value);
+	return buf;
+}
+
+/// A label value with \, " and newline escaped as the text format wants.
+std::string labelValue(const std::string& text)
+{
+	std::string out;
+	for (const char ch : text)
+	{
+		if (ch == '\\') out += "\\\\";
+		else if (ch == '"') out += "\\\"";
+		else if (ch == '\n') out += "\\n";
+		else out += ch;
+	}
+	return out;
+}
+
+class Writer
+{
+public:
+	/// Starts a family: # HELP and # TYPE.
+	void family(const char* name, const char* type, const char* help)
+	{
+		_name = name;
+		text += "# HELP ";
 		text += name;
 		text += ' ';
-		text += std::to_string(value);
+		text += help;
+		text += "\n# TYPE ";
+		text += name;
+		text += ' ';
+		text += type;
 		text += '\n';
-	};
-	line("connections", connections);
-	line("handshakes_in_progress", handshakes);
-	line("connections_total", connectionsTotal);
-	line("connections_refused", connectionsRefused);
-	line("handshakes_refused", handshakesRefused);
-	line("handshake_timeouts", handshakeTimeouts);
-	line("tls_handshake_failures", tlsFailures);
-	line("origin_refusals", originRefusals);
-	line("subprotocol_refusals", subprotocolRefusals);
-	line("peer_limit_refusals", peerLimitRefusals);
-	line("gate_refusals", gateRefusals);
-	line("gate_failures", gateFailures);
-	line("token_expiries", tokenExpiries);
-	line("accept_out_of_descriptors", acceptExhausted);
-	line("messages_in", messagesIn);
-	line("messages_out", messagesOut);
-	line("bytes_in", bytesIn);
-	line("bytes_out", bytesOut);
-	line("pings", pings);
-	line("errors_protocol", protocolErrors);
-	line("errors_responder", responderErrors);
-	line("errors_io", ioErrors);
-	line("backpressure_pauses", backpressurePauses);
-	line("backpressure_closes", backpressureCloses);
-	line("idle_closes", idleCloses);
-	line("ping_timeouts", pingTimeouts);
-	line("max_pending_output_bytes", maxPendingOutput);
-	line("deflate_messages_out", deflateMessagesOut);
-	line("deflate_payload_bytes_out", deflatePayloadBytesOut);
-	line("deflate_wire_bytes_out", deflateWireBytesOut);
-	line("inflate_messages_in", inflateMessagesIn);
-	line("inflate_wire_bytes_in", inflateWireBytesIn);
-	line("inflate_payload_bytes_in", inflatePayloadBytesIn);
-	auto codes = [&text](const char* name, const std::map<std::uint16_t, std::uint64_t>& byCode) {
-		for (const auto& entry : byCode)
-		{
-			std::string code = entry.first == 3000 ? "3xxx" : entry.first == 4000 ? "4xxx"
-				: entry.first == 0 ? "other" : std::to_string(entry.first);
-			text += name;
-			text += "{code=\"" + code + "\"} " + std::to_string(entry.second) + "\n";
-		}
-	};
-	for (std::size_t i = 0; i < connectionsByLoop.size(); ++i)
-		text += "loop_connections{loop=\"" + std::to_string(i) + "\"} " + std::to_string(connectionsByLoop[i]) + "\n";
-	codes("closes_sent", closesSent);
-	codes("closes_received", closesReceived);
-	for (const auto& entry : refusedByStatus)
-	{
-		text += "handshakes_refused_by_status{status=\"" + (entry.first ? std::to_string(entry.first) : std::string("other")) +
-			"\"} " + std::to_string(entry.second) + "\n";
 	}
-	return text;
+
+	/// A sample of the current family (`labels` without braces, may be empty).
+	void sample(const std::string& labels, const std::string& value, const char* suffix = "")
+	{
+		text += _name;
+		text += suffix;
+		if (!labels.empty()) text += "{" + labels + "}";
+		text += ' ';
+		text += value;
+		text += '\n';
+	}
+	void sample(const std::string& labels, std::uint64_t value) { sample(labels, std::to_string(value)); }
+
+	/// One counter or gauge without labels.
+	void single(const char* name, const char* type, const char* help, std::uint64_t value)
+	{
+		family(name, type, help);
+		sample(std::string(), value);
+	}
+
+	/// The _bucket, _sum and _count samples of a histogram of the current family.
+	void histogram(const std::string& labels, const Histogram& h)
+	{
+		const std::string prefix = labels.empty() ? std::string() : labels + ",";
+		std::uint64_t cumulative = 0;
+		for (std::size_t i = 0; i < h.bounds.size(); ++i)
+		{
+			cumulative += i < h.counts.size() ? h.counts[i] : 0;
+			sample(prefix + "le=\"" + number(h.bounds[i], 9) + "\"", std::to_string(cumulative), "_bucket");
+		}
+		if (h.bounds.size() < h.counts.size()) cumulative += h.counts[h.bounds.size()];
+		sample(prefix + "le=\"+Inf\"", std::to_string(cumulative), "_bucket");
+		sample(labels, number(h.sum, 15), "_sum");
+		sample(labels, std::to_string(cumulative), "_count");
+	}
+
+	std::string text;
+
+private:
+	const char* _name = "";
+};
+
+std::string route(const std::string& path)
+{
+	return "route=\"" + labelValue(path) + "\"";
+}
+
+std::string closeCode(std::uint16_t code)
+{
+	return code == 3000 ? "3xxx" : code == 4000 ? "4xxx" : code == 0 ? "other" : std::to_string(code);
+}
+
+} // namespace
+
+std::string Metrics::toText() const
+{
+	Writer w;
+	w.family("parley_build_info", "gauge", "Parley build: version, plugin API, TLS library, Poco and zlib versions.");
+	char poco[32];
+	std::snprintf(poco, sizeof(poco), "%u.%u.%u", (POCO_VERSION >> 24) & 0xFFu, (POCO_VERSION >> 16) & 0xFFu,
+		(POCO_VERSION >> 8) & 0xFFu);
+	w.sample("version=\"" PARLEY_VERSION "\",api=\"" + std::to_string(PARLEY_API_VERSION) + "\",tls=\"" +
+			labelValue(OpenSSL_version(OPENSSL_VERSION)) + "\",poco=\"" + poco + "\",zlib=\"" + labelValue(zlibVersion()) + "\"",
+		1);
+
+	// Connections and handshakes.
+	w.family("parley_connections", "gauge", "WebSocket connections open now, by route.");
+	for (const auto& r : routes) w.sample(route(r.first), r.second.connections);
+	w.family("parley_connections_opened_total", "counter", "WebSocket connections upgraded since start, by route.");
+	for (const auto& r : routes) w.sample(route(r.first), r.second.connectionsTotal);
+	w.family("parley_loop_connections", "gauge", "Connections (any state) of each event loop, as of its last accept or close.");
+	for (std::size_t i = 0; i < connectionsByLoop.size(); ++i)
+		w.sample("loop=\"" + std::to_string(i) + "\"", connectionsByLoop[i]);
+	w.single("parley_handshakes_in_progress", "gauge", "Connections accepted and not upgraded yet (TLS, request head or gates).",
+		handshakes);
+	w.family("parley_handshake_seconds", "histogram", "Time from accept to the 101 written (TLS handshake, request head and gates included).");
+	w.histogram(std::string(), handshakeSeconds);
+	w.single("parley_connections_refused_total", "counter", "Connections beyond engine.max_connections (503, or closed at once).",
+		connectionsRefused);
+	w.family("parley_handshakes_refused_total", "counter", "Requests on the public port answered with an HTTP error, by status.");
+	for (const auto& entry : refusedByStatus)
+		w.sample("status=\"" + (entry.first ? std::to_string(entry.first) : std::string("other")) + "\"", entry.second);
+	w.single("parley_handshake_timeouts_total", "counter", "Connections closed at engine.handshake_timeout_ms without a whole request head.",
+		handshakeTimeouts);
+	w.single("parley_tls_handshake_failures_total", "counter", "TLS handshakes that failed.", tlsFailures);
+	w.single("parley_origin_refusals_total", "counter", "Requests refused with 403 for an Origin outside the route's origins.",
+		originRefusals);
+	w.single("parley_subprotocol_refusals_total", "counter", "Requests refused with 400 for offering no subprotocol the route speaks.",
+		subprotocolRefusals);
+	w.single("parley_peer_limit_refusals_total", "counter",
+		"Requests refused with 429 by engine.max_connections_per_ip or engine.handshakes_per_ip_per_s.", peerLimitRefusals);
+	w.single("parley_gate_refusals_total", "counter", "Requests a gate refused (401, 403 or 429).", gateRefusals);
+	w.single("parley_gate_failures_total", "counter", "Requests answered 503 because a gate threw, timed out or was missing.",
+		gateFailures);
+	w.single("parley_token_expiries_total", "counter", "Connections closed with 1008 when a gate's admission expired.", tokenExpiries);
+	w.single("parley_accept_out_of_descriptors_total", "counter", "Times accept() found no free file descriptor (or memory).",
+		acceptExhausted);
+
+	// Messages and bytes.
+	w.family("parley_messages_received_total", "counter", "Whole data messages received, by route.");
+	for (const auto& r : routes) w.sample(route(r.first), r.second.messagesIn);
+	w.family("parley_messages_sent_total", "counter", "Data messages sent (replies, pushes, broadcasts), by route.");
+	for (const auto& r : routes) w.sample(route(r.first), r.second.messagesOut);
+	w.family("parley_received_bytes_total", "counter", "Bytes read from WebSocket connections after the 101, by route.");
+	for (const auto& r : routes) w.sample(route(r.first), r.second.bytesIn);
+	w.family("parley_sent_bytes_total", "counter", "Bytes written to WebSocket connections from the 101 on, by route.");
+	for (const auto& r : routes) w.sample(route(r.first), r.second.bytesOut);
+	w.single("parley_handshake_received_bytes_total", "counter", "Bytes read before an upgrade (request heads, refused connections).",
+		handshakeBytesIn);
+	w.single("parley_handshake_sent_bytes_total", "counter", "Bytes written to connections never upgraded (HTTP refusals).",
+		handshakeBytesOut);
+	w.family("parley_respond_seconds", "histogram",
+		"Time a message spends in its route's chain (inline or on a worker); every 64th message of a route on each event loop is timed.");
+	for (const auto& r : routes) w.histogram(route(r.first), r.second.respond);
+	w.single("parley_pings_received_total", "counter", "Pings received (each answered with a pong).", pings);
+
+	// Closes and faults.
+	w.family("parley_closes_sent_total", "counter", "Close frames sent, by code (3xxx, 4xxx: the ranges; other: anything else).");
+	for (const auto& entry : closesSent) w.sample("code=\"" + closeCode(entry.first) + "\"", entry.second);
+	w.family("parley_closes_received_total", "counter", "Close frames received, by code (3xxx, 4xxx: the ranges; other: anything else).");
+	for (const auto& entry : closesReceived) w.sample("code=\"" + closeCode(entry.first) + "\"", entry.second);
+	w.single("parley_protocol_errors_total", "counter", "Connections closed 1002, 1007 or 1009 for a bad frame or message.",
+		protocolErrors);
+	w.single("parley_responder_errors_total", "counter", "Connections closed 1011 because a responder threw.", responderErrors);
+	w.single("parley_io_errors_total", "counter", "WebSocket connections lost by a socket error.", ioErrors);
+	w.single("parley_backpressure_pauses_total", "counter", "Times reading a connection stopped above engine.backpressure_high.",
+		backpressurePauses);
+	w.single("parley_backpressure_closes_total", "counter", "Connections closed 1008 above engine.backpressure_limit.",
+		backpressureCloses);
+	w.single("parley_idle_closes_total", "counter", "Connections closed 1001 by engine.idle_timeout_ms.", idleCloses);
+	w.single("parley_ping_timeouts_total", "counter", "Connections closed 1001 for not answering a ping.", pingTimeouts);
+	w.single("parley_max_pending_output_bytes", "gauge", "Most unsent output one connection ever held.", maxPendingOutput);
+
+	// permessage-deflate.
+	w.single("parley_deflate_messages_total", "counter", "Messages sent compressed (permessage-deflate).", deflateMessagesOut);
+	w.single("parley_deflate_payload_bytes_total", "counter", "Payload bytes of the messages sent compressed, before compression.",
+		deflatePayloadBytesOut);
+	w.single("parley_deflate_wire_bytes_total", "counter", "Payload bytes of the messages sent compressed, on the wire.",
+		deflateWireBytesOut);
+	w.single("parley_inflate_messages_total", "counter", "Compressed messages received and inflated.", inflateMessagesIn);
+	w.single("parley_inflate_wire_bytes_total", "counter", "Payload bytes of the compressed messages received, on the wire.",
+		inflateWireBytesIn);
+	w.single("parley_inflate_payload_bytes_total", "counter", "Payload bytes of the compressed messages received, once inflated.",
+		inflatePayloadBytesIn);
+
+	// The process, as other exporters name it.
+	w.single("process_open_fds", "gauge", "Number of open file descriptors.", process.openFds);
+	w.single("process_max_fds", "gauge", "Maximum number of open file descriptors.", process.maxFds);
+	w.single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", process.residentBytes);
+	w.single("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", process.virtualBytes);
+	w.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+	w.sample(std::string(), number(process.cpuSeconds, 15));
+	w.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+	w.sample(std::string(), number(process.startTimeSeconds, 15));
+	return std::move(w.text);
 }
 
 } // namespace host

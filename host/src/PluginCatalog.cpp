@@ -7,7 +7,7 @@
 namespace parley {
 namespace host {
 
-std::string PluginCatalog::toText(const std::vector<PluginDescription>& plugins)
+std::string PluginCatalog::toText(const std::vector<PluginDescription>& plugins, const HostConfig* config)
 {
 	std::string out;
 	for (const PluginDescription& p : plugins)
@@ -16,10 +16,21 @@ std::string PluginCatalog::toText(const std::vector<PluginDescription>& plugins)
 		out += "    file: " + p.path + "\n";
 		if (p.settings.empty()) out += "    (no settings)\n";
 		for (const auto& s : p.settings)
-			out += "    plugin." + p.name + "." + s.first + " = " + s.second.first + "    " + s.second.second + "\n";
+		{
+			const std::string* value = config ? configured(*config, p.name, s.first) : nullptr;
+			out += "    plugin." + p.name + "." + s.first + " = " + (value ? *value + " (default " + s.second.first + ")" : s.second.first) +
+				"    " + s.second.second + "\n";
+		}
 	}
 	if (plugins.empty()) out += "(no plugins)\n";
 	return out;
+}
+
+const std::string* PluginCatalog::configured(const HostConfig& config, const std::string& plugin, const std::string& key)
+{
+	const Settings& settings = config.settingsFor(plugin);
+	auto it = settings.find(key);
+	return it == settings.end() ? nullptr : &it->second;
 }
 
 std::string PluginCatalog::quote(const std::string& text)
@@ -69,7 +80,9 @@ std::string PluginCatalog::toJson(const std::vector<PluginDescription>& plugins,
 		{
 			if (!first) out += ',';
 			first = false;
-			out += "{\"key\":" + quote(s.first) + ",\"default\":" + quote(s.second.first) + ",\"description\":" +
+			const std::string* value = configured(config, p.name, s.first);
+			out += "{\"key\":" + quote(s.first) + ",\"default\":" + quote(s.second.first) + ",\"value\":" +
+				quote(value ? *value : s.second.first) + ",\"configured\":" + (value ? "true" : "false") + ",\"description\":" +
 				quote(s.second.second) + "}";
 		}
 		out += "],\"routes\":[";

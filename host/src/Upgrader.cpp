@@ -75,6 +75,8 @@ void Upgrader::accept(int fd, const sockaddr_storage& address)
 	c->refusal = refusal;
 	c->peer = peer;
 	c->peerCounted = peerCounted;
+	c->upgrading.reset(new Connection::Pending);
+	c->upgrading->acceptedNs = monotonicNs();
 	c->index = static_cast<std::uint32_t>(_s.connections.size());
 	_s.connections.push_back(c);
 	if (_tls)
@@ -151,7 +153,7 @@ void Upgrader::readHead(Connection& c)
 		if (n > 0)
 		{
 			head.append(_s.in.get(), static_cast<std::size_t>(n));
-			_s.counters[BytesIn] += static_cast<std::uint64_t>(n);
+			_s.counters[HandshakeBytesIn] += static_cast<std::uint64_t>(n);
 			if (have == 0 && !HttpHead::canStartRequest(head[0]))
 			{
 				// Not HTTP at all (a TLS ClientHello on a plain port, binary noise): answer now
@@ -217,6 +219,7 @@ void Upgrader::upgrade(Connection& c, const Verdict& v, std::size_t size, bool m
 	std::unique_ptr<Connection::Pending> upgrading = std::move(c.upgrading);
 	std::string& head = upgrading->head;
 	_ws.open(c, v.route, &head[0] + size, head.size() - size, moreToRead);
+	_s.handshake.observe(monotonicNs() - upgrading->acceptedNs);   // the 101 is written (or queued behind a full socket)
 }
 
 void Upgrader::startGates(Connection& c, Verdict v, std::size_t size)

@@ -46,7 +46,10 @@ void WebSocketLayer::open(Connection& c, std::uint16_t route, char* leftover, st
 	c.lastPing = now;
 	c.deadline = 0;
 	c.openedAt = now;
-	++_s.counters[ConnectionsTotal];
+	_s.growRoutes(route + 1u);
+	RouteStats& stats = _s.route(route);
+	++stats.opened;
+	++stats.open;
 	_s.counts.websockets.fetch_add(1, std::memory_order_relaxed);
 	if (!_dispatch->onOpen(c))
 	{
@@ -123,7 +126,7 @@ void WebSocketLayer::readSocket(Connection& c)
 		if (n > 0)
 		{
 			const std::size_t got = static_cast<std::size_t>(n);
-			_s.counters[BytesIn] += got;
+			_s.route(c.route).bytesIn += got;
 			c.lastActivity = _s.now();
 			used += got;
 			if (got >= LargeRead && got < space && c.out.empty()) continue; // read again first
@@ -189,6 +192,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 	std::size_t pos = 0;
 	std::size_t lastEnd = static_cast<std::size_t>(-1);
 	FrameDecoder::Event ev;
+	RouteStats& stats = _s.route(c.route);
 	const std::size_t sendChunk = _sendChunk;
 	std::size_t sendAt = sendChunk;
 	for (;;)
@@ -209,7 +213,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 		case FrameDecoder::EventType::Text:
 		case FrameDecoder::EventType::Binary:
 		{
-			++_s.counters[MessagesIn];
+			++stats.messagesIn;
 			if (ev.payload.size() > BigMessage && (ev.payload.data() < data || ev.payload.data() >= data + size))
 				c.bigMessage = true;
 			std::string_view payload = ev.payload;
@@ -231,7 +235,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 			c.payloadIn += payload.size();
 			const Message message{ev.type == FrameDecoder::EventType::Text ? PayloadKind::Text : PayloadKind::Binary,
 				payload, c.id, &c.details->info};
-			if (!_dispatch->onMessage(c, message, *out)) return;
+			if (!_dispatch->onMessage(c, message, *out, stats)) return;
 			lastEnd = pos;
 			// Early sends are for runs of small messages, where the peer can parse the first
 			// replies while the loop makes the rest; a reply of send_chunk or more is worth a
@@ -300,7 +304,7 @@ std::size_t WebSocketLayer::sendSome(Connection& c, const char* data, std::size_
 		if (n > 0)
 		{
 			sent += static_cast<std::size_t>(n);
-			_s.counters[BytesOut] += static_cast<std::uint64_t>(n);
+			_s.countOut(c, static_cast<std::uint64_t>(n));
 			if (sent < size) break; // the socket buffer is full: wait for EPOLLOUT
 		}
 		else if (n == Transport::WouldBlock)
@@ -454,7 +458,7 @@ void WebSocketLayer::awaitClose(Connection& c)
 			destroy(c); // EOF or error: the peer is gone
 			return;
 		}
-		_s.counters[BytesIn] += static_cast<std::uint64_t>(n);
+		_s.countIn(c, static_cast<std::uint64_t>(n));
 		const std::size_t size = static_cast<std::size_t>(n);
 		std::size_t pos = 0;
 		FrameDecoder::Event ev;
@@ -521,7 +525,7 @@ void WebSocketLayer::drain(Connection& c)
 		const ssize_t n = c.transport.discard(_s.in.get(), _s.inSize);
 		if (n > 0)
 		{
-			_s.counters[BytesIn] += static_cast<std::uint64_t>(n);
+			_s.countIn(c, static_cast<std::uint64_t>(n));
 			continue;
 		}
 		if (n == Transport::WouldBlock) return;
@@ -539,6 +543,7 @@ void WebSocketLayer::destroy(Connection& c)
 		if (_s.access && _s.access->information()) logAccess(c);
 		_dispatch->onClosed(c);
 		_s.counts.websockets.fetch_sub(1, std::memory_order_relaxed);
+		--_s.route(c.route).open;
 	}
 	if (c.counted)
 		_s.counts.sockets.fetch_sub(1, std::memory_order_relaxed);

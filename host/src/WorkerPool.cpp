@@ -2,10 +2,22 @@
 // WorkerPool.cpp
 //
 #include "WorkerPool.h"
+#include <algorithm>
+#include <chrono>
 #include <exception>
 
 namespace parley {
 namespace host {
+
+namespace {
+
+std::uint64_t monotonicNs() noexcept
+{
+	return static_cast<std::uint64_t>(
+		std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+} // namespace
 
 WorkerPool::WorkerPool(unsigned workers)
 {
@@ -64,28 +76,32 @@ void WorkerPool::run(unsigned index)
 		}
 		Pipeline& pipeline = *job.chain->workerPipelines.at(index);
 		const Message message{job.kind, job.payload, job.connection, job.details ? &job.details->info : nullptr};
+		const std::uint64_t started = job.timed ? monotonicNs() : 0;
+		// A timed job reports at least 1 ns: 0 means "not timed".
+		auto took = [&job, started] { return job.timed ? std::max<std::uint64_t>(1, monotonicNs() - started) : 0; };
 		try
 		{
 			const Reply& reply = pipeline.run(message);
+			const std::uint64_t ns = took();
 			if (!reply.quotesMessage)
 			{
-				job.done(job.connection, reply, std::string(), std::string());
+				job.done(job.connection, reply, std::string(), std::string(), ns);
 			}
 			else
 			{
 				// The reply goes to the event loop after the job's message is gone.
 				Reply settled = reply;
 				settle(settled, message.payload);
-				job.done(job.connection, settled, std::string(), std::string());
+				job.done(job.connection, settled, std::string(), std::string(), ns);
 			}
 		}
 		catch (const ResponderError& e)
 		{
-			job.done(job.connection, failed, e.plugin(), e.what());
+			job.done(job.connection, failed, e.plugin(), e.what(), 0);
 		}
 		catch (const std::exception& e)
 		{
-			job.done(job.connection, failed, "?", e.what());
+			job.done(job.connection, failed, "?", e.what(), 0);
 		}
 	}
 }

@@ -7,6 +7,7 @@
 #include "Chain.h"
 #include "ConnectionDetails.h"
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -29,9 +30,11 @@ struct Job
 	std::shared_ptr<Chain> chain;
 	PayloadKind kind = PayloadKind::Text;
 	std::string payload;
+	bool timed = false;                       ///< measure the time in the chain (parley_respond_seconds)
 	/// Called on the worker thread with the outcome: the reply, or the plugin and error if a
-	/// responder threw (then the reply is meaningless).
-	std::function<void(ConnectionId, const Reply&, const std::string& plugin, const std::string& error)> done;
+	/// responder threw (then the reply is meaningless), and the nanoseconds the chain took if the
+	/// job was timed (else 0).
+	std::function<void(ConnectionId, const Reply&, const std::string& plugin, const std::string& error, std::uint64_t ns)> done;
 };
 
 /// A FIFO of jobs shared by the workers; worker i runs chain->workerPipelines[i], so no

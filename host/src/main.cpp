@@ -253,7 +253,7 @@ private:
 			registry.setSettings(hostConfig.pluginSettings);
 			const std::string dir = resolvePluginDir(hostConfig, exeDir);
 			registry.loadDirectory(dir);
-			std::cout << "plugins in " << dir << ":\n" << parley::host::PluginCatalog::toText(registry.plugins());
+			std::cout << "plugins in " << dir << ":\n" << parley::host::PluginCatalog::toText(registry.plugins(), &hostConfig);
 			std::cout.flush();
 		}
 		catch (const std::exception& e)

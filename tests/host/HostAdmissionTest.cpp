@@ -160,8 +160,8 @@ public:
 		refused += 2;
 		CPPUNIT_ASSERT(eventually([&] { return host.server().metrics().originRefusals == refused; }));
 		const HttpAnswer m = httpGet(host.adminPort(), "/metrics");
-		CPPUNIT_ASSERT_MESSAGE(m.body, m.body.find("origin_refusals " + std::to_string(refused) + "\n") != std::string::npos);
-		CPPUNIT_ASSERT_MESSAGE(m.body, m.body.find("handshakes_refused_by_status{status=\"403\"} " + std::to_string(refused) + "\n") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(m.body, m.body.find("\nparley_origin_refusals_total " + std::to_string(refused) + "\n") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(m.body, m.body.find("\nparley_handshakes_refused_total{status=\"403\"} " + std::to_string(refused) + "\n") != std::string::npos);
 	}
 
 	void testOriginDefaultRefusesBrowsers()

@@ -333,8 +333,9 @@ public:
 			CPPUNIT_ASSERT_EQUAL(std::string("fresh"), fresh.readFrame().payload);
 		}
 		const HttpAnswer metrics = httpGet(adminPort, "/metrics");
-		const std::size_t at = metrics.body.find("accept_out_of_descriptors ");
-		CPPUNIT_ASSERT_MESSAGE(metrics.body, at != std::string::npos && std::stoul(metrics.body.substr(at + 26)) >= 1);
+		const std::string counter = "\nparley_accept_out_of_descriptors_total ";
+		const std::size_t at = metrics.body.find(counter);
+		CPPUNIT_ASSERT_MESSAGE(metrics.body, at != std::string::npos && std::stoul(metrics.body.substr(at + counter.size())) >= 1);
 		std::cout << " [" << served << " served at once, " << waiting << " waited, host CPU " << cpu
 				  << " s in 1 s while out of descriptors, " << lines << " log line(s)] ";
 		process.requestTermination();

@@ -330,18 +330,26 @@ public:
 		for (int i = 0; i < 100; ++i)
 		{
 			a = httpGet(_host->adminPort(), "/metrics");
-			if (a.body.find("closes_sent{code=\"1002\"} 1") != std::string::npos && ("\n" + a.body).find("\nconnections 0\n") != std::string::npos)
+			if (a.body.find("parley_closes_sent_total{code=\"1002\"} 1\n") != std::string::npos &&
+				a.body.find("\nparley_connections{route=\"/echo\"} 0\n") != std::string::npos)
 				break;
 			::usleep(20000);
 		}
 		CPPUNIT_ASSERT_EQUAL(200, a.status);
-		CPPUNIT_ASSERT(a.head.find("text/plain") != std::string::npos);
-		for (const char* line : {"\nmessages_in 10\n", "\nmessages_out 10\n", "\nconnections_total 2\n", "\nerrors_protocol 1\n",
-				 "closes_sent{code=\"1000\"} 1", "closes_received{code=\"1000\"} 1", "closes_sent{code=\"1002\"} 1", "\nconnections 0\n"})
+		CPPUNIT_ASSERT_MESSAGE(a.head, a.hasHeader("Content-Type: text/plain; version=0.0.4; charset=utf-8"));
+		for (const char* line : {"\nparley_messages_received_total{route=\"/echo\"} 10\n", "\nparley_messages_sent_total{route=\"/echo\"} 10\n",
+				 "\nparley_messages_received_total{route=\"/ws\"} 0\n", "\nparley_connections_opened_total{route=\"/echo\"} 2\n",
+				 "\nparley_protocol_errors_total 1\n", "\nparley_closes_sent_total{code=\"1000\"} 1\n",
+				 "\nparley_closes_received_total{code=\"1000\"} 1\n", "\nparley_closes_sent_total{code=\"1002\"} 1\n",
+				 "\nparley_connections{route=\"/echo\"} 0\n", "\n# TYPE parley_messages_received_total counter\n",
+				 "\n# TYPE parley_connections gauge\n", "\n# TYPE parley_respond_seconds histogram\n"})
 			CPPUNIT_ASSERT_MESSAGE(std::string(line) + " missing in:\n" + a.body, ("\n" + a.body).find(line) != std::string::npos);
 		const parley::host::Metrics m = _host->server().metrics();
 		CPPUNIT_ASSERT(m.bytesIn >= 10 * 16);
 		CPPUNIT_ASSERT(m.bytesOut >= 10 * 12);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(10), m.routes.at("/echo").messagesIn);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(10), m.messagesIn);
+		CPPUNIT_ASSERT_EQUAL(m.bytesIn, m.handshakeBytesIn + m.routes.at("/echo").bytesIn + m.routes.at("/ws").bytesIn);
 	}
 
 	void testMaxConnections503()
@@ -385,7 +393,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), m.connectionsByLoop.size());
 		const std::string shown = std::to_string(m.connectionsByLoop[0]) + " / " + std::to_string(m.connectionsByLoop[1]);
 		CPPUNIT_ASSERT_MESSAGE(shown, m.connectionsByLoop[0] >= 240 && m.connectionsByLoop[1] >= 240);
-		CPPUNIT_ASSERT(httpGet(_host->adminPort(), "/metrics").body.find("loop_connections{loop=\"1\"}") != std::string::npos);
+		CPPUNIT_ASSERT(httpGet(_host->adminPort(), "/metrics").body.find("\nparley_loop_connections{loop=\"1\"} ") != std::string::npos);
 		// Every one of them works.
 		for (auto& c : clients) c->sendText("spread");
 		for (auto& c : clients) CPPUNIT_ASSERT_EQUAL(std::string("spread"), c->readFrame().payload);

@@ -43,19 +43,36 @@ function check(name, ok, detail) {
 
 const COUNTERS = ['deflate_messages_out', 'deflate_payload_bytes_out', 'deflate_wire_bytes_out', 'inflate_messages_in',
   'inflate_wire_bytes_in', 'inflate_payload_bytes_in', 'messages_in'];
+// The host's Prometheus series behind each of COUNTERS (summed over their labels: routes).
+const SERIES = {
+  deflate_messages_out: 'parley_deflate_messages_total', deflate_payload_bytes_out: 'parley_deflate_payload_bytes_total',
+  deflate_wire_bytes_out: 'parley_deflate_wire_bytes_total', inflate_messages_in: 'parley_inflate_messages_total',
+  inflate_wire_bytes_in: 'parley_inflate_wire_bytes_total', inflate_payload_bytes_in: 'parley_inflate_payload_bytes_total',
+  messages_in: 'parley_messages_received_total'};
 
 function metrics() {
   return new Promise((resolve, reject) => {
-    http.get({host: '127.0.0.1', port: adminPort, path: '/metrics'}, (res) => {
+    // A fresh connection per scrape: Node 19+ keeps connections alive by default, and reusing one
+    // just as the admin port closes it (keep-alive timeout 5 s) ends in "socket hang up".
+    http.get({host: '127.0.0.1', port: adminPort, path: '/metrics', agent: false}, (res) => {
       let body = '';
       res.on('data', (chunk) => (body += chunk));
       res.on('end', () => {
         const values = {};
+        for (const name of COUNTERS) values[name] = 0;
+        const seen = new Set();
         for (const line of body.split('\n')) {
-          const [name, value] = line.split(' ');
-          if (COUNTERS.includes(name)) values[name] = Number(value);
+          if (line === '' || line.startsWith('#')) continue;
+          const at = line.lastIndexOf(' ');
+          const series = line.slice(0, at).split('{')[0];
+          const name = Object.keys(SERIES).find((k) => SERIES[k] === series);
+          if (name) {
+            values[name] += Number(line.slice(at + 1));
+            seen.add(name);
+          }
         }
-        resolve(values);
+        if (seen.size !== COUNTERS.length) reject(new Error('/metrics lacks some of ' + COUNTERS.join(', ')));
+        else resolve(values);
       });
     }).on('error', reject);
   });

@@ -242,13 +242,31 @@ COUNTERS = ["deflate_messages_out", "deflate_payload_bytes_out", "deflate_wire_b
             "inflate_messages_in", "inflate_wire_bytes_in", "inflate_payload_bytes_in", "messages_in"]
 
 
+# The host's Prometheus series behind each of COUNTERS (summed over their labels: routes).
+SERIES = {"deflate_messages_out": "parley_deflate_messages_total",
+          "deflate_payload_bytes_out": "parley_deflate_payload_bytes_total",
+          "deflate_wire_bytes_out": "parley_deflate_wire_bytes_total",
+          "inflate_messages_in": "parley_inflate_messages_total",
+          "inflate_wire_bytes_in": "parley_inflate_wire_bytes_total",
+          "inflate_payload_bytes_in": "parley_inflate_payload_bytes_total",
+          "messages_in": "parley_messages_received_total"}
+
+
 def metrics(admin_port):
     with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/metrics", timeout=10) as r:
-        values = {}
+        counter = {series: name for name, series in SERIES.items()}
+        values = {name: 0 for name in COUNTERS}
+        seen = set()
         for line in r.read().decode().splitlines():
-            name, _, value = line.partition(" ")
-            if name in COUNTERS:
-                values[name] = int(value)
+            if not line or line.startswith("#"):
+                continue
+            sample, _, value = line.rpartition(" ")
+            series = sample.partition("{")[0]
+            if series in counter:
+                values[counter[series]] += int(value)
+                seen.add(counter[series])
+        if seen != set(COUNTERS):
+            raise RuntimeError(f"/metrics lacks {sorted(set(COUNTERS) - seen)}")
         return values
 
 

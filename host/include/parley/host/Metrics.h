@@ -12,6 +12,43 @@
 namespace parley {
 namespace host {
 
+/// A histogram snapshot: observations per bucket (not cumulative), their sum and count.
+struct Histogram
+{
+	std::vector<double> bounds;          ///< upper bounds in seconds, ascending (le, inclusive)
+	std::vector<std::uint64_t> counts;   ///< bounds.size() + 1 entries; the last is above every bound
+	double sum = 0;                      ///< seconds
+
+	/// Returns the number of observations (the sum of counts).
+	std::uint64_t count() const;
+};
+
+/// What one route saw (WebSocket connections upgraded on it and their messages).
+struct RouteMetrics
+{
+	std::uint64_t connections = 0;       ///< WebSocket connections open now
+	std::uint64_t connectionsTotal = 0;  ///< upgrades since start
+	std::uint64_t messagesIn = 0;        ///< whole data messages received
+	std::uint64_t messagesOut = 0;       ///< data messages sent (replies, pushes, broadcasts)
+	std::uint64_t bytesIn = 0;           ///< bytes read after the 101
+	std::uint64_t bytesOut = 0;          ///< bytes written from the 101 on
+	Histogram respond;                   ///< time in the route's chain: every 64th message of the route on each loop
+};
+
+/// The process as /proc/self shows it (zero where unknown).
+struct ProcessMetrics
+{
+	std::uint64_t openFds = 0;
+	std::uint64_t maxFds = 0;            ///< RLIMIT_NOFILE (soft)
+	std::uint64_t residentBytes = 0;
+	std::uint64_t virtualBytes = 0;
+	double cpuSeconds = 0;               ///< user + system
+	double startTimeSeconds = 0;         ///< since the Unix epoch
+
+	/// Returns the numbers of the calling process.
+	static ProcessMetrics read();
+};
+
 /// A snapshot of the host's counters (GET /metrics prints it). Counters only grow, except
 /// `connections`, which is the number of WebSocket connections open now.
 struct Metrics
@@ -36,10 +73,12 @@ struct Metrics
 	std::uint64_t inflatePayloadBytesIn = 0; ///< their payload bytes after inflating
 	std::uint64_t tlsFailures = 0;          ///< TLS handshakes that failed (bad client, plain HTTP to the TLS port, ...)
 	std::uint64_t acceptExhausted = 0;      ///< times accept() found no free descriptor (or memory)
-	std::uint64_t messagesIn = 0;           ///< whole data messages received
-	std::uint64_t messagesOut = 0;          ///< data messages sent
-	std::uint64_t bytesIn = 0;              ///< bytes read from WebSocket connections
-	std::uint64_t bytesOut = 0;             ///< bytes written to WebSocket connections
+	std::uint64_t messagesIn = 0;           ///< whole data messages received (all routes)
+	std::uint64_t messagesOut = 0;          ///< data messages sent (all routes)
+	std::uint64_t bytesIn = 0;              ///< bytes read from connections (handshakeBytesIn + every route's)
+	std::uint64_t bytesOut = 0;             ///< bytes written to connections (handshakeBytesOut + every route's)
+	std::uint64_t handshakeBytesIn = 0;     ///< bytes read before an upgrade (request heads, refused connections)
+	std::uint64_t handshakeBytesOut = 0;    ///< bytes written to connections never upgraded (HTTP refusals)
 	std::uint64_t pings = 0;                ///< pings received (each answered with a pong)
 	std::uint64_t protocolErrors = 0;       ///< connections closed 1002/1007/1009 by the decoder
 	std::uint64_t responderErrors = 0;      ///< connections closed 1011 because a responder threw
@@ -58,11 +97,22 @@ struct Metrics
 	std::vector<std::uint64_t> connectionsByLoop;
 	/// Refused requests by HTTP status (400, 404, 405, 426, 431, 503; 0 = any other).
 	std::map<int, std::uint64_t> refusedByStatus;
+	/// By route path: every route the host had since start (a route a reload removed keeps its
+	/// totals; its connections gauge falls to 0 as its connections close).
+	std::map<std::string, RouteMetrics> routes;
+	/// Accept to 101 written (TLS handshake, request head and gates included).
+	Histogram handshakeSeconds;
+	/// The process (filled by the host's metrics(); zero in a default Metrics).
+	ProcessMetrics process;
 
-	/// Returns the counters as plain text, one "name value" per line (closes as
-	/// `closes_sent{code="1000"} N`, with "3xxx", "4xxx" and "other" for the ranges; refusals as
-	/// `handshakes_refused_by_status{status="404"} N`).
+	/// Returns the Prometheus text exposition (version 0.0.4) of the counters: `parley_` names
+	/// with # HELP and # TYPE, counters ending in _total, labels route, code, status and loop,
+	/// histograms parley_respond_seconds{route} and parley_handshake_seconds, parley_build_info and
+	/// the process_* series. Never throws but std::bad_alloc.
 	std::string toText() const;
+
+	/// The Content-Type of toText().
+	static constexpr const char* ContentType = "text/plain; version=0.0.4; charset=utf-8";
 };
 
 } // namespace host

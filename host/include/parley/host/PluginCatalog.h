@@ -18,13 +18,18 @@ class PluginCatalog
 {
 public:
 	/// Returns one block per plugin: "name version — description", then one indented line per
-	/// setting "plugin.<name>.<key> = <default>   <meaning>" (or "(no settings)").
-	static std::string toText(const std::vector<PluginDescription>& plugins);
+	/// setting "plugin.<name>.<key> = <default>   <meaning>" (or "(no settings)"); a setting that
+	/// `config` (if given) sets reads "= <value> (default <default>)".
+	static std::string toText(const std::vector<PluginDescription>& plugins, const HostConfig* config = nullptr);
 
 	/// Returns {"plugins":[{"name","kind","version","description","file","settings":[{"key","default",
-	/// "description"}],"routes":[...]}]} with the routes of `config` using each (in their chain
-	/// or, for a gate, in route.<path>.gates).
+	/// "value","configured","description"}],"routes":[...]}]}: "value" is the one in force (what
+	/// `config` sets under plugin.<name>.<key>, else the default; "configured" says which), and the
+	/// routes of `config` using each plugin (in their chain or, for a gate, in route.<path>.gates).
 	static std::string toJson(const std::vector<PluginDescription>& plugins, const HostConfig& config);
+
+	/// Returns the value `config` sets for plugin.<plugin>.<key>, or null.
+	static const std::string* configured(const HostConfig& config, const std::string& plugin, const std::string& key);
 
 	/// Returns `text` as a JSON string literal (quotes included; control characters escaped).
 	static std::string quote(const std::string& text);
