@@ -201,8 +201,11 @@ struct LoopState
 	void sent(Connection& c, RouteStats& stats, std::size_t bytes) noexcept
 	{
 		++stats.messagesOut;
-		++c.messagesOut;
-		c.payloadOut += bytes;
+		if (access) // only the access log reads them: 5 instructions less per echoed message when it is off
+		{
+			++c.messagesOut;
+			c.payloadOut += bytes;
+		}
 	}
 
 	std::uint64_t now() const noexcept { return loop.now(); }

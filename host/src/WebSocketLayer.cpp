@@ -231,8 +231,11 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 				}
 				if (payload.size() > BigMessage) c.bigMessage = true;
 			}
-			++c.messagesIn;
-			c.payloadIn += payload.size();
+			if (_s.access) // see LoopState::sent
+			{
+				++c.messagesIn;
+				c.payloadIn += payload.size();
+			}
 			const Message message{ev.type == FrameDecoder::EventType::Text ? PayloadKind::Text : PayloadKind::Binary,
 				payload, c.id, &c.details->info};
 			if (!_dispatch->onMessage(c, message, *out, stats)) return;
