@@ -47,7 +47,7 @@ struct Connection
 
 	/// Returns the bytes of output not yet written to the socket (encrypted bytes waiting in a
 	/// TLS transport included).
-	std::size_t pending() const noexcept { return out.size() - outPos + transport.backlog(); }
+	std::size_t pending() const noexcept { return out.size() + transport.backlog(); }
 
 	/// Before the 101: the request head and, while the gates run, the answer waiting for them.
 	struct Pending
@@ -64,8 +64,7 @@ struct Connection
 	bool upgraded() const noexcept { return id != 0; }
 
 	codec::FrameDecoder decoder;
-	OutputBuffer out;                ///< unsent output (empty while writes keep up)
-	std::size_t outPos = 0;          ///< bytes of `out` already written
+	OutputBuffer out;                ///< unsent output (empty, and holding no memory, while writes keep up)
 	Transport transport;
 	std::unique_ptr<Pending> upgrading;  ///< Tls/Head/Gating: the request head and what waits on it
 	DetailsRef details;                  ///< Open: what responders see (ConnectionInfo)
@@ -74,6 +73,9 @@ struct Connection
 	std::uint64_t lastActivity;      ///< loop clock (ms) of the last read with data
 	std::uint64_t lastPing;          ///< loop clock (ms) of the last ping sent (or the start)
 	std::uint64_t deadline;          ///< Tls/Head/Closing/Draining: loop clock (ms) at which the socket is dropped
+	/// Loop clock (ms) since when the client took nothing of its unsent output (0: none unsent);
+	/// engine.send_timeout_ms after it the connection is cut.
+	std::uint64_t sendSince = 0;
 	// For the access log (LoopState::access): messages and their payload bytes each way.
 	std::uint64_t messagesIn = 0;
 	std::uint64_t payloadIn = 0;
@@ -98,8 +100,10 @@ struct Connection
 	bool queuePaused = false;        ///< not reading: too many messages wait for the workers
 	bool resumeQueue = false;        ///< queuePaused just ended: read again after the flush
 	bool pushed = false;             ///< pushed output to flush at the end of the inbox
-	bool deferredDrain = false;
-	bool awaitPeerClose = false;     ///< Closing: our close starts the handshake; wait for the peer's close after it      ///< the deferred close is the host's 1001 of a graceful stop
+	bool deferredDrain = false;      ///< the deferred close is the host's 1001 of a graceful stop
+	bool awaitPeerClose = false;     ///< Closing: our close starts the handshake; wait for the peer's close after it
+	bool broadcaster = false;        ///< its messages made a plugin broadcast (paused first when output memory is tight)
+	bool budgetPaused = false;       ///< not reading: the host's output memory is tight (LoopState::budgetPaused)
 	std::uint16_t deferredCode = 0;  ///< the close code to echo once the queue is empty
 	/// Who ended the WebSocket first: the client (its close frame, or its EOF: 1006), the host
 	/// (its close frame), an I/O error (1006).

@@ -313,6 +313,7 @@ bool Dispatch::push(ConnectionId connection, std::uint16_t route, PayloadKind ki
 		auto it = _live.find(connection);
 		if (it == _live.end() || it->second != route) return false;
 		_pushes.push_back(Push{connection, route, kind, std::string(payload)});
+		_s.counts.inboxBytes.fetch_add(payload.size(), std::memory_order_relaxed);
 		wakeLoop(wakeNow);
 	}
 	if (wakeNow) _s.loop.wake();
@@ -326,6 +327,7 @@ void Dispatch::broadcast(std::uint16_t route, PayloadKind kind, std::string_view
 		std::lock_guard<std::mutex> lock(_inboxMutex);
 		if (_inboxClosed) return;
 		_pushes.push_back(Push{0, route, kind, std::string(payload)});
+		_s.counts.inboxBytes.fetch_add(payload.size(), std::memory_order_relaxed);
 		wakeLoop(wakeNow);
 	}
 	if (wakeNow) _s.loop.wake();
@@ -369,7 +371,13 @@ void Dispatch::takeInbox()
 		if (_gateHandler) _gateHandler(o);
 	// Results first: a reply that was computed before a push was queued leaves before it.
 	for (Result& r : results) applyResult(r);
-	for (Push& p : pushes) applyPush(p);
+	std::size_t pushed = 0;
+	for (Push& p : pushes)
+	{
+		applyPush(p);
+		pushed += p.payload.size();
+	}
+	if (pushed != 0) _s.counts.inboxBytes.fetch_sub(pushed, std::memory_order_relaxed);
 	for (Connection* c : _touched)
 	{
 		c->pushed = false;
@@ -403,6 +411,7 @@ void Dispatch::applyPush(Push& p)
 		if (it == _byId.end()) return;
 		Connection& c = *it->second;
 		if (c.dead || c.state != Connection::State::Open || c.route != p.route) return;
+		if (!_ws.admit(c, p.payload.size())) return;
 		_s.deflate.appendMessage(c.deflate.get(), c.out, op, p.payload);
 		_s.sent(c, p.payload.size());
 		touch(c);
@@ -413,6 +422,7 @@ void Dispatch::applyPush(Push& p)
 	for (Connection* c : _s.connections)
 	{
 		if (c->dead || c->state != Connection::State::Open || c->route != p.route) continue;
+		if (!_ws.admit(*c, p.payload.size())) continue;
 		_s.deflate.appendMessage(c->deflate.get(), c->out, op, p.payload);
 		_s.sent(*c, p.payload.size());
 		touch(*c);
@@ -437,6 +447,11 @@ void Dispatch::applyResult(Result& r)
 	if (!r.plugin.empty())
 	{
 		responderFailed(c, r.plugin, r.error, c.out);
+		c.queue.clear();
+		return;
+	}
+	if (r.reply.action == Reply::Action::Send && !_ws.admit(c, r.reply.payload.size()))
+	{
 		c.queue.clear();
 		return;
 	}

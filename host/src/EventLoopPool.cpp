@@ -99,6 +99,9 @@ Metrics EventLoopPool::metrics() const
 	m.connections = websockets;
 	for (unsigned i = 0; i < _counts.loopCount; ++i) m.connectionsByLoop.push_back(_counts.perLoop[i].load(std::memory_order_relaxed));
 	m.handshakes = sockets > websockets ? sockets - websockets : 0;
+	const std::int64_t output = _counts.output.bytes.load(std::memory_order_relaxed);
+	m.outputMemory = output > 0 ? static_cast<std::uint64_t>(output) : 0;
+	m.outputMemoryPeak = static_cast<std::uint64_t>(_counts.output.peak.load(std::memory_order_relaxed));
 	return m;
 }
 

@@ -8,6 +8,8 @@
 namespace parley {
 namespace host {
 
+thread_local LoopState* LoopState::t_current = nullptr;
+
 HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostCounts& counts, const TlsContexts* tls):
 	_loop(id, context.logger()),
 	_s(_loop, *context.config(), context.logger(), counts),
@@ -89,6 +91,9 @@ void HostLoop::startDrain()
 void HostLoop::onTick()
 {
 	balance();
+	_ws.budgetTick();
+	// After a burst: give the memory freed since (8 MiB or more) back to the system, from one loop.
+	if (_loop.id() == 0) ChunkPool::trimIfFreed(8u << 20);
 	_s.counts.logLimits.flush(_s.now(), false);
 	for (std::size_t i = 0; i < _s.connections.size(); ++i)
 	{
@@ -122,7 +127,9 @@ void HostLoop::onStop()
 	_dispatch.closeInbox();
 	for (std::size_t i = 0; i < _s.connections.size(); ++i) _ws.closeForStop(*_s.connections[i]);
 	_ws.reap();
+	_s.shared.release();
 	_s.publish();
+	LoopState::unbind();
 }
 
 void HostLoop::collect(Metrics& m, std::vector<RouteMetrics>& routes) const
@@ -173,6 +180,11 @@ void HostLoop::collect(Metrics& m, std::vector<RouteMetrics>& routes) const
 	m.inflatePayloadBytesIn += get(InflatePayloadBytesIn);
 	m.connectionsRefused += get(ConnectionsRefused);
 	m.acceptExhausted += _loop.acceptExhausted();
+	m.sendTimeouts += get(SendTimeouts);
+	m.budgetCuts += get(BudgetCuts);
+	m.budgetPauses += get(BudgetPauses);
+	m.outputBudget = _s.budget;
+	m.outputReserve += _s.pool.reserveBytes();
 	const std::uint64_t maxPending = get(MaxPendingOutput);
 	if (maxPending > m.maxPendingOutput) m.maxPendingOutput = maxPending;
 	auto codeOf = [](std::size_t bucket) -> std::uint16_t {

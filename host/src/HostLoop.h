@@ -85,7 +85,11 @@ public:
 	void collect(Metrics& metrics, std::vector<RouteMetrics>& routes) const;
 
 private:
-	void onTurnStart() override { _dispatch.checkGenerations(); }
+	void onTurnStart() override
+	{
+		_s.bind();
+		_dispatch.checkGenerations();
+	}
 	void onAccept(int fd, const sockaddr_storage& peer) override
 	{
 		_upgrader.accept(fd, peer);

@@ -35,7 +35,7 @@ enum Counter : std::size_t
 	BackpressurePauses, BackpressureCloses, IdleCloses, PingTimeouts, MaxPendingOutput, HandshakesRefused,
 	HandshakeTimeouts, TlsFailures, ConnectionsRefused, OriginRefusals, SubprotocolRefusals, PeerLimitRefusals,
 	GateRefusals, GateFailures, TokenExpiries, DeflateMessagesOut, DeflatePayloadBytesOut, DeflateWireBytesOut,
-	InflateMessagesIn, InflateWireBytesIn, InflatePayloadBytesIn, CounterCount
+	InflateMessagesIn, InflateWireBytesIn, InflatePayloadBytesIn, SendTimeouts, BudgetCuts, BudgetPauses, CounterCount
 };
 
 /// Kinds of rate-limited log lines (LogLimits): one per refusal status (LoopState::refusalBucket),
@@ -49,6 +49,8 @@ enum LogKind : std::size_t
 	LogTlsFailure,             ///< TLS handshakes that failed (notice)
 	LogIoError,                ///< reads or writes that failed, with errno's text (notice)
 	LogBackpressure,           ///< connections cut at engine.backpressure_limit (warning)
+	LogSendTimeout,            ///< connections cut at engine.send_timeout_ms (warning)
+	LogBudget,                 ///< engine.max_output_memory reached: reads paused, connections cut (warning)
 	LogAcceptExhausted,        ///< accept failed for want of descriptors or memory (warning)
 	LogGateFailed,             ///< a gate failed, was missing or too slow: 503 (error)
 	LogResponderFailed,        ///< a responder threw: 1011 (error)
@@ -165,6 +167,14 @@ struct HostCounts
 	const unsigned loopCount;
 	std::vector<EventLoop*> eventLoops;       ///< to wake a loop that holds while another wants to
 	PeerLimits peers;                         ///< engine.max_connections_per_ip, engine.handshakes_per_ip_per_s
+	/// Bytes in output chunks in use (ChunkPool): the unsent output of the whole host, which
+	/// engine.max_output_memory bounds.
+	OutputAccount output;
+	/// Payload bytes pushed or broadcast to the loops and not applied yet (broadcast senders wait
+	/// while there are many).
+	std::atomic<std::size_t> inboxBytes{0};
+	/// Connections not reading because the output memory is tight (on every loop).
+	std::atomic<std::size_t> budgetPaused{0};
 	LogLimits logLimits;                      ///< rate-limited lines (logging.rate_limit_ms), shared by the loops
 };
 
@@ -185,6 +195,43 @@ struct LoopState
 		  in(new char[ReadBufferSize]), inSize(ReadBufferSize), deflate(config.engine.deflate, counters),
 		  access(Poco::Logger::has(log.name() + ".access"))
 	{
+		budget = resolveBudget(config.engine);
+	}
+
+	/// Chunks a loop keeps for reuse: 1 MiB.
+	static constexpr std::size_t ReserveChunks = 64;
+
+	/// engine.max_output_memory, or its default (a quarter of the memory) if 0.
+	static std::uint64_t resolveBudget(const EngineConfig& e) { return e.maxOutputMemory ? e.maxOutputMemory : defaultOutputBudget(); }
+
+	/// The host's unsent output now (bytes in chunks in use).
+	std::uint64_t outputMemory() const noexcept
+	{
+		const std::int64_t n = counts.output.bytes.load(std::memory_order_relaxed);
+		return n > 0 ? static_cast<std::uint64_t>(n) : 0;
+	}
+	/// Near the budget (3/4 of it): broadcast senders and connections with a backlog stop reading,
+	/// the connections that take nothing are cut.
+	bool budgetTight() const noexcept { return outputMemory() >= budget - budget / 4; }
+
+	/// The loop state of the calling thread (set by the loop every turn; null off the loops).
+	static LoopState* current() noexcept { return t_current; }
+	void bind() noexcept
+	{
+		t_current = this;
+		pool.bind();
+	}
+	static void unbind() noexcept
+	{
+		t_current = nullptr;
+		ChunkPool::unbind();
+	}
+	/// A plugin broadcast: the connection whose messages the calling loop is handling now sends
+	/// broadcasts (it stops reading first when the output memory is tight).
+	static void markBroadcaster() noexcept
+	{
+		if (LoopState* s = t_current)
+			if (s->reading) s->reading->broadcaster = true;
 	}
 
 	/// Writes the line `make()` returns unless the limiter of `kind` holds it back (LogLimits::log).
@@ -213,7 +260,11 @@ struct LoopState
 	/// A reload's engine.* limits that apply live: connection and message limits, backpressure
 	/// marks and timers (for new connections and from the next tick). engine.threads,
 	/// engine.send_chunk and engine.deflate.* stay as the host started.
-	void applyLimits(const EngineConfig& next) { engine = next; } // HostServer::reload keeps the others as they were
+	void applyLimits(const EngineConfig& next)
+	{
+		engine = next;
+		budget = resolveBudget(next);
+	} // HostServer::reload keeps the others as they were
 
 	/// The counters of a route this loop knows (id < routeStats.size(), see growRoutes).
 	RouteStats& route(std::uint16_t id) noexcept { return *routeStats[id]; }
@@ -278,10 +329,14 @@ struct LoopState
 	std::vector<std::string> routePaths;      ///< by route id
 	std::unique_ptr<char[]> in;               ///< shared read buffer
 	std::size_t inSize;
+	ChunkPool pool{counts.output, ReserveChunks}; ///< chunks of this loop's output (before `shared`: outlives it)
 	OutputBuffer shared;                      ///< shared output buffer for one read's replies
 	std::vector<Connection*> connections;     ///< every connection of the loop (index = Connection::index)
 	std::vector<Connection*> again;           ///< not drained within the read budget: read next turn
 	std::vector<Connection*> graveyard;       ///< closed this turn, deleted at its end
+	std::vector<Connection*> budgetPaused;    ///< not reading while the output memory is tight
+	Connection* reading = nullptr;            ///< the connection whose read is being handled
+	std::uint64_t budget = 0;                 ///< engine.max_output_memory in force (resolved)
 	std::uint64_t connectionCount = 0;        ///< upgrades so far (for connection ids)
 	unsigned refusing = 0;                    ///< connections beyond engine.max_connections (answered 503)
 	std::uint64_t gateTickets = 0;            ///< handshakes sent to the gates so far
@@ -299,6 +354,9 @@ struct LoopState
 	std::vector<std::unique_ptr<RouteStats>> routeStats;
 	mutable std::mutex routeStatsMutex;
 	LoopHistogram<16> handshake{HandshakeBoundsNs}; ///< accept → 101 written
+
+private:
+	static thread_local LoopState* t_current;
 };
 
 inline std::string describeLogKind(std::size_t kind)
@@ -323,6 +381,8 @@ inline std::string describeLogKind(std::size_t kind)
 	case LogTlsFailure: return "TLS handshake failures";
 	case LogIoError: return "I/O errors";
 	case LogBackpressure: return "connections cut for backpressure";
+	case LogSendTimeout: return "connections cut for send timeout";
+	case LogBudget: return "output memory budget events";
 	case LogAcceptExhausted: return "accept failures (descriptors or memory exhausted)";
 	case LogGateFailed: return "gate failures";
 	case LogResponderFailed: return "responder failures";

@@ -244,6 +244,16 @@ std::string Metrics::toText() const
 	w.single("parley_idle_closes_total", "counter", "Connections closed 1001 by engine.idle_timeout_ms.", idleCloses);
 	w.single("parley_ping_timeouts_total", "counter", "Connections closed 1001 for not answering a ping.", pingTimeouts);
 	w.single("parley_max_pending_output_bytes", "gauge", "Most unsent output one connection ever held.", maxPendingOutput);
+	w.single("parley_send_timeouts_total", "counter", "Connections cut 1008: they took nothing of their output for engine.send_timeout_ms.",
+		sendTimeouts);
+	w.single("parley_output_memory_bytes", "gauge", "Unsent output of the whole host (output chunks in use).", outputMemory);
+	w.single("parley_output_memory_peak_bytes", "gauge", "The most unsent output the whole host ever held.", outputMemoryPeak);
+	w.single("parley_output_memory_budget_bytes", "gauge", "engine.max_output_memory in force.", outputBudget);
+	w.single("parley_output_reserve_bytes", "gauge", "Output chunks the event loops keep for reuse.", outputReserve);
+	w.single("parley_output_budget_pauses_total", "counter",
+		"Times a connection stopped reading because the output memory was above 3/4 of engine.max_output_memory.", budgetPauses);
+	w.single("parley_output_budget_cuts_total", "counter",
+		"Connections cut 1008 because the output memory was near engine.max_output_memory.", budgetCuts);
 
 	// permessage-deflate.
 	w.single("parley_deflate_messages_total", "counter", "Messages sent compressed (permessage-deflate).", deflateMessagesOut);

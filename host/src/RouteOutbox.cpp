@@ -4,6 +4,7 @@
 #include "RouteOutbox.h"
 #include "EventLoopPool.h"
 #include "HostContext.h"
+#include "LoopState.h"
 
 namespace parley {
 namespace host {
@@ -16,6 +17,8 @@ bool RouteOutbox::send(ConnectionId connection, PayloadKind kind, std::string_vi
 
 void RouteOutbox::broadcast(PayloadKind kind, std::string_view payload)
 {
+	// Called by a plugin handling a message on a loop: that connection sends broadcasts.
+	LoopState::markBroadcaster();
 	if (EventLoopPool* pool = _context.pool()) pool->broadcast(_route, kind, payload);
 }
 

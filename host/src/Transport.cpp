@@ -2,6 +2,7 @@
 // Transport.cpp
 //
 #include "Transport.h"
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <mutex>
@@ -261,14 +262,24 @@ ssize_t Transport::tlsRead(char* data, std::size_t size, bool& drained)
 
 ssize_t Transport::tlsWrite(const char* data, std::size_t size)
 {
+	iovec one{const_cast<char*>(data), size};
+	return tlsWritev(&one, 1);
+}
+
+ssize_t Transport::tlsWritev(const iovec* iov, int count)
+{
 	Tls& tls = *_tls;
 	if (!sendBacklog(tls)) return Failed;
+	std::size_t size = 0;
+	for (int i = 0; i < count; ++i) size += iov[i].iov_len;
 	std::size_t taken = 0;
+	int piece = 0;                 // the iovec being encrypted
+	std::size_t pieceDone = 0;     // bytes of it already taken
 	std::string& records = scratch();
 	while (taken < size && tlsBacklog() == 0)
 	{
-		// Encrypt a step into the loop's scratch buffer, send it with one send(); what the
-		// socket does not take becomes the backlog.
+		// Encrypt a step (across iovecs) into the loop's scratch buffer, send it with one send();
+		// what the socket does not take becomes the backlog.
 		const std::size_t step = size - taken < WriteStep ? size - taken : WriteStep;
 		records.clear();
 		tls.out = &records;
@@ -276,7 +287,13 @@ ssize_t Transport::tlsWrite(const char* data, std::size_t size)
 		int error = SSL_ERROR_NONE;
 		while (done < step)
 		{
-			const int n = SSL_write(tls.ssl, data + taken + done, clampInt(step - done));
+			while (pieceDone == iov[piece].iov_len)
+			{
+				++piece;
+				pieceDone = 0;
+			}
+			const std::size_t want = std::min(step - done, iov[piece].iov_len - pieceDone);
+			const int n = SSL_write(tls.ssl, static_cast<const char*>(iov[piece].iov_base) + pieceDone, clampInt(want));
 			if (n <= 0)
 			{
 				error = SSL_get_error(tls.ssl, n);
@@ -284,6 +301,7 @@ ssize_t Transport::tlsWrite(const char* data, std::size_t size)
 				break;
 			}
 			done += static_cast<std::size_t>(n);
+			pieceDone += static_cast<std::size_t>(n);
 		}
 		tls.out = &tls.backlog;
 		if (error != SSL_ERROR_NONE && error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE && done == 0)

@@ -12,6 +12,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
@@ -89,6 +90,23 @@ public:
 		}
 	}
 
+	/// Writes the pieces of `iov` in order, as far as the socket takes them now: as write().
+	ssize_t writev(const iovec* iov, int count)
+	{
+		if (_tls) return tlsWritev(iov, count);
+		msghdr msg{};
+		msg.msg_iov = const_cast<iovec*>(iov);
+		msg.msg_iovlen = static_cast<std::size_t>(count);
+		for (;;)
+		{
+			const ssize_t n = ::sendmsg(_fd, &msg, MSG_NOSIGNAL);
+			if (n > 0) return n;
+			if (n == 0) return count == 0 ? 0 : WouldBlock;
+			if (errno == EINTR) continue;
+			return (errno == EAGAIN || errno == EWOULDBLOCK) ? WouldBlock : Failed;
+		}
+	}
+
 	/// Encrypted bytes waiting for the socket (always 0 for a plain transport).
 	std::size_t backlog() const noexcept { return _tls ? tlsBacklog() : 0; }
 
@@ -110,6 +128,7 @@ public:
 private:
 	ssize_t tlsRead(char* data, std::size_t size, bool& drained);
 	ssize_t tlsWrite(const char* data, std::size_t size);
+	ssize_t tlsWritev(const iovec* iov, int count);
 	std::size_t tlsBacklog() const noexcept;
 
 	int _fd;

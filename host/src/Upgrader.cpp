@@ -214,7 +214,7 @@ void Upgrader::upgrade(Connection& c, const Verdict& v, std::size_t size, bool m
 		c.deflate = _s.deflate.open(*v.deflate);
 		c.decoder.allowCompression(true);
 	}
-	c.out.append(v.response);
+	c.out.appendRaw(v.response);
 	// The bytes after the head are frames: the WebSocket layer answers them after the 101.
 	std::unique_ptr<Connection::Pending> upgrading = std::move(c.upgrading);
 	std::string& head = upgrading->head;
@@ -311,7 +311,7 @@ void Upgrader::refuse(Connection& c, int status, const std::string& answer, cons
 		c.upgrading->gateRunning->store(Dispatch::GateCancelled, std::memory_order_relaxed);
 	}
 	c.upgrading.reset();
-	c.out.append(answer);
+	c.out.appendRaw(answer);
 	_ws.endAfterOutput(c);
 }
 

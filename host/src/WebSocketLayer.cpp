@@ -6,6 +6,7 @@
 #include "parley/codec/FrameEncoder.h"
 #include "parley/codec/Opcode.h"
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <sys/epoll.h>
@@ -23,8 +24,13 @@ namespace CloseCode = codec::CloseCode;
 constexpr std::size_t LargeRead = 64u * 1024u;
 /// Reads of one connection per readiness event before the others get their turn.
 constexpr unsigned ReadBudget = 8;
-/// A connection's unsent-output buffer larger than this is released once it drains.
-constexpr std::size_t KeepOutputCapacity = 4096;
+/// What a broadcast sender is read at a time (once per turn).
+constexpr std::size_t BroadcasterStep = 64u * 1024u;
+/// Pieces of output handed to one writev.
+constexpr int MaxIov = 64;
+/// With the output memory tight, a connection that took nothing of its output for this long is
+/// cut first (ms).
+constexpr std::uint64_t ShedAfterMs = 1000;
 /// A message gathered by the decoder larger than this makes the connection drop the
 /// decoder's buffers once it is between messages.
 constexpr std::size_t BigMessage = 64u * 1024u;
@@ -65,6 +71,7 @@ void WebSocketLayer::open(Connection& c, std::uint16_t route, char* leftover, st
 	if (c.dead) return;
 	// An idle WebSocket holds no output buffer: give back the one the 101 was written from.
 	if (c.out.empty()) c.out.release();
+	if (c.dead) return;
 	if (moreToRead && c.state == Connection::State::Open && !c.readPaused) readSocket(c);
 }
 
@@ -108,6 +115,11 @@ void WebSocketLayer::onEvents(Connection& c, std::uint32_t events)
 void WebSocketLayer::readSocket(Connection& c)
 {
 	if (c.closeDeferred || c.queuePaused) return;
+	if (__builtin_expect(_s.budgetTight(), 0) && (c.broadcaster || c.pending() > _s.engine.backpressureLow))
+	{
+		pauseForBudget(c);
+		return;
+	}
 	// A large read is followed by another one into the rest of the buffer before anything is
 	// handled: a streaming peer has usually sent more meanwhile, and one pass and one send then
 	// serve both. `used` bytes of the buffer are read and not handled yet.
@@ -120,7 +132,27 @@ void WebSocketLayer::readSocket(Connection& c)
 			if (!c.dead) readAgainLater(c);
 			return;
 		}
-		const std::size_t space = _s.inSize - used;
+		std::size_t space = _s.inSize - used;
+		if (__builtin_expect(c.broadcaster, 0))
+		{
+			if (_s.counts.inboxBytes.load(std::memory_order_relaxed) > BroadcasterStep * 4)
+			{
+				// The loops have not yet applied what it sent before: its turn comes again later.
+				if (used != 0) handleRead(c, used);
+				if (!c.dead) readAgainLater(c);
+				return;
+			}
+			// Each byte a broadcast sender sends becomes output for every client of the room: it
+			// is read in small steps, one per turn, so that the output one read makes stays small
+			// beside engine.max_output_memory (and the other clients get their turns).
+			if (round != 0)
+			{
+				if (used != 0) handleRead(c, used);
+				if (!c.dead) readAgainLater(c);
+				return;
+			}
+			space = std::min(space, BroadcasterStep);
+		}
 		bool drained = false;
 		const ssize_t n = c.transport.read(_s.in.get() + used, space, drained);
 		if (n > 0)
@@ -174,9 +206,9 @@ void WebSocketLayer::readSocket(Connection& c)
 
 void WebSocketLayer::handleRead(Connection& c, std::size_t size)
 {
+	_s.reading = &c;
 	if (c.out.empty())
 	{
-		_s.shared.clear();
 		process(c, _s.in.get(), size, &_s.shared);
 		sendShared(c);
 	}
@@ -185,6 +217,7 @@ void WebSocketLayer::handleRead(Connection& c, std::size_t size)
 		process(c, _s.in.get(), size, &c.out);
 		flush(c);
 	}
+	_s.reading = nullptr;
 }
 
 void WebSocketLayer::process(Connection& c, char* data, std::size_t size, OutputBuffer* out)
@@ -204,6 +237,7 @@ void WebSocketLayer::process(Connection& c, char* data, std::size_t size, Output
 			if (c.bigMessage && lastEnd == size && !c.decoder.inMessage())
 			{
 				// Between messages at a frame boundary: give back the memory of a large message.
+				ChunkPool::noteFreed(c.decoder.memoryHeld());
 				c.decoder = FrameDecoder(codec::Role::Server, _s.engine.maxMessageSize);
 				c.decoder.allowCompression(c.deflate != nullptr);
 				c.bigMessage = false;
@@ -291,24 +325,27 @@ void WebSocketLayer::queueClose(Connection& c, OutputBuffer& out, std::uint16_t 
 	c.awaitPeerClose = awaitPeer;
 	std::string frame;
 	FrameEncoder::appendClose(frame, code, reason);
-	out.append(frame);
+	out.appendEncoded(frame);
 	++_s.closesSent[LoopState::closeBucket(code)];
 	c.closing(Connection::ClosedBy::Host, code);
 	c.state = Connection::State::Closing;
 	c.deadline = _s.now() + CloseTimeoutMs;
 }
 
-std::size_t WebSocketLayer::sendSome(Connection& c, const char* data, std::size_t size)
+bool WebSocketLayer::sendSome(Connection& c, OutputBuffer& buffer)
 {
-	std::size_t sent = 0;
-	while (sent < size)
+	iovec iov[MaxIov];
+	while (!buffer.empty())
 	{
-		const ssize_t n = c.transport.write(data + sent, size - sent);
+		const int count = buffer.gather(iov, MaxIov);
+		std::size_t size = 0;
+		for (int i = 0; i < count; ++i) size += iov[i].iov_len;
+		const ssize_t n = c.transport.writev(iov, count);
 		if (n > 0)
 		{
-			sent += static_cast<std::size_t>(n);
+			buffer.consume(static_cast<std::size_t>(n));
 			_s.countOut(c, static_cast<std::uint64_t>(n));
-			if (sent < size) break; // the socket buffer is full: wait for EPOLLOUT
+			if (static_cast<std::size_t>(n) < size) break; // the socket buffer is full: wait for EPOLLOUT
 		}
 		else if (n == Transport::WouldBlock)
 		{
@@ -318,10 +355,10 @@ std::size_t WebSocketLayer::sendSome(Connection& c, const char* data, std::size_
 		{
 			ioFailed(c, "write failed", errno);
 			destroy(c);
-			return SendFailed;
+			return false;
 		}
 	}
-	return sent;
+	return true;
 }
 
 OutputBuffer* WebSocketLayer::sendEarly(Connection& c)
@@ -333,11 +370,13 @@ OutputBuffer* WebSocketLayer::sendEarly(Connection& c)
 
 bool WebSocketLayer::sendBatch(Connection& c)
 {
-	const std::size_t size = _s.shared.size();
-	const std::size_t sent = sendSome(c, _s.shared.data(), size);
-	if (sent == SendFailed) return false;
-	if (sent < size) c.out.append(std::string_view(_s.shared.data() + sent, size - sent));
-	_s.shared.clear();
+	if (!sendSome(c, _s.shared))
+	{
+		_s.shared.reset();
+		return false;
+	}
+	// What the socket did not take becomes the connection's backlog (its chunks move, no copy).
+	if (!_s.shared.empty()) c.out.takeAll(_s.shared);
 	return true;
 }
 
@@ -351,28 +390,16 @@ void WebSocketLayer::sendShared(Connection& c)
 void WebSocketLayer::flush(Connection& c)
 {
 	if (c.dead) return;
+	const std::size_t before = c.pending();
 	if (c.transport.backlog() != 0 && !c.transport.flushBacklog())
 	{
 		ioFailed(c, "write failed", errno);
 		destroy(c);
 		return;
 	}
-	const std::size_t sent = sendSome(c, c.out.data() + c.outPos, c.out.size() - c.outPos);
-	if (sent == SendFailed) return;
-	c.outPos += sent;
-	if (c.outPos == c.out.size())
-	{
-		if (c.out.capacity() > KeepOutputCapacity)
-			c.out.release();
-		else
-			c.out.clear();
-		c.outPos = 0;
-	}
-	else if (c.outPos >= (1u << 20) && c.outPos * 2 >= c.out.size())
-	{
-		c.out.consume(c.outPos);
-		c.outPos = 0;
-	}
+	if (!sendSome(c, c.out)) return;
+	if (c.out.empty()) c.out.release();
+	if (c.pending() < before) c.sendSince = _s.now(); // the client took some: its clock starts again
 	afterWrite(c);
 }
 
@@ -381,25 +408,126 @@ void WebSocketLayer::afterWrite(Connection& c)
 	const std::size_t pending = c.pending();
 	if (pending == 0)
 	{
+		c.sendSince = 0;
 		if (c.state == Connection::State::Closing) finishClose(c);
 		return;
 	}
+	if (c.sendSince == 0) c.sendSince = _s.now();
 	if (pending > _s.counters[MaxPendingOutput]) _s.counters[MaxPendingOutput] = pending;
 	if (c.state != Connection::State::Open) return;
 	if (pending > _s.engine.backpressureLimit)
-	{
-		++_s.counters[BackpressureCloses];
-		_s.limited(LogBackpressure, Poco::Message::PRIO_WARNING, [&] {
-			return "route " + _s.routePaths[c.route] + ": connection from " + peerText(c.peer) + " cut with 1008: " +
-				std::to_string(pending) + " bytes of unsent output exceed engine.backpressure_limit (" +
-				std::to_string(_s.engine.backpressureLimit) + "); the client reads too slowly";
-		});
-		queueClose(c, c.out, CloseCode::PolicyViolation, "output backlog over limit");
-	}
+		cut(c, Cut::Backpressure, pending);
 	else if (pending > _s.engine.backpressureHigh && !c.readPaused)
 	{
 		c.readPaused = true;
 		++_s.counters[BackpressurePauses];
+	}
+}
+
+bool WebSocketLayer::admit(Connection& c, std::size_t bytes)
+{
+	const std::size_t pending = c.pending();
+	if (pending == 0) return true; // one message to a connection that keeps up: goes out now
+	if (pending + bytes > _s.engine.backpressureLimit)
+	{
+		cut(c, Cut::Backpressure, pending + bytes);
+		return false;
+	}
+	if (_s.outputMemory() + bytes > _s.budget && c.sendSince != 0 && _s.now() - c.sendSince >= ShedAfterMs)
+	{
+		// The host is at its budget and this client took nothing for a while: it goes first.
+		cut(c, Cut::Budget, pending);
+		return false;
+	}
+	return true;
+}
+
+void WebSocketLayer::cut(Connection& c, Cut why, std::size_t pending)
+{
+	// The frame already partly on the wire is finished; the rest of the backlog is dropped and
+	// the close frame goes right after it.
+	const std::size_t dropped = c.out.dropUnsent();
+	const char* reason = "";
+	switch (why)
+	{
+	case Cut::Backpressure:
+		++_s.counters[BackpressureCloses];
+		reason = "output backlog over limit";
+		_s.limited(LogBackpressure, Poco::Message::PRIO_WARNING, [&] {
+			return "route " + _s.routePaths[c.route] + ": connection from " + peerText(c.peer) + " cut with 1008: " +
+				std::to_string(pending) + " bytes of unsent output would exceed engine.backpressure_limit (" +
+				std::to_string(_s.engine.backpressureLimit) + "); the client reads too slowly (" + std::to_string(dropped) +
+				" bytes dropped)";
+		});
+		break;
+	case Cut::SendTimeout:
+		++_s.counters[SendTimeouts];
+		reason = "send timeout";
+		_s.limited(LogSendTimeout, Poco::Message::PRIO_WARNING, [&] {
+			return "route " + _s.routePaths[c.route] + ": connection from " + peerText(c.peer) + " cut with 1008: it took " +
+				"nothing of its " + std::to_string(pending) + " bytes of unsent output for engine.send_timeout_ms (" +
+				std::to_string(_s.engine.sendTimeoutMs) + " ms)";
+		});
+		break;
+	case Cut::Budget:
+		++_s.counters[BudgetCuts];
+		reason = "server output memory exhausted";
+		_s.limited(LogBudget, Poco::Message::PRIO_WARNING, [&] {
+			return "route " + _s.routePaths[c.route] + ": connection from " + peerText(c.peer) + " cut with 1008: " +
+				"the host's unsent output (" + std::to_string(_s.outputMemory()) + " bytes) is near engine.max_output_memory (" +
+				std::to_string(_s.budget) + "), and this client is among the slowest (" + std::to_string(pending) +
+				" bytes unsent)";
+		});
+		break;
+	}
+	queueClose(c, c.out, CloseCode::PolicyViolation, reason);
+	flush(c);
+}
+
+void WebSocketLayer::pauseForBudget(Connection& c)
+{
+	if (c.budgetPaused) return;
+	c.budgetPaused = true;
+	_s.budgetPaused.push_back(&c);
+	_s.counts.budgetPaused.fetch_add(1, std::memory_order_relaxed);
+	++_s.counters[BudgetPauses];
+	_s.limited(LogBudget, Poco::Message::PRIO_WARNING, [&] {
+		return "the host's unsent output (" + std::to_string(_s.outputMemory()) + " bytes) is near engine.max_output_memory (" +
+			std::to_string(_s.budget) + "): not reading from broadcast senders and connections with a backlog (" +
+			peerText(c.peer) + " on route " + _s.routePaths[c.route] + ") until it falls below half";
+	});
+}
+
+void WebSocketLayer::budgetTick()
+{
+	const std::uint64_t used = _s.outputMemory();
+	if (!_s.budgetPaused.empty() && used < _s.budget / 2)
+	{
+		std::vector<Connection*> paused;
+		paused.swap(_s.budgetPaused);
+		_s.counts.budgetPaused.fetch_sub(paused.size(), std::memory_order_relaxed);
+		for (Connection* c : paused)
+		{
+			c->budgetPaused = false;
+			if (!c->dead && c->state == Connection::State::Open && !c->readPaused) readSocket(*c);
+		}
+	}
+	// Shed while some loop holds connections back and the memory is above half, or near the budget.
+	if (used < _s.budget / 2 || (!_s.budgetTight() && _s.counts.budgetPaused.load(std::memory_order_relaxed) == 0)) return;
+	// Shed the slowest: connections that took nothing of their output for a while, the
+	// longest-stuck first. Clients that read stay (the paused senders
+	// let them catch up).
+	const std::uint64_t now = _s.now();
+	std::vector<Connection*> stuck;
+	for (Connection* c : _s.connections)
+		if (!c->dead && c->state == Connection::State::Open && c->sendSince != 0 && now - c->sendSince >= ShedAfterMs)
+			stuck.push_back(c);
+	std::sort(stuck.begin(), stuck.end(), [](const Connection* a, const Connection* b) { return a->sendSince < b->sendSince; });
+	// Down to half the budget, where the paused connections read again.
+	for (Connection* c : stuck)
+	{
+		if (_s.outputMemory() < _s.budget / 2) break;
+		cut(*c, Cut::Budget, c->pending());
 	}
 }
 
@@ -421,7 +549,6 @@ void WebSocketLayer::finishClose(Connection& c)
 		return;
 	}
 	c.out.release();
-	c.outPos = 0;
 	if (c.awaitPeerClose)
 	{
 		// Our close is out: the peer answers with its own before TCP ends (RFC 6455 7.1.2).
@@ -440,7 +567,6 @@ void WebSocketLayer::endStream(Connection& c)
 	c.state = Connection::State::Draining;
 	c.deadline = _s.now() + CloseTimeoutMs;
 	c.out.release();
-	c.outPos = 0;
 	drain(c);
 }
 
@@ -548,6 +674,7 @@ void WebSocketLayer::destroy(Connection& c)
 		_s.counts.websockets.fetch_sub(1, std::memory_order_relaxed);
 		--_s.route(c.route).open;
 	}
+	if (c.bigMessage) ChunkPool::noteFreed(c.decoder.memoryHeld()); // freed with the connection (reap)
 	if (c.counted)
 		_s.counts.sockets.fetch_sub(1, std::memory_order_relaxed);
 	else
@@ -653,6 +780,18 @@ void WebSocketLayer::reap()
 		_s.connections[i] = last;
 		last->index = i;
 		_s.connections.pop_back();
+		if (c->budgetPaused)
+		{
+			for (auto it = _s.budgetPaused.begin(); it != _s.budgetPaused.end(); ++it)
+			{
+				if (*it == c)
+				{
+					_s.budgetPaused.erase(it);
+					_s.counts.budgetPaused.fetch_sub(1, std::memory_order_relaxed);
+					break;
+				}
+			}
+		}
 		if (c->queued)
 		{
 			for (auto it = _s.again.begin(); it != _s.again.end(); ++it)
@@ -675,6 +814,11 @@ void WebSocketLayer::tick(Connection& c)
 	if (c.state != Connection::State::Open)
 	{
 		if (now >= c.deadline) destroy(c); // the peer never finished the close: drop it
+		return;
+	}
+	if (_s.engine.sendTimeoutMs != 0 && c.sendSince != 0 && now - c.sendSince >= _s.engine.sendTimeoutMs)
+	{
+		cut(c, Cut::SendTimeout, c.pending());
 		return;
 	}
 	if (c.details->expiresAt != 0 && std::time(nullptr) >= c.details->expiresAt)

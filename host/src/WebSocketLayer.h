@@ -66,6 +66,15 @@ public:
 	/// Writes c.out as far as the socket takes it.
 	void flush(Connection& c);
 
+	/// Before queueing `bytes` of output to `c` (a push, a broadcast, a worker's reply): false if
+	/// the connection is cut instead (its backlog would pass engine.backpressure_limit, or the
+	/// host's output memory is at engine.max_output_memory and it already has a backlog).
+	bool admit(Connection& c, std::size_t bytes);
+
+	/// Every tick: reads again the connections paused for the output memory once it fell below
+	/// half the budget; near the budget, cuts the connections that take nothing, slowest first.
+	void budgetTick();
+
 	/// Reads again if backpressure paused the connection and its output drained.
 	void resumeIfDrained(Connection& c);
 
@@ -115,11 +124,16 @@ private:
 	/// if the connection failed (destroyed).
 	bool sendBatch(Connection& c);
 	void sendShared(Connection& c);
-	/// Sends as much of data as the socket takes; returns the bytes sent, or SendFailed after a
-	/// socket error (the connection is destroyed then).
-	std::size_t sendSome(Connection& c, const char* data, std::size_t size);
-	static constexpr std::size_t SendFailed = ~std::size_t(0);
+	/// Writes as much of `buffer` as the socket takes (and drops it from the buffer); false after
+	/// a socket error (the connection is destroyed then).
+	bool sendSome(Connection& c, OutputBuffer& buffer);
 	void afterWrite(Connection& c);
+	enum class Cut { Backpressure, SendTimeout, Budget };
+	/// Cuts an open connection that does not take its output: drops the backlog (a frame partly
+	/// written is finished first), queues 1008 with a reason, logs and counts it.
+	void cut(Connection& c, Cut why, std::size_t pending);
+	/// Stops reading `c` until the output memory falls below half the budget.
+	void pauseForBudget(Connection& c);
 	/// A read or write of `c` failed with `error` (errno; 0: unknown): counts it and logs it at a
 	/// rate (if the connection was open); the caller destroys the connection.
 	void ioFailed(Connection& c, const char* what, int error);

@@ -222,6 +222,11 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 		throw ConfigError("engine.backpressure_low: must be below engine.backpressure_high");
 	if (e.backpressureLimit < e.backpressureHigh)
 		throw ConfigError("engine.backpressure_limit: must not be below engine.backpressure_high");
+	e.sendTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.send_timeout_ms", e.sendTimeoutMs, 0, 86400000));
+	e.maxOutputMemory = readUnsigned(config, "engine.max_output_memory", e.maxOutputMemory, 0, std::uint64_t(1) << 50);
+	if (e.maxOutputMemory != 0 && e.maxOutputMemory < (std::uint64_t(1) << 20))
+		throw ConfigError("engine.max_output_memory: " + std::to_string(e.maxOutputMemory) +
+			" is below the smallest budget (1048576 bytes; 0 = a quarter of the memory)");
 	e.sendChunk = readUnsigned(config, "engine.send_chunk", e.sendChunk, 0, std::uint64_t(1) << 30);
 	e.maxConnections = static_cast<unsigned>(readUnsigned(config, "engine.max_connections", e.maxConnections, 1, 10000000));
 	e.handshakeTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.handshake_timeout_ms", e.handshakeTimeoutMs, 1, 3600000));

@@ -117,6 +117,9 @@ public:
 	/// True while a fragmented data message is being assembled.
 	bool inMessage() const noexcept { return _messageOpcode != Opcode::Continuation; }
 
+	/// Returns the bytes of buffer memory the decoder holds (for a large message, its size).
+	std::size_t memoryHeld() const noexcept { return _message.capacity() + _control.capacity(); }
+
 	/// permessage-deflate was negotiated (RFC 7692): RSV1 marks the first frame of a compressed
 	/// message (reported as Event::compressed). Without it, or on a control or continuation
 	/// frame, RSV1 is an error (1002), as RSV2 and RSV3 always are.

@@ -48,6 +48,8 @@ struct EngineConfig
 	std::size_t backpressureHigh = 4u << 20;       ///< engine.backpressure_high: stop reading above (bytes)
 	std::size_t backpressureLow = 1u << 20;        ///< engine.backpressure_low: resume reading below
 	std::size_t backpressureLimit = 64u << 20;     ///< engine.backpressure_limit: close 1008 above
+	unsigned sendTimeoutMs = 30000;                ///< engine.send_timeout_ms: unsent output the client took nothing of for this long closes 1008; 0 = never
+	std::uint64_t maxOutputMemory = 0;             ///< engine.max_output_memory: unsent output of the whole host (bytes); 0 = a quarter of the memory (cgroup limit or physical)
 	std::size_t sendChunk = 16u << 10;             ///< engine.send_chunk: the first this-many bytes of a read's replies leave at once; 0 = one send per read
 	unsigned maxConnections = 100000;              ///< engine.max_connections: open sockets, handshakes included (503 beyond)
 	unsigned handshakeTimeoutMs = 5000;            ///< engine.handshake_timeout_ms: TLS handshake + request head, in all

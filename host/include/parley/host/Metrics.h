@@ -88,6 +88,13 @@ struct Metrics
 	std::uint64_t idleCloses = 0;           ///< connections closed 1001 by engine.idle_timeout_ms
 	std::uint64_t pingTimeouts = 0;         ///< connections closed 1001 for not answering a ping
 	std::uint64_t maxPendingOutput = 0;     ///< most unsent output one connection ever held (bytes)
+	std::uint64_t sendTimeouts = 0;         ///< connections cut 1008 by engine.send_timeout_ms
+	std::uint64_t budgetCuts = 0;           ///< connections cut 1008 near engine.max_output_memory
+	std::uint64_t budgetPauses = 0;         ///< times a connection stopped reading near engine.max_output_memory
+	std::uint64_t outputMemory = 0;         ///< unsent output of the whole host now (bytes in output chunks in use)
+	std::uint64_t outputMemoryPeak = 0;     ///< the most outputMemory ever was
+	std::uint64_t outputBudget = 0;         ///< engine.max_output_memory in force (bytes)
+	std::uint64_t outputReserve = 0;        ///< output chunks the loops keep for reuse (bytes)
 	/// Close frames sent, by code: 1000..1015 each (1005 = an empty close), 3000 = all of 3000-3999,
 	/// 4000 = all of 4000-4999, 0 = anything else.
 	std::map<std::uint16_t, std::uint64_t> closesSent;
