@@ -8,11 +8,12 @@
 namespace parley {
 namespace host {
 
-HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostCounts& counts, const TlsContexts* tls):
+HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, IsolatedPool& isolated, HostCounts& counts,
+	const TlsContexts* tls):
 	_loop(id, context.logger()),
 	_s(_loop, *context.config(), context.logger(), counts),
 	_ws(_s),
-	_dispatch(_s, _ws, context, workers),
+	_dispatch(_s, _ws, context, workers, isolated),
 	_upgrader(_s, _ws, _dispatch, context, tls)
 {
 	_ws.setDispatch(_dispatch);

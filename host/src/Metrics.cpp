@@ -245,6 +245,12 @@ std::string Metrics::toText() const
 	w.single("parley_ping_timeouts_total", "counter", "Connections closed 1001 for not answering a ping.", pingTimeouts);
 	w.single("parley_max_pending_output_bytes", "gauge", "Most unsent output one connection ever held.", maxPendingOutput);
 
+	// Isolated routes (route.<path>.isolate = process).
+	w.single("parley_isolated_children", "gauge", "Isolated child processes alive now.", isolatedChildren);
+	w.single("parley_isolated_respawns_total", "counter", "Isolated children started again after one died or stalled.",
+		isolatedRespawns);
+	w.single("parley_isolated_messages_total", "counter", "Messages sent to isolated children.", isolatedMessages);
+
 	// permessage-deflate.
 	w.single("parley_deflate_messages_total", "counter", "Messages sent compressed (permessage-deflate).", deflateMessagesOut);
 	w.single("parley_deflate_payload_bytes_total", "counter", "Payload bytes of the messages sent compressed, before compression.",

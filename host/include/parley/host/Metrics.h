@@ -88,6 +88,9 @@ struct Metrics
 	std::uint64_t idleCloses = 0;           ///< connections closed 1001 by engine.idle_timeout_ms
 	std::uint64_t pingTimeouts = 0;         ///< connections closed 1001 for not answering a ping
 	std::uint64_t maxPendingOutput = 0;     ///< most unsent output one connection ever held (bytes)
+	std::uint64_t isolatedChildren = 0;     ///< isolated children alive now (route.<path>.isolate = process)
+	std::uint64_t isolatedRespawns = 0;     ///< isolated children started again after one died or stalled
+	std::uint64_t isolatedMessages = 0;     ///< messages sent to isolated children
 	/// Close frames sent, by code: 1000..1015 each (1005 = an empty close), 3000 = all of 3000-3999,
 	/// 4000 = all of 4000-4999, 0 = anything else.
 	std::map<std::uint16_t, std::uint64_t> closesSent;
