@@ -90,7 +90,10 @@ void Dispatch::openChain(Connection& c)
 	if (!c.chain->blocking)
 		c.chain->open(c.details->info, _s.logger);
 	else if (c.chain->isolated)
+	{
 		_isolated.open(c.chain->isolated, c.id, c.details);
+		_isolatedQueued = true;
+	}
 }
 
 void Dispatch::closeChain(Connection& c)
@@ -98,7 +101,10 @@ void Dispatch::closeChain(Connection& c)
 	if (!c.chain->blocking)
 		c.chain->close(c.id, _s.logger);
 	else if (c.chain->isolated)
+	{
 		_isolated.close(c.chain->isolated, c.id);
+		_isolatedQueued = true;
+	}
 }
 
 void Dispatch::onClosed(Connection& c)
@@ -139,6 +145,7 @@ void Dispatch::submitIsolated(Connection& c, PayloadKind kind, std::string_view 
 	c.isolatedJobs = true;
 	++_s.route(c.route).jobs;
 	_isolated.submit(c.chain->isolated, this, c.id, kind, payload);
+	_isolatedQueued = true;
 }
 
 void Dispatch::isolatedResults(std::vector<IsolatedResult>& results)

@@ -81,6 +81,14 @@ public:
 	/// Applies worker results and pushed messages (loop thread, after a wake-up).
 	void takeInbox();
 
+	/// Writes what this turn queued for the isolated children (loop thread, at the end of a turn).
+	void flushIsolated()
+	{
+		if (!_isolatedQueued) return;
+		_isolatedQueued = false;
+		_isolated.flush();
+	}
+
 	/// Outcomes of isolated messages (the IsolatedPool's thread): queued like worker results.
 	void isolatedResults(std::vector<IsolatedResult>& results) override;
 
@@ -206,6 +214,7 @@ private:
 	HostContext& _context;
 	WorkerPool& _workers;
 	IsolatedPool& _isolated;
+	bool _isolatedQueued = false;                        // frames for the children queued this turn
 	std::vector<std::shared_ptr<Chain>> _chains;         // by route id; null: cannot be built now
 	std::vector<std::shared_ptr<GateChain>> _gates;      // by route id; null: no gates, or cannot be built now
 	std::function<void(GateOutcome&)> _gateHandler;

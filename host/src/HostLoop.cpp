@@ -104,6 +104,7 @@ void HostLoop::onTick()
 
 void HostLoop::onTurnEnd()
 {
+	_dispatch.flushIsolated();
 	_ws.readAgain();
 	if (!_s.graveyard.empty())
 	{

@@ -212,7 +212,6 @@ void IsolatedPool::open(const std::shared_ptr<const IsolatedSpec>& spec, Connect
 		encodeOpen(child, spec, connection, *details);
 		child.wanted = true;
 	}
-	wake();
 }
 
 void IsolatedPool::close(const std::shared_ptr<const IsolatedSpec>& spec, ConnectionId connection)
@@ -234,7 +233,6 @@ void IsolatedPool::close(const std::shared_ptr<const IsolatedSpec>& spec, Connec
 		w.u64(connection);
 		w.end();
 	}
-	wake();
 }
 
 void IsolatedPool::submit(const std::shared_ptr<const IsolatedSpec>& spec, IsolatedSink* sink, ConnectionId connection,
@@ -256,7 +254,27 @@ void IsolatedPool::submit(const std::shared_ptr<const IsolatedSpec>& spec, Isola
 		child.wanted = true;
 	}
 	bump(_messages);
-	wake();
+}
+
+void IsolatedPool::flush()
+{
+	bool wakeNow = false;
+	for (auto& c : _children)
+	{
+		Child& child = *c;
+		{
+			std::lock_guard<std::mutex> lock(child.mutex);
+			if (child.pending.empty()) continue;
+		}
+		std::unique_lock<std::mutex> writeLock(child.writeMutex, std::try_to_lock);
+		if (!writeLock.owns_lock() || child.fd < 0 || !child.writable)
+		{
+			wakeNow = true;   // the pool's thread writes it (or starts the child)
+			continue;
+		}
+		write(child);
+	}
+	if (wakeNow) wake();
 }
 
 void IsolatedPool::wake()
@@ -308,6 +326,7 @@ void IsolatedPool::run()
 			if (child.fd < 0) continue;
 			if (events[i].events & EPOLLOUT)
 			{
+				std::lock_guard<std::mutex> writeLock(child.writeMutex);
 				child.writable = true;
 				epoll_event ev{};
 				ev.events = EPOLLIN;
@@ -352,7 +371,10 @@ void IsolatedPool::run()
 				spawn(child);
 				if (child.fd < 0) continue;
 			}
-			flush(child);
+			{
+				std::lock_guard<std::mutex> writeLock(child.writeMutex);
+				write(child);
+			}
 			std::string stalled;
 			{
 				std::lock_guard<std::mutex> lock(child.mutex);
@@ -420,12 +442,13 @@ void IsolatedPool::spawn(Child& child)
 		return;
 	}
 	{
+		std::lock_guard<std::mutex> writeLock(child.writeMutex);
 		std::lock_guard<std::mutex> lock(_pidsMutex);
 		child.fd = sv[0];
 		child.pid = pid;
+		child.writable = true;
 	}
 	child.startedNs = now;
-	child.writable = true;
 	epoll_event ev{};
 	ev.events = EPOLLIN;
 	ev.data.ptr = &child;
@@ -436,7 +459,7 @@ void IsolatedPool::spawn(Child& child)
 	_context.logger().information("isolated child %d started", static_cast<int>(pid));
 }
 
-void IsolatedPool::flush(Child& child)
+void IsolatedPool::write(Child& child)
 {
 	if (!child.writable || child.fd < 0) return;
 	for (int round = 0; round < 2; ++round)
@@ -592,10 +615,14 @@ void IsolatedPool::died(Child& child, const std::string& stalled)
 	int status = 0;
 	while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
 	{
+		std::lock_guard<std::mutex> writeLock(child.writeMutex);
 		std::lock_guard<std::mutex> lock(_pidsMutex);
 		::close(child.fd);
 		child.fd = -1;
 		child.pid = 0;
+		child.writing.clear();
+		child.written = 0;
+		child.writable = true;
 	}
 	_alive.fetch_sub(1, std::memory_order_relaxed);
 	const std::string how = stalled.empty() ? exitText(status) : stalled;
@@ -615,10 +642,7 @@ void IsolatedPool::died(Child& child, const std::string& stalled)
 		}
 		if (!records.empty()) culprit = records.front().spec->path + " (" + records.front().spec->plugins + ")";
 	}
-	child.writing.clear();
-	child.written = 0;
 	child.in.clear();
-	child.writable = true;
 	const std::uint64_t now = monotonicNs();
 	if (now - child.startedNs > StableNs) child.backoffMs = FirstBackoffMs;
 	const unsigned delay = child.backoffMs;

@@ -111,9 +111,15 @@ public:
 	void close(const std::shared_ptr<const IsolatedSpec>& spec, ConnectionId connection);
 
 	/// Sends one message of `connection` through `spec`'s chain in its child; the outcome goes
-	/// to `sink` (thread-safe, never blocks).
+	/// to `sink` (thread-safe, never blocks). Like open() and close(), it only queues the frame:
+	/// the caller then calls flush() (an event loop: once per turn, for all it queued).
 	void submit(const std::shared_ptr<const IsolatedSpec>& spec, IsolatedSink* sink, ConnectionId connection,
 		PayloadKind kind, std::string_view payload);
+
+	/// Writes what is queued for the children from the calling thread (one non-blocking write per
+	/// child); leaves to the pool's thread a child that is not running, not writable or being
+	/// written by that thread. Never blocks on a child.
+	void flush();
 
 	/// /metrics: children alive now, children started again after a death, messages sent to children.
 	std::uint64_t alive() const { return _alive.load(std::memory_order_relaxed); }
@@ -146,16 +152,17 @@ private:
 		std::unordered_map<ConnectionId, Live> live;
 		std::unordered_set<std::uint32_t> defined; // chain ids this incarnation knows (ids only: the specs may go)
 		bool wanted = false;                      // some use asked for it: (re)start it
-		// The pool's thread only:
+		std::mutex writeMutex;                    // guards the four below (the pool's thread changes fd with it held)
 		int fd = -1;
-		pid_t pid = 0;
 		std::string writing;                      // taken from `pending`, partly written
 		std::size_t written = 0;
+		bool writable = true;                     // no EPOLLOUT wait
+		// The pool's thread only:
+		pid_t pid = 0;
 		std::string in;                           // read, not yet a whole frame
 		std::uint64_t startedNs = 0;
 		std::uint64_t respawnAtNs = 0;            // dead: start again at (0 = now, if wanted)
 		unsigned backoffMs = 100;
-		bool writable = true;                     // no EPOLLOUT wait
 		bool everStarted = false;
 	};
 
@@ -169,7 +176,8 @@ private:
 	void dropped(std::uint32_t id);
 	void run();
 	void spawn(Child& child);
-	void flush(Child& child);
+	/// Writes `writing`, then what is pending (writeMutex held).
+	void write(Child& child);
 	void readFrom(Child& child);
 	/// The child ended or must end: kill, reap, log, fail what it had, schedule the restart.
 	void died(Child& child, const std::string& stalled);
