@@ -6,6 +6,7 @@
 //
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
+#include <Poco/DirectoryIterator.h>
 #include <Poco/File.h>
 #include <Poco/TemporaryFile.h>
 #include <cppunit/TestFixture.h>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
 using namespace parley;
@@ -95,6 +97,8 @@ public:
 	std::uint16_t port() const { return _port; }
 	std::uint16_t adminPort() const { return _adminPort; }
 	void hangUp() { ::kill(_process.pid(), SIGHUP); }
+	void terminate() { ::kill(_process.pid(), SIGTERM); }
+	int pid() const { return _process.pid(); }
 	int count(const std::string& text) const
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
@@ -178,6 +182,38 @@ std::string config(const Folder& plugins, const std::string& extra)
 		"\nplugins.watch_debounce_ms = 100\nengine.threads = 2\nplugins.isolated_workers = 2\n" + extra;
 }
 
+/// The pids of the processes whose parent is `parent`.
+std::vector<int> childrenOf(int parent)
+{
+	std::vector<int> out;
+	for (Poco::DirectoryIterator it(std::string("/proc")), end; it != end; ++it)
+	{
+		const std::string name = it.name();
+		if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+		std::ifstream stat("/proc/" + name + "/stat");
+		std::string line;
+		std::getline(stat, line);
+		const std::size_t close = line.rfind(')');
+		if (close == std::string::npos) continue;
+		std::istringstream rest(line.substr(close + 2));
+		std::string state;
+		int ppid = 0;
+		rest >> state >> ppid;
+		if (ppid == parent) out.push_back(std::stoi(name));
+	}
+	return out;
+}
+
+/// True if the process is gone (or a zombie nobody reaped yet).
+bool gone(int pid)
+{
+	std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+	std::string line;
+	if (!std::getline(stat, line)) return true;
+	const std::size_t close = line.rfind(')');
+	return close != std::string::npos && line.compare(close + 2, 1, "Z") == 0;
+}
+
 /// A plugin folder with the bundled plugins and the isolate-* test plugins.
 void fill(const Folder& plugins)
 {
@@ -196,6 +232,8 @@ class HostIsolateTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testStallAnswers1011AndRespawns);
 	CPPUNIT_TEST(testPushAndBroadcastFromChild);
 	CPPUNIT_TEST(testHotDropInAndSighup);
+	CPPUNIT_TEST(testDrainRepliesFirst);
+	CPPUNIT_TEST(testChildrenDieWithHost);
 	CPPUNIT_TEST(testBadIsolateValue);
 	CPPUNIT_TEST_SUITE_END();
 
@@ -369,6 +407,41 @@ public:
 		CPPUNIT_ASSERT_EQUAL(counted, host.metric("parley_isolated_messages_total"));   // in the host now
 		CPPUNIT_ASSERT_EQUAL(std::string("v2:b"), roundTrip(hot, "b"));
 		CPPUNIT_ASSERT_EQUAL(0, host.stop());
+	}
+
+	void testDrainRepliesFirst()
+	{
+		Folder plugins, conf;
+		fill(plugins);
+		writeFile(conf.file("h.properties"), config(plugins,
+			"route./slow = isolate-stall\nroute./slow.isolate = process\nplugin.isolate-stall.sleep_ms = 600\n"));
+		LiveHost host(conf.file("h.properties"));
+		WsClient c(host.port(), "/slow");
+		c.setTimeout(10000);
+		c.sendText("stall");
+		c.sendText("next");
+		::usleep(150000);
+		host.terminate();   // graceful stop while both messages are in the child
+		CPPUNIT_ASSERT_EQUAL(std::string("stall"), c.readFrame().payload);
+		CPPUNIT_ASSERT_EQUAL(std::string("next"), c.readFrame().payload);
+		const Frame closed = c.readFrame();
+		CPPUNIT_ASSERT_EQUAL(std::uint8_t(OpClose), closed.opcode);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(1001), closed.closeCode());
+		c.send(closeFrame(1001));
+		CPPUNIT_ASSERT_MESSAGE(host.dump(), host.waitFor("drained 1 connections"));
+		CPPUNIT_ASSERT_EQUAL(0, host.stop());
+	}
+
+	void testChildrenDieWithHost()
+	{
+		Folder plugins, conf;
+		fill(plugins);
+		writeFile(conf.file("h.properties"), config(plugins, "route./x = echo\nroute./x.isolate = process\n"));
+		LiveHost host(conf.file("h.properties"));
+		std::vector<int> children;
+		CPPUNIT_ASSERT(eventually([&] { return (children = childrenOf(host.pid())).size() == 2; }));
+		::kill(host.pid(), SIGKILL);   // no stop(): PR_SET_PDEATHSIG must take them
+		for (int child : children) CPPUNIT_ASSERT_MESSAGE(std::to_string(child), eventually([&] { return gone(child); }));
 	}
 
 	void testBadIsolateValue()
