@@ -436,10 +436,13 @@ public:
 	{
 		Folder plugins, conf;
 		fill(plugins);
-		writeFile(conf.file("h.properties"), config(plugins, "route./x = echo\nroute./x.isolate = process\n"));
+		writeFile(conf.file("h.properties"), config(plugins, "route./x = isolate-stall\nroute./x.isolate = process\n"));
 		LiveHost host(conf.file("h.properties"));
 		std::vector<int> children;
 		CPPUNIT_ASSERT(eventually([&] { return (children = childrenOf(host.pid())).size() == 2; }));
+		WsClient busy(host.port(), "/x");
+		busy.sendText("stall");   // one child sleeps a minute in the plugin: only the signal ends it
+		::usleep(200000);
 		::kill(host.pid(), SIGKILL);   // no stop(): PR_SET_PDEATHSIG must take them
 		for (int child : children) CPPUNIT_ASSERT_MESSAGE(std::to_string(child), eventually([&] { return gone(child); }));
 	}
