@@ -232,6 +232,8 @@ class HostIsolateTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testStallAnswers1011AndRespawns);
 	CPPUNIT_TEST(testPushAndBroadcastFromChild);
 	CPPUNIT_TEST(testHotDropInAndSighup);
+	CPPUNIT_TEST(testBlockingResponderAndConnectionInfo);
+	CPPUNIT_TEST(testInProcessHost);
 	CPPUNIT_TEST(testDrainRepliesFirst);
 	CPPUNIT_TEST(testChildrenDieWithHost);
 	CPPUNIT_TEST(testBadIsolateValue);
@@ -407,6 +409,64 @@ public:
 		CPPUNIT_ASSERT_EQUAL(counted, host.metric("parley_isolated_messages_total"));   // in the host now
 		CPPUNIT_ASSERT_EQUAL(std::string("v2:b"), roundTrip(hot, "b"));
 		CPPUNIT_ASSERT_EQUAL(0, host.stop());
+	}
+
+	void testBlockingResponderAndConnectionInfo()
+	{
+		Folder plugins, conf;
+		fill(plugins);
+		deploy(testPluginDir() + "/sleepy.so", plugins, "sleepy.so");
+		deploy(pluginDir() + "/whoami.so", plugins, "whoami.so");
+		deploy(testPluginDir() + "/header-gate.so", plugins, "header-gate.so");
+		writeFile(conf.file("h.properties"), config(plugins,
+			"route./slow = sleepy\nroute./slow.isolate = process\nplugin.sleepy.sleep_ms = 1\n"
+			"route./who = whoami\nroute./who.isolate = process\nroute./who.subprotocols = chat.v1\nroute./who.gates = header-gate\n"
+			"route./who-here = whoami\nroute./who-here.subprotocols = chat.v1\nroute./who-here.gates = header-gate\n"));
+		LiveHost host(conf.file("h.properties"));
+		WsClient slow(host.port(), "/slow");
+		std::string batch;
+		for (int i = 0; i < 200; ++i) batch += frame(OpText, "m" + std::to_string(i));
+		slow.send(batch);
+		for (int i = 0; i < 200; ++i) CPPUNIT_ASSERT_EQUAL("m" + std::to_string(i), slow.readFrame().payload);
+		// whoami in a child sees what it sees in the host (but the connection id and port).
+		auto whoami = [&](const std::string& path) {
+			RawSocket s(host.port());
+			s.send("GET " + path + "?a=b HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+				"Sec-WebSocket-Key: " + std::string(testKey()) + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat.v1\r\n"
+				"X-Token: secret\r\nX-User: alice\r\n\r\n");
+			const std::string head = s.readHead();
+			CPPUNIT_ASSERT_MESSAGE(head, head.compare(0, 12, "HTTP/1.1 101") == 0);
+			s.send(frame(OpText, "who"));
+			std::string answer = s.readFrame().payload;
+			for (const char* key : {"\"id\":", "\"remote_port\":"})
+			{
+				const std::size_t at = answer.find(key);
+				if (at == std::string::npos) continue;
+				const std::size_t end = answer.find_first_of(",}", at);
+				answer.erase(at, end - at);
+			}
+			const std::size_t p = answer.find(path);
+			if (p != std::string::npos) answer.erase(p, path.size());
+			return answer;
+		};
+		const std::string isolated = whoami("/who");
+		for (const char* part : {"chat.v1", "a=b", "alice", "header-gate", "127.0.0.1"})
+			CPPUNIT_ASSERT_MESSAGE(isolated, isolated.find(part) != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(whoami("/who-here"), isolated);
+		CPPUNIT_ASSERT_EQUAL(0, host.stop());
+	}
+
+	void testInProcessHost()
+	{
+		// A HostServer inside parley-tests: its children are parley-tests --isolated-child.
+		TestHost host([](HostConfig& c) {
+			c.routes["/iso"] = {"random-suffix"};
+			c.routeOptions["/iso"].isolate = true;
+			c.isolatedWorkers = 1;
+		});
+		CPPUNIT_ASSERT_EQUAL(2000, verifiedTraffic(host.port(), "/iso", "random-suffix", 2000, 2));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2000), host.server().metrics().isolatedMessages);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), host.server().metrics().isolatedChildren);
 	}
 
 	void testDrainRepliesFirst()
