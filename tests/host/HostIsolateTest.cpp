@@ -317,6 +317,15 @@ public:
 		CPPUNIT_ASSERT_EQUAL(10000, verifiedTraffic(host.port(), "/echo", "echo", 10000, 4));
 		CPPUNIT_ASSERT_EQUAL(std::string("end"), roundTrip(other, "end"));
 		CPPUNIT_ASSERT_EQUAL(1LL, host.metric("parley_isolated_respawns_total"));
+
+		// The same child crashing again within 10 s of its start waits twice as long.
+		const std::string newPid = roundTrip(idle, "pid").substr(4);
+		idle.sendText("crash");
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(1011), idle.readClose().closeCode());
+		CPPUNIT_ASSERT_MESSAGE(host.dump(), host.waitFor("isolated child " + newPid + " (route /mix (isolate-stall, isolate-crash)) "
+			"killed by signal 11 (SIGSEGV); 1 messages in flight answered with 1011; starting a new child in 200 ms"));
+		CPPUNIT_ASSERT(eventually([&] { return host.metric("parley_isolated_respawns_total") == 2; }));
+		CPPUNIT_ASSERT_EQUAL(std::string("end"), roundTrip(other, "end"));
 		CPPUNIT_ASSERT_EQUAL(0, host.stop());
 	}
 
