@@ -144,7 +144,7 @@ void Dispatch::submitIsolated(Connection& c, PayloadKind kind, std::string_view 
 	c.jobInFlight = true;
 	c.isolatedJobs = true;
 	++_s.route(c.route).jobs;
-	_isolated.submit(c.chain->isolated, this, c.id, kind, payload);
+	_isolated.submit(c.chain->isolated, this, c.id, kind, payload, _s.now() * 1000000);   // the loop's clock (ms)
 	_isolatedQueued = true;
 }
 
@@ -154,6 +154,7 @@ void Dispatch::isolatedResults(std::vector<IsolatedResult>& results)
 	{
 		std::lock_guard<std::mutex> lock(_inboxMutex);
 		if (_inboxClosed) return;
+		_results.reserve(_results.size() + results.size());
 		for (IsolatedResult& r : results)
 			_results.push_back(Result{r.connection, std::move(r.reply), std::move(r.plugin), std::move(r.error), 0});
 		wakeLoop(wakeNow);
@@ -422,7 +423,7 @@ void Dispatch::closeInbox()
 void Dispatch::takeInbox()
 {
 	std::vector<Push> pushes;
-	std::vector<Result> results;
+	std::vector<Result>& results = _taken;   // keeps its capacity from turn to turn
 	std::vector<GateOutcome> outcomes;
 	{
 		std::lock_guard<std::mutex> lock(_inboxMutex);
@@ -436,6 +437,7 @@ void Dispatch::takeInbox()
 		if (_gateHandler) _gateHandler(o);
 	// Results first: a reply that was computed before a push was queued leaves before it.
 	for (Result& r : results) applyResult(r);
+	results.clear();
 	for (Push& p : pushes) applyPush(p);
 	for (Connection* c : _touched)
 	{

@@ -224,6 +224,7 @@ private:
 	std::mutex _inboxMutex;          // guards the five below
 	std::vector<Push> _pushes;
 	std::vector<Result> _results;
+	std::vector<Result> _taken;      // loop thread: the results being applied
 	std::vector<GateOutcome> _gateOutcomes;
 	std::unordered_map<ConnectionId, std::uint16_t> _live;   // open connections → route (for push)
 	bool _inboxClosed = false;

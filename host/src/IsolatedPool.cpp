@@ -157,7 +157,10 @@ std::shared_ptr<const IsolatedSpec> IsolatedPool::makeSpec(std::uint16_t route, 
 
 void IsolatedPool::define(Child& child, const std::shared_ptr<const IsolatedSpec>& spec)
 {
-	if (!child.defined.insert(spec->id).second) return;
+	if (spec->id == child.lastDefined) return;   // the common case: the same chain as the last message
+	const bool fresh = child.defined.insert(spec->id).second;
+	child.lastDefined = spec->id;
+	if (!fresh) return;
 	wire::Writer w(child.pending);
 	w.begin(wire::ChainDef);
 	w.u32(spec->id);
@@ -236,10 +239,9 @@ void IsolatedPool::close(const std::shared_ptr<const IsolatedSpec>& spec, Connec
 }
 
 void IsolatedPool::submit(const std::shared_ptr<const IsolatedSpec>& spec, IsolatedSink* sink, ConnectionId connection,
-	PayloadKind kind, std::string_view payload)
+	PayloadKind kind, std::string_view payload, std::uint64_t now)
 {
 	Child& child = childOf(connection);
-	const std::uint64_t now = monotonicNs();
 	{
 		std::lock_guard<std::mutex> lock(child.mutex);
 		define(child, spec);
@@ -348,6 +350,7 @@ void IsolatedPool::run()
 			std::lock_guard<std::mutex> lock(child->mutex);
 			for (std::uint32_t id : drops)
 			{
+				if (child->lastDefined == id) child->lastDefined = 0;
 				if (!child->defined.erase(id)) continue;
 				wire::Writer w(child->pending);
 				w.begin(wire::DropChain);
@@ -494,7 +497,7 @@ void IsolatedPool::write(Child& child)
 void IsolatedPool::readFrom(Child& child)
 {
 	static thread_local std::unique_ptr<char[]> buffer(new char[ReadSize]);
-	std::unordered_map<IsolatedSink*, std::vector<IsolatedResult>> out;
+	Outcomes& out = _outcomes;
 	const std::uint64_t maxFrame = _context.config()->engine.maxMessageSize + 4096;
 	for (int round = 0; round < 4; ++round)
 	{
@@ -553,11 +556,10 @@ void IsolatedPool::readFrom(Child& child)
 			child.in.assign(data + pos, size - pos);
 		if (static_cast<std::size_t>(n) < ReadSize) break;
 	}
-	for (auto& entry : out) entry.first->isolatedResults(entry.second);
+	out.deliver();
 }
 
-bool IsolatedPool::handle(Child& child, const char* frame, std::size_t size,
-	std::unordered_map<IsolatedSink*, std::vector<IsolatedResult>>& out)
+bool IsolatedPool::handle(Child& child, const char* frame, std::size_t size, Outcomes& out)
 {
 	wire::Reader r(frame + 1, size - 1);
 	const std::uint8_t type = static_cast<std::uint8_t>(frame[0]);
@@ -587,7 +589,7 @@ bool IsolatedPool::handle(Child& child, const char* frame, std::size_t size,
 			result.plugin = plugin.empty() ? record.spec->plugins : std::string(plugin);
 			result.error = std::string(error);
 		}
-		out[record.sink].push_back(std::move(result));
+		out.of(record.sink).push_back(std::move(result));
 		return true;
 	}
 	if (type == wire::Push || type == wire::Broadcast)
@@ -634,6 +636,7 @@ void IsolatedPool::died(Child& child, const std::string& stalled)
 		records.swap(child.inflight);
 		child.pending.clear();
 		child.defined.clear();
+		child.lastDefined = 0;
 		// The connections it served are opened again in the next child, before anything else.
 		for (const auto& entry : child.live)
 		{
@@ -650,7 +653,7 @@ void IsolatedPool::died(Child& child, const std::string& stalled)
 	child.respawnAtNs = now + std::uint64_t(delay) * 1000000;
 	_context.logger().error("isolated child %d%s %s; %z messages in flight answered with 1011; starting a new child in %u ms",
 		static_cast<int>(pid), culprit.empty() ? std::string() : " (route " + culprit + ")", how, records.size(), delay);
-	std::unordered_map<IsolatedSink*, std::vector<IsolatedResult>> out;
+	Outcomes& out = _outcomes;
 	const std::string error = "isolated child " + std::to_string(pid) + " " + (stalled.empty() ? how : std::string("stalled"));
 	for (Record& record : records)
 	{
@@ -658,10 +661,10 @@ void IsolatedPool::died(Child& child, const std::string& stalled)
 		result.connection = record.connection;
 		result.plugin = record.spec->plugins;
 		result.error = error;
-		out[record.sink].push_back(std::move(result));
+		out.of(record.sink).push_back(std::move(result));
 	}
 	records.clear();
-	for (auto& entry : out) entry.first->isolatedResults(entry.second);
+	out.deliver();
 }
 
 } // namespace host

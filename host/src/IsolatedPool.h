@@ -113,8 +113,9 @@ public:
 	/// Sends one message of `connection` through `spec`'s chain in its child; the outcome goes
 	/// to `sink` (thread-safe, never blocks). Like open() and close(), it only queues the frame:
 	/// the caller then calls flush() (an event loop: once per turn, for all it queued).
+	/// `nowNs`: the caller's monotonic clock (ns), for engine.stall_timeout_ms.
 	void submit(const std::shared_ptr<const IsolatedSpec>& spec, IsolatedSink* sink, ConnectionId connection,
-		PayloadKind kind, std::string_view payload);
+		PayloadKind kind, std::string_view payload, std::uint64_t nowNs);
 
 	/// Writes what is queued for the children from the calling thread (one non-blocking write per
 	/// child); leaves to the pool's thread a child that is not running, not writable or being
@@ -151,6 +152,7 @@ private:
 		std::deque<Record> inflight;              // messages sent (or pending), in order
 		std::unordered_map<ConnectionId, Live> live;
 		std::unordered_set<std::uint32_t> defined; // chain ids this incarnation knows (ids only: the specs may go)
+		std::uint32_t lastDefined = 0;            // the id define() saw last (in `defined`; 0: none)
 		bool wanted = false;                      // some use asked for it: (re)start it
 		std::mutex writeMutex;                    // guards the four below (the pool's thread changes fd with it held)
 		int fd = -1;
@@ -167,6 +169,29 @@ private:
 	};
 
 	/// Ids are (count << 8) | loop: both parts, so that the loops' connections spread over every child.
+	/// Outcomes gathered for each loop, handed over at once (the pool's thread; the vectors keep
+	/// their capacity).
+	struct Outcomes
+	{
+		std::vector<std::pair<IsolatedSink*, std::vector<IsolatedResult>>> bySink;
+		std::vector<IsolatedResult>& of(IsolatedSink* sink)
+		{
+			for (auto& entry : bySink)
+				if (entry.first == sink) return entry.second;
+			bySink.emplace_back(sink, std::vector<IsolatedResult>());
+			return bySink.back().second;
+		}
+		void deliver()
+		{
+			for (auto& entry : bySink)
+			{
+				if (entry.second.empty()) continue;
+				entry.first->isolatedResults(entry.second);
+				entry.second.clear();
+			}
+		}
+	};
+
 	Child& childOf(ConnectionId connection) { return *_children[((connection >> 8) + connection) % _children.size()]; }
 	/// Appends the definition of `spec` unless the child's incarnation has it (child mutex held).
 	void define(Child& child, const std::shared_ptr<const IsolatedSpec>& spec);
@@ -181,7 +206,7 @@ private:
 	void readFrom(Child& child);
 	/// The child ended or must end: kill, reap, log, fail what it had, schedule the restart.
 	void died(Child& child, const std::string& stalled);
-	bool handle(Child& child, const char* frame, std::size_t size, std::unordered_map<IsolatedSink*, std::vector<IsolatedResult>>& out);
+	bool handle(Child& child, const char* frame, std::size_t size, Outcomes& out);
 
 	HostContext& _context;
 	std::string _exe;
@@ -194,6 +219,7 @@ private:
 	int _epoll = -1;
 	int _event = -1;
 	std::thread _thread;
+	Outcomes _outcomes;                            // the pool's thread
 	std::atomic<std::uint64_t> _alive{0};
 	std::atomic<std::uint64_t> _respawns{0};
 	std::atomic<std::uint64_t> _messages{0};
