@@ -9,6 +9,7 @@
 #include <cppunit/TestRunner.h>
 #include <cppunit/extensions/TestFactoryRegistry.h>
 #include <cppunit/TestSuite.h>
+#include "parley/host/IsolatedChild.h"
 #include <csignal>
 #include <iostream>
 #include <string>
@@ -31,6 +32,8 @@ void collect(CppUnit::Test* test, const std::string& filter, std::vector<CppUnit
 
 int main(int argc, char** argv)
 {
+	// In-process host tests with isolated routes start this binary as their children.
+	if (parley::host::isIsolatedChild(argc, argv)) return parley::host::runIsolatedChild(argc, argv);
 	std::signal(SIGPIPE, SIG_IGN);
 	std::string group = argc > 1 ? argv[1] : "";
 	std::string filter = argc > 2 ? argv[2] : "";

@@ -2,6 +2,7 @@
 // Chain.cpp
 //
 #include "Chain.h"
+#include "IsolatedPool.h"
 #include "parley/PluginRegistry.h"
 #include <exception>
 
@@ -46,6 +47,17 @@ std::shared_ptr<Chain> Chain::build(const std::vector<std::string>& names, const
 	chain->workerPipelines.push_back(std::move(first));
 	for (unsigned i = 1; i < workers; ++i)
 		chain->workerPipelines.push_back(makePipeline(names, config, registry, outbox, nullptr, nullptr));
+	return chain;
+}
+
+std::shared_ptr<Chain> Chain::buildIsolated(const std::vector<std::string>& names, const HostConfig& config,
+	std::shared_ptr<const IsolatedSpec> spec)
+{
+	auto chain = std::make_shared<Chain>();
+	chain->names = names;
+	for (const std::string& name : names) chain->settings.push_back(config.settingsFor(name));
+	chain->blocking = true;
+	chain->isolated = std::move(spec);
 	return chain;
 }
 

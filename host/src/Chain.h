@@ -20,6 +20,8 @@ class PluginRegistry;
 
 namespace host {
 
+struct IsolatedSpec;
+
 /// Shared by the connections that use it (and by worker jobs in flight), so a replaced chain
 /// is destroyed, and its plugin libraries may unload, once the last of them lets go.
 struct Chain
@@ -29,13 +31,20 @@ struct Chain
 	std::unique_ptr<Pipeline> pipeline;          ///< the loop's instance (null if blocking)
 	std::vector<Responder*> stages;              ///< responders of `pipeline` (for onOpen/onClose)
 	std::vector<std::unique_ptr<Pipeline>> workerPipelines; ///< blocking: one per worker, by worker index
-	bool blocking = false;                       ///< some stage said blocking(): run on the workers
+	bool blocking = false;                       ///< some stage said blocking(), or isolated: not on the loop
+	/// Set: the route is isolated (route.<path>.isolate = process); the chain runs in the
+	/// IsolatedPool's children (no instance in the host; blocking is true).
+	std::shared_ptr<const IsolatedSpec> isolated;
 
 	/// Creates, configures and attaches the responders of `names` (settings from `config`).
 	/// If a stage is blocking(), makes `workers` pipelines instead of the loop's one.
 	/// Throws std::invalid_argument (from PluginRegistry::create) naming the plugin.
 	static std::shared_ptr<Chain> build(const std::vector<std::string>& names, const HostConfig& config,
 		const PluginRegistry& registry, Outbox& outbox, unsigned workers);
+
+	/// A chain that runs in the isolated children: names and settings only.
+	static std::shared_ptr<Chain> buildIsolated(const std::vector<std::string>& names, const HostConfig& config,
+		std::shared_ptr<const IsolatedSpec> spec);
 
 	/// True if `names` and their settings in `config` are what this chain was built with.
 	bool sameAs(const std::vector<std::string>& otherNames, const HostConfig& config) const;

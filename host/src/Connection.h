@@ -84,6 +84,7 @@ struct Connection
 	std::uint64_t openedAt = 0;      ///< loop clock (ms) of the upgrade
 	std::uint32_t index = 0;         ///< position in the loop's connection list
 	std::uint16_t route = 0;
+	std::uint16_t inFlight = 0;      ///< messages on the workers (at most 1) or in the isolated children
 	State state = State::Head;
 	bool counted = true;             ///< holds one of engine.max_connections (false: answered `refusal`)
 	bool peerCounted = false;        ///< holds one of its address's engine.max_connections_per_ip
@@ -95,7 +96,8 @@ struct Connection
 	bool hangup = false;             ///< epoll reported the peer's shutdown: read on to the EOF
 	bool dead = false;               ///< closed; deleted at the end of the loop turn
 	bool bigMessage = false;         ///< the decoder gathered a large message (release its buffer)
-	bool jobInFlight = false;        ///< a message of this connection is on the worker pool
+	bool jobInFlight = false;        ///< a message of this connection is on the worker pool or in an isolated child
+	bool isolatedJobs = false;       ///< the messages in flight are in an isolated child
 	bool closeDeferred = false;      ///< the peer's close waits for the replies of earlier messages
 	bool queuePaused = false;        ///< not reading: too many messages wait for the workers
 	bool resumeQueue = false;        ///< queuePaused just ended: read again after the flush

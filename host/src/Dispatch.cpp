@@ -23,11 +23,13 @@ constexpr std::size_t QueueLow = 256;
 
 } // namespace
 
-Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& context, WorkerPool& workers):
+Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& context, WorkerPool& workers,
+	IsolatedPool& isolated):
 	_s(state),
 	_ws(websockets),
 	_context(context),
-	_workers(workers)
+	_workers(workers),
+	_isolated(isolated)
 {
 	_registryGeneration = _context.registry().generation();
 	_configGeneration = _context.configGeneration();
@@ -48,7 +50,11 @@ Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& co
 		if (route->second.empty()) throw ConfigError("route." + path + ": route has no plugins");
 		try
 		{
-			_chains.push_back(Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size()));
+			if (config->optionsFor(path).isolate)
+				_chains.push_back(Chain::buildIsolated(route->second, *config,
+					_isolated.makeSpec(static_cast<std::uint16_t>(r), path, route->second, *config, _context.registry())));
+			else
+				_chains.push_back(Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size()));
 		}
 		catch (const std::invalid_argument& e)
 		{
@@ -75,13 +81,35 @@ bool Dispatch::onOpen(Connection& c)
 		_live[c.id] = c.route;
 	}
 	if (!c.chain) return false;
-	if (!c.chain->blocking) c.chain->open(c.details->info, _s.logger);
+	openChain(c);
 	return true;
+}
+
+void Dispatch::openChain(Connection& c)
+{
+	if (!c.chain->blocking)
+		c.chain->open(c.details->info, _s.logger);
+	else if (c.chain->isolated)
+	{
+		_isolated.open(c.chain->isolated, c.id, c.details);
+		_isolatedQueued = true;
+	}
+}
+
+void Dispatch::closeChain(Connection& c)
+{
+	if (!c.chain->blocking)
+		c.chain->close(c.id, _s.logger);
+	else if (c.chain->isolated)
+	{
+		_isolated.close(c.chain->isolated, c.id);
+		_isolatedQueued = true;
+	}
 }
 
 void Dispatch::onClosed(Connection& c)
 {
-	if (c.chain && !c.chain->blocking) c.chain->close(c.id, _s.logger);
+	if (c.chain) closeChain(c);
 	_byId.erase(c.id);
 	std::lock_guard<std::mutex> lock(_inboxMutex);
 	_live.erase(c.id);
@@ -89,16 +117,49 @@ void Dispatch::onClosed(Connection& c)
 
 bool Dispatch::queueForWorkers(Connection& c, const Message& message)
 {
-	if (c.jobInFlight)
+	if (!canSubmit(c) || !c.queue.empty())
 	{
 		c.queue.emplace_back(message.kind, std::string(message.payload));
 		if (c.queue.size() >= QueueHigh) c.queuePaused = true;
 	}
-	else
+	else if (c.chain->isolated)
+	{
+		submitIsolated(c, message.kind, message.payload);
+	}
+	else if (c.chain->blocking)
 	{
 		submit(c, message.kind, std::string(message.payload));
 	}
+	else
+	{
+		// An inline chain while isolated messages of an older chain are out: wait for them.
+		c.queue.emplace_back(message.kind, std::string(message.payload));
+	}
 	return true;
+}
+
+void Dispatch::submitIsolated(Connection& c, PayloadKind kind, std::string_view payload)
+{
+	++c.inFlight;
+	c.jobInFlight = true;
+	c.isolatedJobs = true;
+	++_s.route(c.route).jobs;
+	_isolated.submit(c.chain->isolated, this, c.id, kind, payload, _s.now() * 1000000);   // the loop's clock (ms)
+	_isolatedQueued = true;
+}
+
+void Dispatch::isolatedResults(std::vector<IsolatedResult>& results)
+{
+	bool wakeNow = false;
+	{
+		std::lock_guard<std::mutex> lock(_inboxMutex);
+		if (_inboxClosed) return;
+		_results.reserve(_results.size() + results.size());
+		for (IsolatedResult& r : results)
+			_results.push_back(Result{r.connection, std::move(r.reply), std::move(r.plugin), std::move(r.error), 0});
+		wakeLoop(wakeNow);
+	}
+	if (wakeNow) _s.loop.wake();
 }
 
 void Dispatch::rebuild()
@@ -129,11 +190,18 @@ void Dispatch::rebuild()
 		if (!buildGates(r, *config, pluginsChanged, &why) && _s.loop.id() == 0)
 			_s.logger.warning("route %s: %s; new connections on it are refused with 503 until the gate is back",
 				_s.routePaths[r], why);
-		if (_chains[r] && !pluginsChanged && _chains[r]->sameAs(route->second, *config)) continue;
+		const bool isolate = config->optionsFor(_s.routePaths[r]).isolate;
+		if (_chains[r] && !pluginsChanged && _chains[r]->sameAs(route->second, *config) &&
+			(_chains[r]->isolated != nullptr) == isolate)
+			continue;
 		const bool had = _chains[r] != nullptr;
 		try
 		{
-			_chains[r] = Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size());
+			if (isolate)
+				_chains[r] = Chain::buildIsolated(route->second, *config,
+					_isolated.makeSpec(static_cast<std::uint16_t>(r), _s.routePaths[r], route->second, *config, _context.registry()));
+			else
+				_chains[r] = Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size());
 			changed[r] = true;
 		}
 		catch (const std::exception& e)
@@ -150,9 +218,9 @@ void Dispatch::rebuild()
 		if (c->dead || !c->upgraded() || c->route >= routes || !changed[c->route]) continue;
 		const std::shared_ptr<Chain>& fresh = _chains[c->route];
 		if (!fresh || c->chain == fresh) continue;
-		if (c->chain && !c->chain->blocking) c->chain->close(c->id, _s.logger);
+		if (c->chain) closeChain(*c);
 		c->chain = fresh;   // the old chain goes when its last connection and job let go
-		if (!fresh->blocking) fresh->open(c->details->info, _s.logger);
+		openChain(*c);
 		++moved;
 	}
 	if (_s.logger.debug()) _s.logger.debug("event loop %u: chains rebuilt, %z connections moved", _s.loop.id(), moved);
@@ -357,7 +425,7 @@ void Dispatch::closeInbox()
 void Dispatch::takeInbox()
 {
 	std::vector<Push> pushes;
-	std::vector<Result> results;
+	std::vector<Result>& results = _taken;   // keeps its capacity from turn to turn
 	std::vector<GateOutcome> outcomes;
 	{
 		std::lock_guard<std::mutex> lock(_inboxMutex);
@@ -371,6 +439,7 @@ void Dispatch::takeInbox()
 		if (_gateHandler) _gateHandler(o);
 	// Results first: a reply that was computed before a push was queued leaves before it.
 	for (Result& r : results) applyResult(r);
+	results.clear();
 	std::size_t pushed = 0;
 	for (Push& p : pushes)
 	{
@@ -436,7 +505,8 @@ void Dispatch::applyResult(Result& r)
 	if (it == _byId.end()) return; // the connection is gone: drop the result
 	Connection& c = *it->second;
 	if (c.dead) return;
-	c.jobInFlight = false;
+	if (c.inFlight) --c.inFlight;
+	c.jobInFlight = c.inFlight != 0;
 	touch(c);
 	if (r.ns != 0) _s.route(c.route).respond.observe(r.ns);
 	if (c.state != Connection::State::Open)
@@ -465,7 +535,9 @@ void Dispatch::applyResult(Result& r)
 
 void Dispatch::submit(Connection& c, PayloadKind kind, std::string payload)
 {
+	++c.inFlight;
 	c.jobInFlight = true;
+	c.isolatedJobs = false;
 	Job job;
 	job.connection = c.id;
 	job.details = c.details;
@@ -480,11 +552,16 @@ void Dispatch::submit(Connection& c, PayloadKind kind, std::string payload)
 
 void Dispatch::pump(Connection& c)
 {
-	while (!c.queue.empty() && !c.jobInFlight && c.state == Connection::State::Open)
+	while (!c.queue.empty() && canSubmit(c) && c.state == Connection::State::Open)
 	{
+		if (c.jobInFlight && !c.chain->isolated) break;
 		std::pair<PayloadKind, std::string> item = std::move(c.queue.front());
 		c.queue.pop_front();
-		if (c.chain->blocking)
+		if (c.chain->isolated)
+		{
+			submitIsolated(c, item.first, item.second);
+		}
+		else if (c.chain->blocking)
 		{
 			submit(c, item.first, std::move(item.second));
 		}

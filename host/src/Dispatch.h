@@ -8,6 +8,7 @@
 
 #include "Admission.h"
 #include "Chain.h"
+#include "IsolatedPool.h"
 #include "LoopState.h"
 #include "WebSocketLayer.h"
 #include "WorkerPool.h"
@@ -35,12 +36,16 @@ class HostContext;
 /// Blocking chains run on the WorkerPool: a connection has at most one job in flight and a FIFO
 /// of the messages that came after it, so replies leave in message order; a close from the peer
 /// is answered once every earlier message was.
-class Dispatch
+///
+/// Isolated chains (route.<path>.isolate = process) run in the IsolatedPool's children: a
+/// connection may have up to MaxIsolatedInFlight messages there (they come back in order), the
+/// rest wait in its FIFO as for the workers.
+class Dispatch final : public IsolatedSink
 {
 public:
 	/// Creates the loop's chains, one per route of the context's configuration. Throws
 	/// ConfigError if a responder cannot be created or refuses its settings.
-	Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& context, WorkerPool& workers);
+	Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& context, WorkerPool& workers, IsolatedPool& isolated);
 
 	/// `c` became a WebSocket on c.route. Returns false if the route cannot serve it now (its
 	/// plugin was removed): the connection is then closed with 1001.
@@ -75,6 +80,17 @@ public:
 
 	/// Applies worker results and pushed messages (loop thread, after a wake-up).
 	void takeInbox();
+
+	/// Writes what this turn queued for the isolated children (loop thread, at the end of a turn).
+	void flushIsolated()
+	{
+		if (!_isolatedQueued) return;
+		_isolatedQueued = false;
+		_isolated.flush();
+	}
+
+	/// Outcomes of isolated messages (the IsolatedPool's thread): queued like worker results.
+	void isolatedResults(std::vector<IsolatedResult>& results) override;
 
 	/// Queues a message for a connection of this loop on `route` (thread-safe). Returns false if
 	/// the loop does not know that connection (closed, or on another route) or is stopping.
@@ -142,6 +158,8 @@ private:
 		std::uint64_t ns;             // time in the chain, if timed (else 0)
 	};
 
+	/// Messages of one connection in the isolated children at most.
+	static constexpr std::uint16_t MaxIsolatedInFlight = 1024;
 	static constexpr std::uint8_t OpText = static_cast<std::uint8_t>(codec::Opcode::Text);
 	static constexpr std::uint8_t OpBinary = static_cast<std::uint8_t>(codec::Opcode::Binary);
 
@@ -152,6 +170,16 @@ private:
 	/// A message of a blocking chain, or one that arrived while a job is in flight: to the
 	/// workers now or queued behind the job. Returns true.
 	bool queueForWorkers(Connection& c, const Message& message);
+	/// True if a message of `c` may go to the workers or the children now (else it waits in c.queue).
+	bool canSubmit(const Connection& c) const
+	{
+		if (!c.jobInFlight) return true;
+		return c.chain->isolated && c.isolatedJobs && c.inFlight < MaxIsolatedInFlight;
+	}
+	void submitIsolated(Connection& c, PayloadKind kind, std::string_view payload);
+	/// onOpen / onClose for the chain's responders, wherever they run.
+	void openChain(Connection& c);
+	void closeChain(Connection& c);
 	void complete(Result result);
 	void touch(Connection& c);
 	void applyPush(Push& push);
@@ -185,6 +213,8 @@ private:
 	WebSocketLayer& _ws;
 	HostContext& _context;
 	WorkerPool& _workers;
+	IsolatedPool& _isolated;
+	bool _isolatedQueued = false;                        // frames for the children queued this turn
 	std::vector<std::shared_ptr<Chain>> _chains;         // by route id; null: cannot be built now
 	std::vector<std::shared_ptr<GateChain>> _gates;      // by route id; null: no gates, or cannot be built now
 	std::function<void(GateOutcome&)> _gateHandler;
@@ -194,6 +224,7 @@ private:
 	std::mutex _inboxMutex;          // guards the five below
 	std::vector<Push> _pushes;
 	std::vector<Result> _results;
+	std::vector<Result> _taken;      // loop thread: the results being applied
 	std::vector<GateOutcome> _gateOutcomes;
 	std::unordered_map<ConnectionId, std::uint16_t> _live;   // open connections → route (for push)
 	bool _inboxClosed = false;

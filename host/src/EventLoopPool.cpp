@@ -10,10 +10,11 @@ namespace host {
 EventLoopPool::EventLoopPool(unsigned loops, HostContext& context, const TlsContexts* tls):
 	_context(context),
 	_counts(loops, *context.config(), context.logger()),
-	_workers(context.config()->pluginWorkers)
+	_workers(context.config()->pluginWorkers),
+	_isolated(context, context.config()->isolatedWorkers)
 {
 	for (unsigned i = 0; i < loops; ++i)
-		_loops.push_back(std::make_unique<HostLoop>(i, context, _workers, _counts, tls));
+		_loops.push_back(std::make_unique<HostLoop>(i, context, _workers, _isolated, _counts, tls));
 }
 
 EventLoopPool::~EventLoopPool()
@@ -25,12 +26,21 @@ EventLoopPool::~EventLoopPool()
 
 void EventLoopPool::start(int listener)
 {
+	_isolated.start();
+	const auto config = _context.config();
+	for (const auto& route : config->routes)
+		if (config->optionsFor(route.first).isolate)
+		{
+			_isolated.prestart();
+			break;
+		}
 	for (auto& loop : _loops) loop->start(listener);
 }
 
 void EventLoopPool::stop()
 {
 	for (auto& loop : _loops) loop->stop();
+	_isolated.stop();
 	_workers.stop();
 	// The loops are done: say how many lines the limiters still hold back.
 	_counts.logLimits.flush(EventLoop::clockMs(), true);
@@ -102,6 +112,9 @@ Metrics EventLoopPool::metrics() const
 	const std::int64_t output = _counts.output.bytes.load(std::memory_order_relaxed);
 	m.outputMemory = output > 0 ? static_cast<std::uint64_t>(output) : 0;
 	m.outputMemoryPeak = static_cast<std::uint64_t>(_counts.output.peak.load(std::memory_order_relaxed));
+	m.isolatedChildren = _isolated.alive();
+	m.isolatedRespawns = _isolated.respawns();
+	m.isolatedMessages = _isolated.messages();
 	return m;
 }
 

@@ -5,6 +5,7 @@
 #define PARLEY_HOST_EVENTLOOPPOOL_INCLUDED
 
 #include "HostLoop.h"
+#include "IsolatedPool.h"
 #include "LoopState.h"
 #include "WorkerPool.h"
 #include "parley/host/Metrics.h"
@@ -77,6 +78,7 @@ private:
 	HostContext& _context;
 	HostCounts _counts;
 	WorkerPool _workers;                          // outlives the loops' jobs: stopped after them
+	IsolatedPool _isolated;                       // the children of isolated routes; outlives the loops' chains
 	std::vector<std::unique_ptr<HostLoop>> _loops;
 };
 

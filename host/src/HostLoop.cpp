@@ -10,11 +10,12 @@ namespace host {
 
 thread_local LoopState* LoopState::t_current = nullptr;
 
-HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostCounts& counts, const TlsContexts* tls):
+HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, IsolatedPool& isolated, HostCounts& counts,
+	const TlsContexts* tls):
 	_loop(id, context.logger()),
 	_s(_loop, *context.config(), context.logger(), counts),
 	_ws(_s),
-	_dispatch(_s, _ws, context, workers),
+	_dispatch(_s, _ws, context, workers, isolated),
 	_upgrader(_s, _ws, _dispatch, context, tls)
 {
 	_ws.setDispatch(_dispatch);
@@ -108,6 +109,7 @@ void HostLoop::onTick()
 
 void HostLoop::onTurnEnd()
 {
+	_dispatch.flushIsolated();
 	_ws.readAgain();
 	if (!_s.graveyard.empty())
 	{

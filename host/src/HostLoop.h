@@ -29,7 +29,8 @@ class HostLoop final : public EventLoop::Handler
 public:
 	/// Creates the loop and its chains; `tls`: null for plain connections. Throws ConfigError as Dispatch does and
 	/// std::system_error if epoll or eventfd cannot be created.
-	HostLoop(unsigned id, HostContext& context, WorkerPool& workers, HostCounts& counts, const TlsContexts* tls);
+	HostLoop(unsigned id, HostContext& context, WorkerPool& workers, IsolatedPool& isolated, HostCounts& counts,
+		const TlsContexts* tls);
 
 	/// Stops the loop (if running).
 	~HostLoop() override;

@@ -152,6 +152,7 @@ std::vector<std::string> restartKeys(const HostConfig& running, const HostConfig
 	check(next.pluginWatch == running.pluginWatch, "plugins.watch");
 	check(next.pluginWatchDebounceMs == running.pluginWatchDebounceMs, "plugins.watch_debounce_ms");
 	check(next.pluginWorkers == running.pluginWorkers, "plugins.workers");
+	check(next.isolatedWorkers == running.isolatedWorkers, "plugins.isolated_workers");
 	check(next.engine.threads == running.engine.threads, "engine.threads");
 	check(next.engine.sendChunk == running.engine.sendChunk, "engine.send_chunk");
 	check(next.engine.deflate == running.engine.deflate, "engine.deflate.*");
@@ -190,6 +191,7 @@ std::string describeRoutes(const HostConfig& config)
 		add("subprotocols", options.subprotocols);
 		if (options.hasOrigins) extras += (extras.empty() ? "" : "; ") + std::string("origins ") + options.origins.describe();
 		if (options.deflate) extras += (extras.empty() ? "" : "; ") + std::string("deflate");
+		if (options.isolate) extras += (extras.empty() ? "" : "; ") + std::string("isolated");
 		if (!extras.empty()) out += " [" + extras + "]";
 	}
 	return out;

@@ -255,6 +255,12 @@ std::string Metrics::toText() const
 	w.single("parley_output_budget_cuts_total", "counter",
 		"Connections cut 1008 because the output memory was near engine.max_output_memory.", budgetCuts);
 
+	// Isolated routes (route.<path>.isolate = process).
+	w.single("parley_isolated_children", "gauge", "Isolated child processes alive now.", isolatedChildren);
+	w.single("parley_isolated_respawns_total", "counter", "Isolated children started again after one died or stalled.",
+		isolatedRespawns);
+	w.single("parley_isolated_messages_total", "counter", "Messages sent to isolated children.", isolatedMessages);
+
 	// permessage-deflate.
 	w.single("parley_deflate_messages_total", "counter", "Messages sent compressed (permessage-deflate).", deflateMessagesOut);
 	w.single("parley_deflate_payload_bytes_total", "counter", "Payload bytes of the messages sent compressed, before compression.",

@@ -4,6 +4,7 @@
 #include "parley/PluginRegistry.h"
 #include "parley/config/HostConfig.h"
 #include "parley/host/HostServer.h"
+#include "parley/host/IsolatedChild.h"
 #include "parley/host/LoggingSetup.h"
 #include "parley/host/PluginCatalog.h"
 #include <Poco/AutoPtr.h>
@@ -328,6 +329,8 @@ private:
 
 int main(int argc, char** argv)
 {
+	// The hidden mode that runs isolated routes' chains for a host (IsolatedPool starts it).
+	if (parley::host::isIsolatedChild(argc, argv)) return parley::host::runIsolatedChild(argc, argv);
 	// Block the stop signals before any thread starts, so every thread inherits the mask and
 	// waitForTerminationRequest() (sigwait in the main thread) is the only one to take them.
 	sigset_t stopSignals;

@@ -89,6 +89,18 @@ public:
 		// Without server.origins, no list (HostConfig::originsFor null): browser origins are refused.
 		CPPUNIT_ASSERT(parse("route./x = echo\n").originsFor("/x") == nullptr);
 		CPPUNIT_ASSERT(parse("route./x = echo\nroute./x.deflate = off\n").optionsFor("/x").deflate == false);
+		// Isolated routes: route.<path>.isolate, plugins.isolated_workers, engine.stall_timeout_ms.
+		const HostConfig i = parse("route./x = echo\nroute./x.isolate = process\nroute./y = echo\nroute./y.isolate = no\n"
+			"plugins.isolated_workers = 3\nengine.stall_timeout_ms = 250\n");
+		CPPUNIT_ASSERT(i.optionsFor("/x").isolate);
+		CPPUNIT_ASSERT(!i.optionsFor("/y").isolate);
+		CPPUNIT_ASSERT_EQUAL(3u, i.isolatedWorkers);
+		CPPUNIT_ASSERT_EQUAL(250u, i.engine.stallTimeoutMs);
+		const HostConfig d = parse("route./x = echo\n");
+		CPPUNIT_ASSERT(!d.optionsFor("/x").isolate);
+		CPPUNIT_ASSERT_EQUAL(2u, d.isolatedWorkers);
+		CPPUNIT_ASSERT_EQUAL(5000u, d.engine.stallTimeoutMs);
+		CPPUNIT_ASSERT(i.optionsFor("/x") != d.optionsFor("/x"));
 	}
 
 	void testRouteOptionErrors()
@@ -97,6 +109,8 @@ public:
 			errorOf("route./x = echo\nroute./nope.gates = jwt\n"));
 		CPPUNIT_ASSERT_EQUAL(std::string("route./x.deflate: 'maybe' is not on or off"),
 			errorOf("route./x = echo\nroute./x.deflate = maybe\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("route./x.isolate: 'thread' is not process or no"),
+			errorOf("route./x = echo\nroute./x.isolate = thread\n"));
 		CPPUNIT_ASSERT_EQUAL(std::string("route./x.subprotocols: 'chat v1' is not a valid subprotocol name (an HTTP token)"),
 			errorOf("route./x = echo\nroute./x.subprotocols = chat v1\n"));
 		CPPUNIT_ASSERT_EQUAL(std::string("route./x.subprotocols: no subprotocol named (expected e.g. route./x.subprotocols = chat.v1)"),

@@ -146,6 +146,13 @@ void readRouteOption(const AbstractConfiguration& config, const std::string& key
 		else if (v == "off" || v == "false" || v == "no" || v == "0") options.deflate = false;
 		else throw ConfigError(key + ": '" + value + "' is not on or off");
 	}
+	else if (option == "isolate")
+	{
+		const std::string v = Poco::toLower(Poco::trim(value));
+		if (v == "process") options.isolate = true;
+		else if (v == "no" || v == "off" || v == "false" || v == "0") options.isolate = false;
+		else throw ConfigError(key + ": '" + value + "' is not process or no");
+	}
 }
 
 } // namespace
@@ -163,12 +170,12 @@ bool DeflateConfig::operator==(const DeflateConfig& o) const
 bool RouteOptions::operator==(const RouteOptions& o) const
 {
 	return subprotocols == o.subprotocols && hasOrigins == o.hasOrigins && origins.describe() == o.origins.describe() &&
-		gates == o.gates && deflate == o.deflate;
+		gates == o.gates && deflate == o.deflate && isolate == o.isolate;
 }
 
 bool HostConfig::isRouteOption(std::string_view name)
 {
-	return name == "subprotocols" || name == "origins" || name == "gates" || name == "deflate";
+	return name == "subprotocols" || name == "origins" || name == "gates" || name == "deflate" || name == "isolate";
 }
 
 const RouteOptions& HostConfig::optionsFor(const std::string& path) const
@@ -211,6 +218,7 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 	result.pluginWatch = readBool(config, "plugins.watch", result.pluginWatch);
 	result.pluginWatchDebounceMs = static_cast<unsigned>(readUnsigned(config, "plugins.watch_debounce_ms", result.pluginWatchDebounceMs, 0, 600000));
 	result.pluginWorkers = static_cast<unsigned>(readUnsigned(config, "plugins.workers", result.pluginWorkers, 1, 256));
+	result.isolatedWorkers = static_cast<unsigned>(readUnsigned(config, "plugins.isolated_workers", result.isolatedWorkers, 1, 64));
 
 	EngineConfig& e = result.engine;
 	e.threads = static_cast<unsigned>(readUnsigned(config, "engine.threads", e.threads, 0, 256));
@@ -237,6 +245,7 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 	e.handshakesPerIpPerS = static_cast<unsigned>(readUnsigned(config, "engine.handshakes_per_ip_per_s", e.handshakesPerIpPerS, 0, 10000000));
 	e.drainDelayMs = static_cast<unsigned>(readUnsigned(config, "engine.drain_delay_ms", e.drainDelayMs, 0, 3600000));
 	e.drainTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.drain_timeout_ms", e.drainTimeoutMs, 0, 3600000));
+	e.stallTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.stall_timeout_ms", e.stallTimeoutMs, 1, 3600000));
 
 	DeflateConfig& d = e.deflate;
 	codec::DeflateServerConfig& n = d.negotiation;

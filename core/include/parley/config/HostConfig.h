@@ -59,6 +59,7 @@ struct EngineConfig
 	unsigned handshakesPerIpPerS = 200;            ///< engine.handshakes_per_ip_per_s (IPv6: per /64); 0 = no limit (429 beyond)
 	unsigned drainDelayMs = 0;                     ///< engine.drain_delay_ms: on SIGTERM, serve this long (health says draining) before the 1001s
 	unsigned drainTimeoutMs = 10000;               ///< engine.drain_timeout_ms: then wait at most this long for the close handshakes
+	unsigned stallTimeoutMs = 5000;                ///< engine.stall_timeout_ms: a message in a responder this long is stalled (1011)
 	DeflateConfig deflate;                         ///< engine.deflate.*
 };
 
@@ -70,6 +71,7 @@ struct RouteOptions
 	OriginList origins;                            ///< .origins
 	std::vector<std::string> gates;                ///< .gates: gate plugins, run in order before the 101
 	bool deflate = false;                          ///< .deflate: negotiate permessage-deflate (engine.deflate.* say how)
+	bool isolate = false;                          ///< .isolate = process: run the chain in the isolated child processes
 
 	bool operator==(const RouteOptions& o) const;
 	bool operator!=(const RouteOptions& o) const { return !(*this == o); }
@@ -106,8 +108,9 @@ struct HostConfig
 	bool pluginWatch = true;                       ///< plugins.watch: hot drop-in of the plugin folder
 	unsigned pluginWatchDebounceMs = 300;          ///< plugins.watch_debounce_ms: a file must rest this long
 	unsigned pluginWorkers = 4;                    ///< plugins.workers: threads for blocking() plugins
+	unsigned isolatedWorkers = 2;                  ///< plugins.isolated_workers: child processes of isolated routes
 	std::map<std::string, std::vector<std::string>> routes;  ///< route.<path> = a, b
-	std::map<std::string, RouteOptions> routeOptions;         ///< route.<path>.subprotocols|origins|gates|deflate (every route has an entry)
+	std::map<std::string, RouteOptions> routeOptions;         ///< route.<path>.subprotocols|origins|gates|deflate|isolate (every route has an entry)
 	bool originsSet = false;                       ///< server.origins is set
 	OriginList origins;                            ///< server.origins: browser origins allowed (unset: none)
 	std::map<std::string, Settings> pluginSettings;           ///< plugin.<name>.<key> = value

@@ -95,6 +95,9 @@ struct Metrics
 	std::uint64_t outputMemoryPeak = 0;     ///< the most outputMemory ever was
 	std::uint64_t outputBudget = 0;         ///< engine.max_output_memory in force (bytes)
 	std::uint64_t outputReserve = 0;        ///< output chunks the loops keep for reuse (bytes)
+	std::uint64_t isolatedChildren = 0;     ///< isolated children alive now (route.<path>.isolate = process)
+	std::uint64_t isolatedRespawns = 0;     ///< isolated children started again after one died or stalled
+	std::uint64_t isolatedMessages = 0;     ///< messages sent to isolated children
 	/// Close frames sent, by code: 1000..1015 each (1005 = an empty close), 3000 = all of 3000-3999,
 	/// 4000 = all of 4000-4999, 0 = anything else.
 	std::map<std::uint16_t, std::uint64_t> closesSent;
