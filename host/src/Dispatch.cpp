@@ -417,6 +417,9 @@ void Dispatch::closeInbox()
 {
 	std::lock_guard<std::mutex> lock(_inboxMutex);
 	_inboxClosed = true;
+	std::size_t dropped = 0;
+	for (const Push& p : _pushes) dropped += p.payload.size();
+	if (dropped != 0) _s.counts.inboxBytes.fetch_sub(dropped, std::memory_order_relaxed);
 	_pushes.clear();
 	_results.clear();
 	_gateOutcomes.clear();
