@@ -7,22 +7,30 @@
 namespace parley {
 namespace host {
 
+void OutputBuffer::addChunk()
+{
+	Chunk* c = ChunkPool::take();
+	if (_wend == nullptr)
+	{
+		_head = c;
+	}
+	else
+	{
+		syncTail();
+		tail()->next = c;
+	}
+	_wpos = c->data();
+	_wend = _wpos + ChunkData;
+}
+
 void OutputBuffer::put(const char* data, std::size_t size)
 {
 	while (size != 0)
 	{
-		if (_tail == nullptr || _tail->end == ChunkData)
-		{
-			Chunk* c = ChunkPool::take();
-			if (_tail == nullptr)
-				_head = c;
-			else
-				_tail->next = c;
-			_tail = c;
-		}
-		const std::size_t n = std::min<std::size_t>(size, ChunkData - _tail->end);
-		std::memcpy(_tail->data() + _tail->end, data, n);
-		_tail->end += static_cast<std::uint32_t>(n);
+		if (_wpos == _wend) addChunk();
+		const std::size_t n = std::min<std::size_t>(size, static_cast<std::size_t>(_wend - _wpos));
+		std::memcpy(_wpos, data, n);
+		_wpos += n;
 		_size += n;
 		data += n;
 		size -= n;
@@ -36,12 +44,8 @@ void OutputBuffer::appendFrameSlow(std::uint8_t opcode, std::string_view head, s
 	const std::size_t headerSize = codec::FrameEncoder::headerSize(size, false);
 	codec::FrameEncoder::writeHeader(header, static_cast<codec::Opcode>(opcode), true, size, nullptr);
 	// A small frame starts a new chunk rather than straddling two: the next one can use the fast path.
-	if (_tail != nullptr && headerSize + size <= ChunkData && ChunkData - _tail->end < headerSize + size)
-	{
-		Chunk* c = ChunkPool::take();
-		_tail->next = c;
-		_tail = c;
-	}
+	if (_wend != nullptr && headerSize + size <= ChunkData && static_cast<std::size_t>(_wend - _wpos) < headerSize + size)
+		addChunk();
 	put(header, headerSize);
 	put(head.data(), head.size());
 	put(tail.data(), tail.size());
@@ -76,6 +80,7 @@ void OutputBuffer::consume(std::size_t n)
 		reset();
 		return;
 	}
+	syncTail();
 	while (n != 0)
 	{
 		if (_unit == 0) _unit = std::min(frameLength(), _size);
@@ -97,11 +102,6 @@ void OutputBuffer::consume(std::size_t n)
 			}
 		}
 	}
-	if (_size == 0 && _head != nullptr)
-	{
-		// Keep the last chunk only while it has room: the caller releases an idle buffer.
-		_head->begin = _head->end = 0;
-	}
 }
 
 std::size_t OutputBuffer::dropUnsent()
@@ -109,6 +109,7 @@ std::size_t OutputBuffer::dropUnsent()
 	const std::size_t keep = _unit;
 	const std::size_t dropped = _size - keep;
 	if (dropped == 0) return 0;
+	syncTail();
 	if (keep == 0)
 	{
 		release();
@@ -130,7 +131,8 @@ std::size_t OutputBuffer::dropUnsent()
 	}
 	if (c->next != nullptr) ChunkPool::giveChain(c->next);
 	c->next = nullptr;
-	_tail = c;
+	_wpos = c->data() + c->end;
+	_wend = c->data() + ChunkData;
 	_size = keep;
 	return dropped;
 }

@@ -32,11 +32,11 @@ public:
 	void appendFrame(std::uint8_t opcode, std::string_view head, std::string_view tail = std::string_view())
 	{
 		const std::size_t size = head.size() + tail.size();
-		if (size < 126 && _tail != nullptr && ChunkData - _tail->end >= 2 + size)
+		if (size < 126 && static_cast<std::size_t>(_wend - _wpos) >= 2 + size)
 		{
 			// Small frame into the current chunk (the common case): two header bytes, written here.
-			char* p = _tail->data() + _tail->end;
-			_tail->end += static_cast<std::uint32_t>(2 + size);
+			char* p = _wpos;
+			_wpos += 2 + size;
 			_size += 2 + size;
 			p[0] = static_cast<char>(0x80 | opcode);
 			p[1] = static_cast<char>(size);
@@ -59,8 +59,9 @@ public:
 	}
 
 	/// Fills `iov` with up to `max` pieces of the unsent bytes, in order; returns how many.
-	int gather(iovec* iov, int max) const noexcept
+	int gather(iovec* iov, int max) noexcept
 	{
+		syncTail();
 		int n = 0;
 		for (const Chunk* c = _head; c != nullptr && n < max; c = c->next)
 		{
@@ -73,8 +74,9 @@ public:
 	}
 
 	/// The first piece of the unsent bytes (size 0 if none).
-	std::string_view front() const noexcept
+	std::string_view front() noexcept
 	{
+		syncTail();
 		return _head ? std::string_view(_head->data() + _head->begin, _head->end - _head->begin) : std::string_view();
 	}
 
@@ -91,10 +93,12 @@ public:
 	{
 		release();
 		_head = from._head;
-		_tail = from._tail;
+		_wpos = from._wpos;
+		_wend = from._wend;
 		_size = from._size;
 		_unit = from._unit;
-		from._head = from._tail = nullptr;
+		from._head = nullptr;
+		from._wpos = from._wend = nullptr;
 		from._size = from._unit = 0;
 	}
 
@@ -105,7 +109,8 @@ public:
 		if (_head->next != nullptr) ChunkPool::giveChain(_head->next);
 		_head->next = nullptr;
 		_head->begin = _head->end = 0;
-		_tail = _head;
+		_wpos = _head->data();
+		_wend = _wpos + ChunkData;
 		_size = _unit = 0;
 	}
 
@@ -113,7 +118,8 @@ public:
 	void release() noexcept
 	{
 		if (_head != nullptr) ChunkPool::giveChain(_head);
-		_head = _tail = nullptr;
+		_head = nullptr;
+		_wpos = _wend = nullptr;
 		_size = _unit = 0;
 	}
 
@@ -129,9 +135,19 @@ private:
 	void put(const char* data, std::size_t size);
 	/// The length (header and payload) of the frame starting at the read position.
 	std::size_t frameLength() const noexcept;
+	/// The chunk being written (only with _wend set).
+	Chunk* tail() const noexcept { return reinterpret_cast<Chunk*>(_wend - Chunk::Bytes); }
+	/// Writes the write position into the tail chunk (its `end`), before the chain is read.
+	void syncTail() noexcept
+	{
+		if (_wend != nullptr) tail()->end = static_cast<std::uint32_t>(_wpos - tail()->data());
+	}
+	/// Starts a new chunk at the end.
+	void addChunk();
 
 	Chunk* _head = nullptr;     // read end (begin: first unsent byte)
-	Chunk* _tail = nullptr;     // write end
+	char* _wpos = nullptr;      // where the next byte goes (in the last chunk; its `end` is synced lazily)
+	char* _wend = nullptr;      // the end of the last chunk's data
 	std::size_t _size = 0;      // unsent bytes
 	std::size_t _unit = 0;      // bytes from the read position to the end of the unit being sent (0: at a boundary)
 };
