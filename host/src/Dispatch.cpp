@@ -29,6 +29,7 @@ Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& co
 	_context(context),
 	_workers(workers)
 {
+	for (unsigned i = 0; i < _workers.size(); ++i) _workerMarks.push_back(&_workers.mark(i).mark);
 	_registryGeneration = _context.registry().generation();
 	_configGeneration = _context.configGeneration();
 	const auto config = _context.config();
@@ -48,7 +49,8 @@ Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& co
 		if (route->second.empty()) throw ConfigError("route." + path + ": route has no plugins");
 		try
 		{
-			_chains.push_back(Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size()));
+			_chains.push_back(Chain::build(route->second, *config, _context.registry(), _context.outbox(r), path, _s.mark.mark,
+				_workerMarks));
 		}
 		catch (const std::invalid_argument& e)
 		{
@@ -75,12 +77,14 @@ bool Dispatch::onOpen(Connection& c)
 		_live[c.id] = c.route;
 	}
 	if (!c.chain) return false;
+	_s.mark.connection.store(&c, std::memory_order_relaxed);
 	if (!c.chain->blocking) c.chain->open(c.details->info, _s.logger);
 	return true;
 }
 
 void Dispatch::onClosed(Connection& c)
 {
+	_s.mark.connection.store(&c, std::memory_order_relaxed);
 	if (c.chain && !c.chain->blocking) c.chain->close(c.id, _s.logger);
 	_byId.erase(c.id);
 	std::lock_guard<std::mutex> lock(_inboxMutex);
@@ -133,7 +137,8 @@ void Dispatch::rebuild()
 		const bool had = _chains[r] != nullptr;
 		try
 		{
-			_chains[r] = Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size());
+			_chains[r] = Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _s.routePaths[r], _s.mark.mark,
+				_workerMarks);
 			changed[r] = true;
 		}
 		catch (const std::exception& e)
@@ -150,6 +155,7 @@ void Dispatch::rebuild()
 		if (c->dead || !c->upgraded() || c->route >= routes || !changed[c->route]) continue;
 		const std::shared_ptr<Chain>& fresh = _chains[c->route];
 		if (!fresh || c->chain == fresh) continue;
+		_s.mark.connection.store(c, std::memory_order_relaxed);
 		if (c->chain && !c->chain->blocking) c->chain->close(c->id, _s.logger);
 		c->chain = fresh;   // the old chain goes when its last connection and job let go
 		if (!fresh->blocking) fresh->open(c->details->info, _s.logger);
@@ -169,7 +175,7 @@ bool Dispatch::buildGates(std::size_t r, const HostConfig& config, bool pluginsC
 	if (_gates[r] && !pluginsChanged && _gates[r]->sameAs(names, config)) return true;
 	try
 	{
-		_gates[r] = GateChain::build(names, config, _context.registry(), _workers.size());
+		_gates[r] = GateChain::build(names, config, _context.registry(), _workers.size(), _s.routePaths[r]);
 		return true;
 	}
 	catch (const std::exception& e)
@@ -248,6 +254,8 @@ bool Dispatch::runGates(std::uint16_t route, GateInput input, std::shared_ptr<st
 			int expected = static_cast<int>(i) - 1;
 			if (!running->compare_exchange_strong(expected, static_cast<int>(i), std::memory_order_relaxed)) return; // cancelled
 			GateVerdict verdict;
+			PluginMark& mark = _workers.mark(worker).mark;
+			mark.enter(i < chain->sites.size() ? chain->sites[i] : nullptr);
 			try
 			{
 				gates[i]->check(request, verdict);
@@ -262,6 +270,7 @@ bool Dispatch::runGates(std::uint16_t route, GateInput input, std::shared_ptr<st
 				out.failed = true;
 				out.reason = "unknown exception";
 			}
+			mark.leave();
 			if (out.failed || !verdict.admitted)
 			{
 				admitted = false;

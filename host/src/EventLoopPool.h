@@ -6,6 +6,7 @@
 
 #include "HostLoop.h"
 #include "LoopState.h"
+#include "Watchdog.h"
 #include "WorkerPool.h"
 #include "parley/host/Metrics.h"
 #include <memory>
@@ -72,12 +73,18 @@ public:
 
 	/// Returns the number of loops.
 	unsigned size() const { return static_cast<unsigned>(_loops.size()); }
+	/// Loops stuck in a plugin call now (Watchdog): /health answers 503 "stalled".
+	unsigned loopsStalled() const { return _watchdog ? _watchdog->loopsStalled() : 0; }
+	/// For a stop: stops the watchdog, then describes the loops and workers still inside a plugin
+	/// call after `graceMs` (Watchdog::stuck); joining them would wait for the plugin.
+	std::vector<std::string> stuckInPlugins(unsigned graceMs);
 
 private:
 	HostContext& _context;
 	HostCounts _counts;
 	WorkerPool _workers;                          // outlives the loops' jobs: stopped after them
 	std::vector<std::unique_ptr<HostLoop>> _loops;
+	std::unique_ptr<Watchdog> _watchdog;          // after the loops and workers whose marks it reads
 };
 
 } // namespace host

@@ -22,6 +22,8 @@ std::uint64_t monotonicNs() noexcept
 WorkerPool::WorkerPool(unsigned workers)
 {
 	if (workers == 0) workers = 1;
+	_marks.reset(new ThreadMark[workers]);
+	for (unsigned i = 0; i < workers; ++i) _marks[i].setName(false, i);
 	for (unsigned i = 0; i < workers; ++i) _threads.emplace_back([this, i] { run(i); });
 }
 
@@ -58,6 +60,7 @@ void WorkerPool::stop()
 
 void WorkerPool::run(unsigned index)
 {
+	attachThread(_marks[index]);
 	Reply failed;
 	for (;;)
 	{

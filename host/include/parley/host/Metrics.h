@@ -88,6 +88,9 @@ struct Metrics
 	std::uint64_t idleCloses = 0;           ///< connections closed 1001 by engine.idle_timeout_ms
 	std::uint64_t pingTimeouts = 0;         ///< connections closed 1001 for not answering a ping
 	std::uint64_t maxPendingOutput = 0;     ///< most unsent output one connection ever held (bytes)
+	std::uint64_t stalls = 0;               ///< plugin calls that ran past engine.stall_timeout_ms
+	std::uint64_t loopsStalled = 0;         ///< event loops in such a call now
+	std::uint64_t workersStalled = 0;       ///< workers in such a call now
 	/// Close frames sent, by code: 1000..1015 each (1005 = an empty close), 3000 = all of 3000-3999,
 	/// 4000 = all of 4000-4999, 0 = anything else.
 	std::map<std::uint16_t, std::uint64_t> closesSent;
