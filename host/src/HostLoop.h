@@ -88,7 +88,11 @@ public:
 
 private:
 	void onThreadStart() override { attachThread(_s.mark); }
-	void onTurnStart() override { _dispatch.checkGenerations(); }
+	void onTurnStart() override
+	{
+		_s.mark.mark.advance();   // for the Watchdog: a new turn
+		_dispatch.checkGenerations();
+	}
 	void onAccept(int fd, const sockaddr_storage& peer) override
 	{
 		_upgrader.accept(fd, peer);

@@ -54,7 +54,7 @@ void Watchdog::run()
 	}
 }
 
-std::string Watchdog::describe(ThreadMark& mark, const void* site, std::uint64_t calls)
+std::string Watchdog::describe(ThreadMark& mark, const void* site, std::uint64_t progress)
 {
 	const auto* s = static_cast<const PluginSite*>(site);
 	std::string text = (s->kind == "gate" ? "gate '" : "plugin '") + s->plugin + "' " + s->version + " on route " + s->route +
@@ -62,7 +62,8 @@ std::string Watchdog::describe(ThreadMark& mark, const void* site, std::uint64_t
 	// The connection may be read only while the loop is still in this call: the loop waits for
 	// `inspecting` to drop before it deletes connections (ThreadMark::beforeDelete).
 	mark.inspecting.store(true, std::memory_order_seq_cst);
-	if (mark.mark.site.load(std::memory_order_seq_cst) != site || mark.mark.calls.load(std::memory_order_seq_cst) != calls)
+	if (mark.mark.site.load(std::memory_order_seq_cst) != site ||
+		mark.mark.progress.load(std::memory_order_seq_cst) != progress)
 	{
 		mark.inspecting.store(false, std::memory_order_seq_cst);
 		return std::string();
@@ -77,11 +78,11 @@ void Watchdog::check(Watch& w, std::uint64_t now, unsigned timeoutMs, bool abort
 {
 	ThreadMark& mark = *w.mark;
 	const void* site = mark.mark.site.load(std::memory_order_acquire);
-	const std::uint64_t calls = mark.mark.calls.load(std::memory_order_relaxed);
-	if (site != nullptr && site == w.site && calls == w.calls)
+	const std::uint64_t progress = mark.mark.progress.load(std::memory_order_relaxed);
+	if (site != nullptr && site == w.site && progress == w.progress)
 	{
 		if (w.stalled || timeoutMs == 0 || now - w.sinceMs < timeoutMs) return;
-		const std::string what = describe(mark, site, calls);
+		const std::string what = describe(mark, site, progress);
 		if (what.empty()) return;   // it just returned
 		w.stalled = true;
 		_stalls.fetch_add(1, std::memory_order_relaxed);
@@ -113,7 +114,7 @@ void Watchdog::check(Watch& w, std::uint64_t now, unsigned timeoutMs, bool abort
 		});
 	}
 	w.site = site;
-	w.calls = calls;
+	w.progress = progress;
 	w.sinceMs = now;
 }
 
@@ -123,13 +124,13 @@ std::vector<std::string> Watchdog::stuck(unsigned graceMs)
 	{
 		Watch* w;
 		const void* site;
-		std::uint64_t calls;
+		std::uint64_t progress;
 	};
 	std::vector<Seen> inside;
 	for (Watch& w : _watches)
 	{
 		const void* site = w.mark->mark.site.load(std::memory_order_acquire);
-		if (site) inside.push_back(Seen{&w, site, w.mark->mark.calls.load(std::memory_order_relaxed)});
+		if (site) inside.push_back(Seen{&w, site, w.mark->mark.progress.load(std::memory_order_relaxed)});
 	}
 	const std::uint64_t start = EventLoop::clockMs();
 	std::vector<std::string> lines;
@@ -139,9 +140,9 @@ std::vector<std::string> Watchdog::stuck(unsigned graceMs)
 		for (const Seen& s : inside)
 		{
 			if (s.w->mark->mark.site.load(std::memory_order_acquire) != s.site ||
-				s.w->mark->mark.calls.load(std::memory_order_relaxed) != s.calls)
+				s.w->mark->mark.progress.load(std::memory_order_relaxed) != s.progress)
 				continue;
-			if (!(s.w->stalled && s.w->site == s.site && s.w->calls == s.calls)) waiting = true;
+			if (!(s.w->stalled && s.w->site == s.site && s.w->progress == s.progress)) waiting = true;
 		}
 		if (!waiting || EventLoop::clockMs() - start >= graceMs) break;
 		std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -149,9 +150,9 @@ std::vector<std::string> Watchdog::stuck(unsigned graceMs)
 	const std::uint64_t now = EventLoop::clockMs();
 	for (const Seen& s : inside)
 	{
-		const std::string what = describe(*s.w->mark, s.site, s.calls);
+		const std::string what = describe(*s.w->mark, s.site, s.progress);
 		if (what.empty()) continue;
-		const bool known = s.w->site == s.site && s.w->calls == s.calls;
+		const bool known = s.w->site == s.site && s.w->progress == s.progress;
 		lines.push_back(what + " has not returned for " + std::to_string(now - (known ? s.w->sinceMs : start)) + " ms");
 	}
 	return lines;

@@ -58,7 +58,7 @@ private:
 	{
 		ThreadMark* mark;
 		const void* site = nullptr;
-		std::uint64_t calls = 0;
+		std::uint64_t progress = 0;
 		std::uint64_t sinceMs = 0;   // when the watchdog first saw this call
 		bool stalled = false;
 	};
@@ -66,8 +66,8 @@ private:
 	void run();
 	void check(Watch& w, std::uint64_t nowMs, unsigned timeoutMs, bool abortOnStall);
 	/// "plugin 'x' 1.0 on route /r (event loop 0, connection 256 from 127.0.0.1:5000)", if the
-	/// thread is still in the call (`calls`) it was seen in; else "".
-	std::string describe(ThreadMark& mark, const void* site, std::uint64_t calls);
+	/// thread is still in the call (`progress`) it was seen in; else "".
+	std::string describe(ThreadMark& mark, const void* site, std::uint64_t progress);
 
 	HostContext& _context;
 	HostCounts& _counts;

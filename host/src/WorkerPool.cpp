@@ -72,6 +72,7 @@ void WorkerPool::run(unsigned index)
 			job = std::move(_jobs.front());
 			_jobs.pop_front();
 		}
+		_marks[index].mark.advance();   // for the Watchdog: a new job
 		if (job.task)
 		{
 			job.task(index);   // catches what it calls
