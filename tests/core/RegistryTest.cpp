@@ -97,10 +97,11 @@ public:
 	{
 		test::LogCapture log;
 		PluginRegistry registry(log.logger());
-		// test-plugins holds good ones (throwing, closer, sleepy; three gates) and three bad files.
+		// test-plugins holds good ones (throwing, closer, sleepy, faulty; three gates) and three bad files.
 		const std::size_t loaded = registry.loadDirectory(test::testPluginDir());
-		CPPUNIT_ASSERT_EQUAL(std::size_t(6), loaded);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(7), loaded);
 		CPPUNIT_ASSERT(registry.has("sleepy"));
+		CPPUNIT_ASSERT(registry.has("faulty"));
 		CPPUNIT_ASSERT(registry.has("throwing"));
 		CPPUNIT_ASSERT(registry.has("closer"));
 		for (const char* gate : {"header-gate", "sleepy-gate", "throwing-gate"})

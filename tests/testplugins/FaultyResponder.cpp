@@ -1,12 +1,13 @@
 //
 // FaultyResponder.cpp — test plugin `faulty`: echoes, except for "stall <ms>" (sleeps that long
-// first; "stall forever" never returns), "crash" (writes through a null pointer), "abort"
-// (abort()) and "overflow" (recurses until the stack overflows). plugin.faulty.blocking = true
-// runs it on the workers.
+// first; "stall forever" never returns), "crash" (writes through a pointer into the unmapped
+// first page), "abort" (abort()) and "overflow" (recurses until the stack overflows).
+// plugin.faulty.blocking = true runs it on the workers.
 //
 #include "parley/Responder.h"
 #include <Poco/ClassLibrary.h>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -56,7 +57,9 @@ public:
 
 private:
 	bool _blocking = false;
-	void* volatile _nowhere = nullptr;
+	// In the unmapped first page, like a null pointer's member, but not null: UBSan would stop a
+	// store through null itself before the fault (the sanitizer build runs this test too).
+	void* volatile _nowhere = reinterpret_cast<void*>(std::uintptr_t(8));
 	volatile unsigned _depthLimit = ~0u;
 };
 
