@@ -52,6 +52,7 @@ class HostStallTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(HostStallTest);
 	CPPUNIT_TEST(testStallIsReportedAndTheLoopRecovers);
 	CPPUNIT_TEST(testWorkerStallIsReported);
+	CPPUNIT_TEST(testGateStallIsReported);
 	CPPUNIT_TEST(testSigtermWhileStuckExitsNamingThePlugin);
 	CPPUNIT_TEST(testStallActionAbort);
 	CPPUNIT_TEST(testBadStallKeysAreConfigErrors);
@@ -147,6 +148,22 @@ public:
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(host.runner.output(), 0, host.runner.wait());
 	}
 
+	/// A gate (on a worker) slower than engine.stall_timeout_ms: named with its route and worker;
+	/// the handshake completes when it returns.
+	void testGateStallIsReported()
+	{
+		HostProcess host(writeConfig("engine.stall_timeout_ms = 300\nplugins.workers = 1\nroute./gated = echo\n"
+									 "route./gated.gates = sleepy-gate\nplugin.sleepy-gate.sleep_ms = 1200\n"));
+		RawSocket client(host.port);
+		client.setTimeout(5000);
+		client.send(upgradeRequest("/gated"));
+		host.waitFor("stall: gate 'sleepy-gate' 1.0.0 on route /gated (worker 0) has not returned for ");
+		CPPUNIT_ASSERT(client.readHead().find(" 101 ") != std::string::npos);
+		host.waitFor("stall over: gate 'sleepy-gate' on route /gated returned after about ");
+		host.signal(SIGTERM);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(host.runner.output(), 0, host.runner.wait());
+	}
+
 	/// SIGTERM while the only loop never returns: the host exits with 70 within
 	/// engine.drain_timeout_ms and a margin, naming the stuck plugin.
 	void testSigtermWhileStuckExitsNamingThePlugin()
@@ -203,7 +220,7 @@ public:
 	}
 
 private:
-	/// A configuration on free ports whose plugin folder holds echo and the test plugin faulty.
+	/// A configuration on free ports whose plugin folder holds echo and the test plugins faulty and sleepy-gate.
 	std::string writeConfig(const std::string& body)
 	{
 		const std::string plugins = _dir + "plugins/";
@@ -212,6 +229,7 @@ private:
 			Poco::File(plugins).createDirectories();
 			Poco::File(pluginDir() + "/echo.so").copyTo(plugins);
 			Poco::File(testPluginDir() + "/faulty.so").copyTo(plugins);
+			Poco::File(testPluginDir() + "/sleepy-gate.so").copyTo(plugins);
 		}
 		static int counter = 0;
 		const std::string path = _dir + "host-" + std::to_string(counter++) + ".properties";
