@@ -17,6 +17,13 @@ Pipeline::Pipeline(std::vector<Stage> stages): _stages(std::move(stages))
 	if (_stages.size() == 1) _single = &PluginRegistry::target(*_stages.front().responder);
 }
 
+void Pipeline::setMark(PluginMark& mark, std::vector<const void*> sites)
+{
+	_mark = &mark;
+	_sites = std::move(sites);
+	_site = _sites.empty() ? nullptr : _sites.front();
+}
+
 void Pipeline::failed(const std::string& plugin)
 {
 	try
@@ -45,14 +52,17 @@ const Reply& Pipeline::runChain(const Message& message)
 		reply->kind = input.kind;
 		reply->closeCode = 1000;
 		reply->payload.clear();
+		_mark->enter(i < _sites.size() ? _sites[i] : nullptr);
 		try
 		{
 			_stages[i].responder->respond(input, *reply);
 		}
 		catch (...)
 		{
+			_mark->leave();
 			failed(_stages[i].name);
 		}
+		_mark->leave();
 		if (reply->action != Reply::Action::Send) return *reply;
 		// `input` points at the other buffer (or at the message), never at this one.
 		if (reply->quotesMessage) settle(*reply, input.payload);

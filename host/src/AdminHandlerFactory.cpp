@@ -28,11 +28,14 @@ Poco::Net::HTTPRequestHandler* AdminHandlerFactory::createRequestHandler(const P
 		return new StatusHandler(HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "only GET\n", {{"Allow", "GET"}});
 	if (path == "/health")
 	{
-		// A draining host answers 503, so that load balancers take it out of their pools.
+		// A draining host answers 503, so that load balancers take it out of their pools; so does
+		// a host with an event loop stuck in a plugin call (Watchdog), until the call returns.
 		const bool draining = _context.draining();
-		const std::string body = std::string("{\"status\":\"") + (draining ? "draining" : "ok") +
-			"\",\"connections\":" + std::to_string(_pool.open()) + "}\n";
-		return new StatusHandler(draining ? HTTPResponse::HTTP_SERVICE_UNAVAILABLE : HTTPResponse::HTTP_OK,
+		const unsigned stalled = draining ? 0 : _pool.loopsStalled();
+		const std::string body = std::string("{\"status\":\"") + (draining ? "draining" : stalled ? "stalled" : "ok") +
+			"\",\"connections\":" + std::to_string(_pool.open()) +
+			(stalled ? ",\"loops_stalled\":" + std::to_string(stalled) : std::string()) + "}\n";
+		return new StatusHandler(draining || stalled ? HTTPResponse::HTTP_SERVICE_UNAVAILABLE : HTTPResponse::HTTP_OK,
 			"application/json", body);
 	}
 	if (path == "/metrics") return new StatusHandler(HTTPResponse::HTTP_OK, Metrics::ContentType, _pool.metrics().toText());

@@ -3,6 +3,7 @@
 //
 #include "Chain.h"
 #include "IsolatedPool.h"
+#include "Faults.h"
 #include "parley/PluginRegistry.h"
 #include <exception>
 
@@ -29,7 +30,8 @@ std::unique_ptr<Pipeline> makePipeline(const std::vector<std::string>& names, co
 } // namespace
 
 std::shared_ptr<Chain> Chain::build(const std::vector<std::string>& names, const HostConfig& config,
-	const PluginRegistry& registry, Outbox& outbox, unsigned workers)
+	const PluginRegistry& registry, Outbox& outbox, const std::string& route, PluginMark& loopMark,
+	const std::vector<PluginMark*>& workerMarks)
 {
 	auto chain = std::make_shared<Chain>();
 	chain->names = names;
@@ -37,16 +39,21 @@ std::shared_ptr<Chain> Chain::build(const std::vector<std::string>& names, const
 	bool blocking = false;
 	std::vector<Responder*> raw;
 	std::unique_ptr<Pipeline> first = makePipeline(names, config, registry, outbox, &raw, &blocking);
+	for (const std::string& name : names) chain->sites.push_back(PluginSite::get("responder", name, route, registry));
 	if (!blocking)
 	{
+		first->setMark(loopMark, chain->sites);
 		chain->pipeline = std::move(first);
 		chain->stages = std::move(raw);
+		chain->mark = &loopMark;
 		return chain;
 	}
 	chain->blocking = true;
 	chain->workerPipelines.push_back(std::move(first));
-	for (unsigned i = 1; i < workers; ++i)
+	for (std::size_t i = 1; i < workerMarks.size(); ++i)
 		chain->workerPipelines.push_back(makePipeline(names, config, registry, outbox, nullptr, nullptr));
+	for (std::size_t i = 0; i < workerMarks.size() && i < chain->workerPipelines.size(); ++i)
+		chain->workerPipelines[i]->setMark(*workerMarks[i], chain->sites);
 	return chain;
 }
 
@@ -86,6 +93,7 @@ void Chain::notify(Hook hook, const char* hookName, Poco::Logger& logger) const
 {
 	for (std::size_t i = 0; i < stages.size(); ++i)
 	{
+		if (mark) mark->enter(i < sites.size() ? sites[i] : nullptr);
 		try
 		{
 			hook(*stages[i]);
@@ -98,14 +106,16 @@ void Chain::notify(Hook hook, const char* hookName, Poco::Logger& logger) const
 		{
 			logger.error("plugin '%s': %s failed", names[i], std::string(hookName));
 		}
+		if (mark) mark->leave();
 	}
 }
 
 std::shared_ptr<GateChain> GateChain::build(const std::vector<std::string>& names, const HostConfig& config,
-	const PluginRegistry& registry, unsigned workers)
+	const PluginRegistry& registry, unsigned workers, const std::string& route)
 {
 	auto chain = std::make_shared<GateChain>();
 	chain->names = names;
+	for (const std::string& name : names) chain->sites.push_back(PluginSite::get("gate", name, route, registry));
 	for (const std::string& name : names) chain->settings.push_back(config.settingsFor(name));
 	chain->perWorker.resize(workers);
 	for (unsigned w = 0; w < workers; ++w)

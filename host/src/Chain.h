@@ -35,12 +35,16 @@ struct Chain
 	/// Set: the route is isolated (route.<path>.isolate = process); the chain runs in the
 	/// IsolatedPool's children (no instance in the host; blocking is true).
 	std::shared_ptr<const IsolatedSpec> isolated;
+	std::vector<const void*> sites;              ///< each stage's PluginSite (Faults.h), for the marks
+	PluginMark* mark = nullptr;                  ///< the loop's mark (onOpen/onClose)
 
 	/// Creates, configures and attaches the responders of `names` (settings from `config`).
-	/// If a stage is blocking(), makes `workers` pipelines instead of the loop's one.
+	/// If a stage is blocking(), makes one pipeline per worker (`workerMarks`, by worker index)
+	/// instead of the loop's one (`loopMark`); each records its calls in its thread's mark.
 	/// Throws std::invalid_argument (from PluginRegistry::create) naming the plugin.
 	static std::shared_ptr<Chain> build(const std::vector<std::string>& names, const HostConfig& config,
-		const PluginRegistry& registry, Outbox& outbox, unsigned workers);
+		const PluginRegistry& registry, Outbox& outbox, const std::string& route, PluginMark& loopMark,
+		const std::vector<PluginMark*>& workerMarks);
 
 	/// A chain that runs in the isolated children: names and settings only.
 	static std::shared_ptr<Chain> buildIsolated(const std::vector<std::string>& names, const HostConfig& config,
@@ -66,11 +70,12 @@ struct GateChain
 	std::vector<std::string> names;              ///< gate plugin names, in order
 	std::vector<Settings> settings;
 	std::vector<std::vector<std::unique_ptr<Gate>>> perWorker; ///< by worker index, then in order
+	std::vector<const void*> sites;              ///< each gate's PluginSite (Faults.h), for the marks
 
 	/// Creates and configures the gates of `names`, `workers` times. Throws std::invalid_argument
 	/// (from PluginRegistry::createGate) naming the plugin.
 	static std::shared_ptr<GateChain> build(const std::vector<std::string>& names, const HostConfig& config,
-		const PluginRegistry& registry, unsigned workers);
+		const PluginRegistry& registry, unsigned workers, const std::string& route);
 
 	bool sameAs(const std::vector<std::string>& otherNames, const HostConfig& config) const;
 };

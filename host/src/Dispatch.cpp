@@ -31,6 +31,7 @@ Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& co
 	_workers(workers),
 	_isolated(isolated)
 {
+	for (unsigned i = 0; i < _workers.size(); ++i) _workerMarks.push_back(&_workers.mark(i).mark);
 	_registryGeneration = _context.registry().generation();
 	_configGeneration = _context.configGeneration();
 	const auto config = _context.config();
@@ -54,7 +55,8 @@ Dispatch::Dispatch(LoopState& state, WebSocketLayer& websockets, HostContext& co
 				_chains.push_back(Chain::buildIsolated(route->second, *config,
 					_isolated.makeSpec(static_cast<std::uint16_t>(r), path, route->second, *config, _context.registry())));
 			else
-				_chains.push_back(Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size()));
+				_chains.push_back(Chain::build(route->second, *config, _context.registry(), _context.outbox(r), path, _s.mark.mark,
+					_workerMarks));
 		}
 		catch (const std::invalid_argument& e)
 		{
@@ -81,6 +83,7 @@ bool Dispatch::onOpen(Connection& c)
 		_live[c.id] = c.route;
 	}
 	if (!c.chain) return false;
+	_s.mark.connection.store(&c, std::memory_order_relaxed);
 	openChain(c);
 	return true;
 }
@@ -109,6 +112,7 @@ void Dispatch::closeChain(Connection& c)
 
 void Dispatch::onClosed(Connection& c)
 {
+	_s.mark.connection.store(&c, std::memory_order_relaxed);
 	if (c.chain) closeChain(c);
 	_byId.erase(c.id);
 	std::lock_guard<std::mutex> lock(_inboxMutex);
@@ -201,7 +205,8 @@ void Dispatch::rebuild()
 				_chains[r] = Chain::buildIsolated(route->second, *config,
 					_isolated.makeSpec(static_cast<std::uint16_t>(r), _s.routePaths[r], route->second, *config, _context.registry()));
 			else
-				_chains[r] = Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _workers.size());
+				_chains[r] = Chain::build(route->second, *config, _context.registry(), _context.outbox(r), _s.routePaths[r], _s.mark.mark,
+					_workerMarks);
 			changed[r] = true;
 		}
 		catch (const std::exception& e)
@@ -218,6 +223,7 @@ void Dispatch::rebuild()
 		if (c->dead || !c->upgraded() || c->route >= routes || !changed[c->route]) continue;
 		const std::shared_ptr<Chain>& fresh = _chains[c->route];
 		if (!fresh || c->chain == fresh) continue;
+		_s.mark.connection.store(c, std::memory_order_relaxed);
 		if (c->chain) closeChain(*c);
 		c->chain = fresh;   // the old chain goes when its last connection and job let go
 		openChain(*c);
@@ -237,7 +243,7 @@ bool Dispatch::buildGates(std::size_t r, const HostConfig& config, bool pluginsC
 	if (_gates[r] && !pluginsChanged && _gates[r]->sameAs(names, config)) return true;
 	try
 	{
-		_gates[r] = GateChain::build(names, config, _context.registry(), _workers.size());
+		_gates[r] = GateChain::build(names, config, _context.registry(), _workers.size(), _s.routePaths[r]);
 		return true;
 	}
 	catch (const std::exception& e)
@@ -316,6 +322,8 @@ bool Dispatch::runGates(std::uint16_t route, GateInput input, std::shared_ptr<st
 			int expected = static_cast<int>(i) - 1;
 			if (!running->compare_exchange_strong(expected, static_cast<int>(i), std::memory_order_relaxed)) return; // cancelled
 			GateVerdict verdict;
+			PluginMark& mark = _workers.mark(worker).mark;
+			mark.enter(i < chain->sites.size() ? chain->sites[i] : nullptr);
 			try
 			{
 				gates[i]->check(request, verdict);
@@ -330,6 +338,7 @@ bool Dispatch::runGates(std::uint16_t route, GateInput input, std::shared_ptr<st
 				out.failed = true;
 				out.reason = "unknown exception";
 			}
+			mark.leave();
 			if (out.failed || !verdict.admitted)
 			{
 				admitted = false;

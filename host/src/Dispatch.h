@@ -57,6 +57,7 @@ public:
 	bool onMessage(Connection& c, const Message& message, OutputBuffer& out, RouteStats& stats)
 	{
 		if (__builtin_expect(c.jobInFlight || c.chain->blocking, 0)) return queueForWorkers(c, message);
+		_s.mark.connection.store(&c, std::memory_order_relaxed);   // for the watchdog's stall line
 		// parley_respond_seconds: every RespondSampleEvery-th message of the route on this loop,
 		// out of line, so that the others pay one test.
 		if (__builtin_expect((stats.messagesIn & (RespondSampleEvery - 1)) == 0, 0)) return timedMessage(c, message, out, stats);
@@ -215,6 +216,7 @@ private:
 	WorkerPool& _workers;
 	IsolatedPool& _isolated;
 	bool _isolatedQueued = false;                        // frames for the children queued this turn
+	std::vector<PluginMark*> _workerMarks;               // by worker index
 	std::vector<std::shared_ptr<Chain>> _chains;         // by route id; null: cannot be built now
 	std::vector<std::shared_ptr<GateChain>> _gates;      // by route id; null: no gates, or cannot be built now
 	std::function<void(GateOutcome&)> _gateHandler;

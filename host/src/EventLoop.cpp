@@ -115,6 +115,7 @@ void EventLoop::run()
 {
 	constexpr int MaxEvents = 256;
 	epoll_event events[MaxEvents];
+	_handler->onThreadStart();
 	for (;;)
 	{
 		int timeout = 0;

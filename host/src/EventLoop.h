@@ -39,6 +39,8 @@ public:
 	{
 	public:
 		virtual ~Handler() = default;
+		/// The first call on the loop thread, before its first turn.
+		virtual void onThreadStart() {}
 		/// The start of every turn, before its events.
 		virtual void onTurnStart() = 0;
 		/// A socket accepted from the listening socket (non-blocking, close-on-exec); the

@@ -15,12 +15,22 @@ EventLoopPool::EventLoopPool(unsigned loops, HostContext& context, const TlsCont
 {
 	for (unsigned i = 0; i < loops; ++i)
 		_loops.push_back(std::make_unique<HostLoop>(i, context, _workers, _isolated, _counts, tls));
+	std::vector<ThreadMark*> marks;
+	for (auto& loop : _loops) marks.push_back(&loop->mark());
+	for (unsigned i = 0; i < _workers.size(); ++i) marks.push_back(&_workers.mark(i));
+	_watchdog = std::make_unique<Watchdog>(context, _counts, std::move(marks), [this](unsigned loop, bool stalled) {
+		_counts.stalled[loop].store(stalled, std::memory_order_relaxed);
+		// The others take its new connections now (a loop holding accepting looks again).
+		for (unsigned i = 0; i < _counts.loopCount; ++i)
+			if (i != loop) _counts.eventLoops[i]->wake();
+	});
 }
 
 EventLoopPool::~EventLoopPool()
 {
 	stop();
 	// The loop threads and the workers are joined; now the loops (and their chains) may go.
+	_watchdog.reset();
 	_loops.clear();
 }
 
@@ -35,10 +45,18 @@ void EventLoopPool::start(int listener)
 			break;
 		}
 	for (auto& loop : _loops) loop->start(listener);
+	_watchdog->start();
+}
+
+std::vector<std::string> EventLoopPool::stuckInPlugins(unsigned graceMs)
+{
+	_watchdog->stop();
+	return _watchdog->stuck(graceMs);
 }
 
 void EventLoopPool::stop()
 {
+	_watchdog->stop();
 	for (auto& loop : _loops) loop->stop();
 	_isolated.stop();
 	_workers.stop();
@@ -115,6 +133,9 @@ Metrics EventLoopPool::metrics() const
 	m.isolatedChildren = _isolated.alive();
 	m.isolatedRespawns = _isolated.respawns();
 	m.isolatedMessages = _isolated.messages();
+	m.stalls = _watchdog->stalls();
+	m.loopsStalled = _watchdog->loopsStalled();
+	m.workersStalled = _watchdog->workersStalled();
 	return m;
 }
 

@@ -7,6 +7,7 @@
 #include "HostLoop.h"
 #include "IsolatedPool.h"
 #include "LoopState.h"
+#include "Watchdog.h"
 #include "WorkerPool.h"
 #include "parley/host/Metrics.h"
 #include <memory>
@@ -73,6 +74,11 @@ public:
 
 	/// Returns the number of loops.
 	unsigned size() const { return static_cast<unsigned>(_loops.size()); }
+	/// Loops stuck in a plugin call now (Watchdog): /health answers 503 "stalled".
+	unsigned loopsStalled() const { return _watchdog ? _watchdog->loopsStalled() : 0; }
+	/// For a stop: stops the watchdog, then describes the loops and workers still inside a plugin
+	/// call after `graceMs` (Watchdog::stuck); joining them would wait for the plugin.
+	std::vector<std::string> stuckInPlugins(unsigned graceMs);
 
 private:
 	HostContext& _context;
@@ -80,6 +86,7 @@ private:
 	WorkerPool _workers;                          // outlives the loops' jobs: stopped after them
 	IsolatedPool _isolated;                       // the children of isolated routes; outlives the loops' chains
 	std::vector<std::unique_ptr<HostLoop>> _loops;
+	std::unique_ptr<Watchdog> _watchdog;          // after the loops and workers whose marks it reads
 };
 
 } // namespace host

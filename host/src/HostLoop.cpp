@@ -19,6 +19,7 @@ HostLoop::HostLoop(unsigned id, HostContext& context, WorkerPool& workers, Isola
 	_upgrader(_s, _ws, _dispatch, context, tls)
 {
 	_ws.setDispatch(_dispatch);
+	_s.mark.setName(true, id);
 	counts.eventLoops[id] = &_loop;
 	_loop.setLogLimits(&counts.logLimits, LogAcceptExhausted);
 }
@@ -54,6 +55,8 @@ void HostLoop::balance()
 	unsigned leastLoop = _loop.id();
 	for (unsigned i = 0; i < counts.loopCount; ++i)
 	{
+		// A loop stuck in a plugin call (Watchdog) takes no connection: the others do not wait for it.
+		if (i != _loop.id() && counts.stalled[i].load(std::memory_order_relaxed)) continue;
 		const std::size_t n = counts.perLoop[i].load(std::memory_order_relaxed);
 		if (n < least)
 		{

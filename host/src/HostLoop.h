@@ -78,6 +78,8 @@ public:
 		_dispatch.broadcast(route, kind, payload);
 	}
 
+	/// The plugin call in progress on this loop (for the Watchdog).
+	ThreadMark& mark() { return _s.mark; }
 	/// Wakes the loop so that it looks at the registry's and the configuration's generations now.
 	void poke() { _loop.wake(); }
 
@@ -86,9 +88,11 @@ public:
 	void collect(Metrics& metrics, std::vector<RouteMetrics>& routes) const;
 
 private:
+	void onThreadStart() override { attachThread(_s.mark); }
 	void onTurnStart() override
 	{
 		_s.bind();
+		_s.mark.mark.advance();   // for the Watchdog: a new turn
 		_dispatch.checkGenerations();
 	}
 	void onAccept(int fd, const sockaddr_storage& peer) override

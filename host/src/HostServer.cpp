@@ -4,6 +4,7 @@
 #include "parley/host/HostServer.h"
 #include "AdminHandlerFactory.h"
 #include "EventLoopPool.h"
+#include "Faults.h"
 #include "HostContext.h"
 #include "TlsContext.h"
 #include "parley/PluginRegistry.h"
@@ -93,6 +94,8 @@ HostServer::HostServer(const HostConfig& config, PluginRegistry& registry, Poco:
 	_logger(logger)
 {
 	checkRoutes(_config);
+	// Before any thread that calls plugins starts.
+	installFatalSignalHandler();
 	const unsigned loops = _config.engine.threads ? _config.engine.threads : std::min(usableCores(), 256u);
 	if (loops > 256) throw ConfigError("engine.threads: " + std::to_string(loops) + " is out of range (0..256)");
 	_registry.setSettings(_config.pluginSettings);
@@ -440,6 +443,11 @@ HostServer::DrainReport HostServer::drain(const std::function<bool(unsigned ms)>
 		_logger.warning("drain timeout: %z of %z connections had not finished their close handshake after %u ms "
 			"(engine.drain_timeout_ms); closing them", report.leftOpen, report.closed, engine.drainTimeoutMs);
 	return report;
+}
+
+std::vector<std::string> HostServer::stuckInPlugins(unsigned graceMs)
+{
+	return _pool && !_stopped ? _pool->stuckInPlugins(graceMs) : std::vector<std::string>();
 }
 
 std::uint16_t HostServer::port() const

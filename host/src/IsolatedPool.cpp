@@ -385,7 +385,7 @@ void IsolatedPool::run()
 				{
 					const Record& oldest = child.inflight.front();
 					const std::uint64_t since = std::max(oldest.submittedNs, child.startedNs);
-					if (now > since && now - since > stallNs)
+					if (stallNs != 0 && now > since && now - since > stallNs)
 						stalled = "stalled: a message of route " + oldest.spec->path + " (" + oldest.spec->plugins +
 							") got no answer within " + std::to_string(stallNs / 1000000) + " ms (engine.stall_timeout_ms); killed it";
 				}

@@ -7,6 +7,7 @@
 
 #include "Connection.h"
 #include "EventLoop.h"
+#include "Faults.h"
 #include "LogLimiter.h"
 #include "LoopDeflate.h"
 #include "OutputBuffer.h"
@@ -57,6 +58,8 @@ enum LogKind : std::size_t
 	LogPingTimeout,            ///< no pong to the last ping: 1001 (notice)
 	LogIdleClose,              ///< idle past engine.idle_timeout_ms: 1001 (information)
 	LogTokenExpired,           ///< a gate's admission expired: 1008 (information)
+	LogStall,                  ///< a plugin call past engine.stall_timeout_ms (error)
+	LogStallOver,              ///< such a call returned (warning)
 	LogKindCount
 };
 
@@ -153,7 +156,8 @@ struct RouteStats
 struct HostCounts
 {
 	HostCounts(unsigned loops, const HostConfig& config, Poco::Logger& logger)
-		: perLoop(new std::atomic<std::size_t>[loops]()), accepting(loops), loopCount(loops), eventLoops(loops, nullptr),
+		: perLoop(new std::atomic<std::size_t>[loops]()), stalled(new std::atomic<bool>[loops]()), accepting(loops),
+		  loopCount(loops), eventLoops(loops, nullptr),
 		  peers(config.engine.maxConnectionsPerIp, config.engine.handshakesPerIpPerS),
 		  logLimits(logger, LogKindCount, config.logRateLimitMs, describeLogKind, logKindPriority)
 	{
@@ -163,6 +167,7 @@ struct HostCounts
 	std::atomic<std::size_t> websockets{0};   ///< upgraded connections open now
 	// Balancing the loops (HostLoop::balance):
 	std::unique_ptr<std::atomic<std::size_t>[]> perLoop; ///< connections of each loop
+	std::unique_ptr<std::atomic<bool>[]> stalled;        ///< loops stuck in a plugin call (the Watchdog says)
 	std::atomic<unsigned> accepting;          ///< loops not holding accepting (never below 1)
 	const unsigned loopCount;
 	std::vector<EventLoop*> eventLoops;       ///< to wake a loop that holds while another wants to
@@ -354,6 +359,7 @@ struct LoopState
 	std::vector<std::unique_ptr<RouteStats>> routeStats;
 	mutable std::mutex routeStatsMutex;
 	LoopHistogram<16> handshake{HandshakeBoundsNs}; ///< accept → 101 written
+	ThreadMark mark;                          ///< the plugin call in progress on this loop (Faults.h)
 
 private:
 	static thread_local LoopState* t_current;
@@ -389,6 +395,8 @@ inline std::string describeLogKind(std::size_t kind)
 	case LogPingTimeout: return "ping timeouts";
 	case LogIdleClose: return "idle closes";
 	case LogTokenExpired: return "expired admissions";
+	case LogStall: return "stalls";
+	case LogStallOver: return "stalls over";
 	default: return "events";
 	}
 }
@@ -400,6 +408,8 @@ inline Poco::Message::Priority logKindPriority(std::size_t kind)
 	if (kind < LogGateFailed) return Poco::Message::PRIO_WARNING;
 	if (kind <= LogResponderFailed) return Poco::Message::PRIO_ERROR;
 	if (kind == LogPingTimeout) return Poco::Message::PRIO_NOTICE;
+	if (kind == LogStall) return Poco::Message::PRIO_ERROR;
+	if (kind == LogStallOver) return Poco::Message::PRIO_WARNING;
 	return Poco::Message::PRIO_INFORMATION;
 }
 

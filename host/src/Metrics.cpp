@@ -209,6 +209,10 @@ std::string Metrics::toText() const
 	w.single("parley_token_expiries_total", "counter", "Connections closed with 1008 when a gate's admission expired.", tokenExpiries);
 	w.single("parley_accept_out_of_descriptors_total", "counter", "Times accept() found no free file descriptor (or memory).",
 		acceptExhausted);
+	w.single("parley_stalls_total", "counter", "Plugin calls (responders, gates) that ran past engine.stall_timeout_ms.", stalls);
+	w.single("parley_loops_stalled", "gauge", "Event loops in a plugin call past engine.stall_timeout_ms now (/health: stalled).",
+		loopsStalled);
+	w.single("parley_workers_stalled", "gauge", "Worker threads in a plugin call past engine.stall_timeout_ms now.", workersStalled);
 
 	// Messages and bytes.
 	w.family("parley_messages_received_total", "counter", "Whole data messages received, by route.");

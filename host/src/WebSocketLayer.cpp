@@ -773,6 +773,7 @@ void WebSocketLayer::logAccess(const Connection& c)
 void WebSocketLayer::reap()
 {
 	if (_s.graveyard.empty()) return;
+	_s.mark.beforeDelete();   // the watchdog may be reading the connection of a stalled call
 	for (Connection* c : _s.graveyard)
 	{
 		const std::uint32_t i = c->index;

@@ -22,6 +22,8 @@ std::uint64_t monotonicNs() noexcept
 WorkerPool::WorkerPool(unsigned workers)
 {
 	if (workers == 0) workers = 1;
+	_marks.reset(new ThreadMark[workers]);
+	for (unsigned i = 0; i < workers; ++i) _marks[i].setName(false, i);
 	for (unsigned i = 0; i < workers; ++i) _threads.emplace_back([this, i] { run(i); });
 }
 
@@ -58,6 +60,7 @@ void WorkerPool::stop()
 
 void WorkerPool::run(unsigned index)
 {
+	attachThread(_marks[index]);
 	Reply failed;
 	for (;;)
 	{
@@ -69,6 +72,7 @@ void WorkerPool::run(unsigned index)
 			job = std::move(_jobs.front());
 			_jobs.pop_front();
 		}
+		_marks[index].mark.advance();   // for the Watchdog: a new job
 		if (job.task)
 		{
 			job.task(index);   // catches what it calls

@@ -6,6 +6,7 @@
 
 #include "Chain.h"
 #include "ConnectionDetails.h"
+#include "Faults.h"
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -60,6 +61,9 @@ public:
 	/// Returns the number of worker threads.
 	unsigned size() const { return static_cast<unsigned>(_threads.size()); }
 
+	/// The mark of worker `index` (< size()): the plugin call it is in (Faults.h).
+	ThreadMark& mark(unsigned index) { return _marks[index]; }
+
 private:
 	void run(unsigned index);
 
@@ -67,6 +71,7 @@ private:
 	std::condition_variable _ready;
 	std::deque<Job> _jobs;
 	bool _stopping = false;
+	std::unique_ptr<ThreadMark[]> _marks;
 	std::vector<std::thread> _threads;
 };
 

@@ -29,8 +29,13 @@
 #include <iostream>
 #include <memory>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace {
+
+/// At a stop, how long a loop or worker inside a plugin call (not yet found stalled by the
+/// watchdog) may take to return before the host exits without it (EXIT_SOFTWARE, 70).
+constexpr unsigned StuckGraceMs = 1000;
 
 /// Routes every existing logger whose name starts with `name` ("" = all) to the console with
 /// the given pattern.
@@ -213,6 +218,17 @@ protected:
 				}
 			};
 			server->drain(wait);
+		}
+		// A loop or worker stuck in a plugin call cannot be joined: say which, and exit without it.
+		const std::vector<std::string> stuck = server->stuckInPlugins(StuckGraceMs);
+		if (!stuck.empty())
+		{
+			for (const std::string& line : stuck)
+				logger.critical("stopping: %s; exiting without waiting for it (status %s)", line,
+					std::to_string(static_cast<int>(EXIT_SOFTWARE)));
+			std::cout.flush();
+			std::cerr.flush();
+			::_exit(EXIT_SOFTWARE);
 		}
 		logger.information("parley-host stopping");
 		server->stop();

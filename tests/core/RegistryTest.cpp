@@ -97,12 +97,13 @@ public:
 	{
 		test::LogCapture log;
 		PluginRegistry registry(log.logger());
-		// test-plugins holds good ones (throwing, closer, sleepy, isolate-crash, isolate-stall;
+		// test-plugins holds good ones (throwing, closer, sleepy, isolate-crash, isolate-stall, faulty;
 		// three gates) and three bad files.
 		const std::size_t loaded = registry.loadDirectory(test::testPluginDir());
-		CPPUNIT_ASSERT_EQUAL(std::size_t(8), loaded);
-		CPPUNIT_ASSERT(registry.has("isolate-crash") && registry.has("isolate-stall"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(9), loaded);
+		CPPUNIT_ASSERT(registry.has("isolate-crash") && registry.has("isolate-stall") && registry.has("faulty"));
 		CPPUNIT_ASSERT(registry.has("sleepy"));
+		CPPUNIT_ASSERT(registry.has("faulty"));
 		CPPUNIT_ASSERT(registry.has("throwing"));
 		CPPUNIT_ASSERT(registry.has("closer"));
 		for (const char* gate : {"header-gate", "sleepy-gate", "throwing-gate"})

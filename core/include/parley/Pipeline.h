@@ -4,6 +4,7 @@
 #ifndef PARLEY_PIPELINE_INCLUDED
 #define PARLEY_PIPELINE_INCLUDED
 
+#include "parley/PluginMark.h"
 #include "parley/Responder.h"
 #include <memory>
 #include <stdexcept>
@@ -55,16 +56,24 @@ public:
 		reply.quotesMessage = false;
 		reply.closeCode = 1000;
 		reply.payload.clear();
+		_mark->enter(_site);
 		try
 		{
 			_single->respond(message, reply);
 		}
 		catch (...)
 		{
+			_mark->leave();
 			failed(_stages.front().name);
 		}
+		_mark->leave();
 		return reply;
 	}
+
+	/// Makes run() record each stage's call in `mark` (the mark of the one thread that runs this
+	/// pipeline): sites[i] while stage i runs (one per stage). Without it the pipeline records
+	/// into a mark of its own that nobody reads.
+	void setMark(PluginMark& mark, std::vector<const void*> sites);
 
 	/// The plugin names of the chain, in order.
 	std::vector<std::string> names() const;
@@ -78,6 +87,10 @@ private:
 
 	std::vector<Stage> _stages;
 	Responder* _single = nullptr;   ///< the one stage's target (PluginRegistry::target), if one stage
+	PluginMark _ownMark;
+	PluginMark* _mark = &_ownMark;  ///< where run() records the stage it calls (setMark)
+	const void* _site = nullptr;    ///< the first stage's site
+	std::vector<const void*> _sites; ///< by stage
 	Reply _replies[2];
 };
 

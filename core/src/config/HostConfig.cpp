@@ -245,7 +245,15 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 	e.handshakesPerIpPerS = static_cast<unsigned>(readUnsigned(config, "engine.handshakes_per_ip_per_s", e.handshakesPerIpPerS, 0, 10000000));
 	e.drainDelayMs = static_cast<unsigned>(readUnsigned(config, "engine.drain_delay_ms", e.drainDelayMs, 0, 3600000));
 	e.drainTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.drain_timeout_ms", e.drainTimeoutMs, 0, 3600000));
-	e.stallTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.stall_timeout_ms", e.stallTimeoutMs, 1, 3600000));
+	e.stallTimeoutMs = static_cast<unsigned>(readUnsigned(config, "engine.stall_timeout_ms", e.stallTimeoutMs, 0, 3600000));
+	if (e.stallTimeoutMs != 0 && e.stallTimeoutMs < 100)
+		throw ConfigError("engine.stall_timeout_ms: " + std::to_string(e.stallTimeoutMs) + " is out of range (0 = off, or 100..3600000)");
+	{
+		const std::string action = Poco::toLower(Poco::trim(config.getString("engine.stall_action", "log")));
+		if (action == "log") e.stallAbort = false;
+		else if (action == "abort") e.stallAbort = true;
+		else throw ConfigError("engine.stall_action: '" + action + "' is not log or abort");
+	}
 
 	DeflateConfig& d = e.deflate;
 	codec::DeflateServerConfig& n = d.negotiation;

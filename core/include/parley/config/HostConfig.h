@@ -59,7 +59,8 @@ struct EngineConfig
 	unsigned handshakesPerIpPerS = 200;            ///< engine.handshakes_per_ip_per_s (IPv6: per /64); 0 = no limit (429 beyond)
 	unsigned drainDelayMs = 0;                     ///< engine.drain_delay_ms: on SIGTERM, serve this long (health says draining) before the 1001s
 	unsigned drainTimeoutMs = 10000;               ///< engine.drain_timeout_ms: then wait at most this long for the close handshakes
-	unsigned stallTimeoutMs = 5000;                ///< engine.stall_timeout_ms: a message in a responder this long is stalled (1011)
+	unsigned stallTimeoutMs = 5000;                ///< engine.stall_timeout_ms: a plugin call longer than this is a stall (in an isolated route's child: the child is killed, 1011); 0 = no watchdog
+	bool stallAbort = false;                       ///< engine.stall_action: log (false) or abort (true: log, then abort())
 	DeflateConfig deflate;                         ///< engine.deflate.*
 };
 

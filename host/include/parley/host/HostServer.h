@@ -94,6 +94,11 @@ public:
 	/// afterwards.
 	DrainReport drain(const std::function<bool(unsigned ms)>& wait);
 
+	/// Before stop(): the event loops and workers still inside a plugin call after `graceMs`
+	/// (those the stall watchdog already found stalled are not waited for), one line each. stop()
+	/// would wait for them to return: the caller logs them and exits without it.
+	std::vector<std::string> stuckInPlugins(unsigned graceMs);
+
 	/// Returns the bound public port (valid after start()).
 	std::uint16_t port() const;
 

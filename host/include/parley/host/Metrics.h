@@ -98,6 +98,9 @@ struct Metrics
 	std::uint64_t isolatedChildren = 0;     ///< isolated children alive now (route.<path>.isolate = process)
 	std::uint64_t isolatedRespawns = 0;     ///< isolated children started again after one died or stalled
 	std::uint64_t isolatedMessages = 0;     ///< messages sent to isolated children
+	std::uint64_t stalls = 0;               ///< plugin calls that ran past engine.stall_timeout_ms
+	std::uint64_t loopsStalled = 0;         ///< event loops in such a call now
+	std::uint64_t workersStalled = 0;       ///< workers in such a call now
 	/// Close frames sent, by code: 1000..1015 each (1005 = an empty close), 3000 = all of 3000-3999,
 	/// 4000 = all of 4000-4999, 0 = anything else.
 	std::map<std::uint16_t, std::uint64_t> closesSent;
