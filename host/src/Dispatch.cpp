@@ -564,6 +564,7 @@ void Dispatch::submit(Connection& c, PayloadKind kind, std::string payload)
 
 void Dispatch::pump(Connection& c)
 {
+	_s.mark.connection.store(&c, std::memory_order_relaxed);   // for the watchdog's stall line
 	while (!c.queue.empty() && canSubmit(c) && c.state == Connection::State::Open)
 	{
 		if (c.jobInFlight && !c.chain->isolated) break;

@@ -52,12 +52,12 @@ public:
 	bool onOpen(Connection& c);
 
 	/// A whole data message of `c`, already counted in `stats` (the counters of c.route); replies
-	/// go to `out`. Returns false if the connection is closing now (a close reply, or a responder
+	/// go to `out`. The caller has put `c` in the loop's mark (LoopState::mark.connection: the
+	/// watchdog's stall line names it), once per read. Returns false if the connection is closing now (a close reply, or a responder
 	/// failed). The per-message path: inline.
 	bool onMessage(Connection& c, const Message& message, OutputBuffer& out, RouteStats& stats)
 	{
 		if (__builtin_expect(c.jobInFlight || c.chain->blocking, 0)) return queueForWorkers(c, message);
-		_s.mark.connection.store(&c, std::memory_order_relaxed);   // for the watchdog's stall line
 		// parley_respond_seconds: every RespondSampleEvery-th message of the route on this loop,
 		// out of line, so that the others pay one test.
 		if (__builtin_expect((stats.messagesIn & (RespondSampleEvery - 1)) == 0, 0)) return timedMessage(c, message, out, stats);

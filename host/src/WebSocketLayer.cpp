@@ -66,7 +66,11 @@ void WebSocketLayer::open(Connection& c, std::uint16_t route, char* leftover, st
 	}
 	// Frames that came in the same packets as the request head: answer them right after the 101
 	// (which is already in c.out).
-	if (size != 0) process(c, leftover, size, &c.out);
+	if (size != 0)
+	{
+		_s.mark.connection.store(&c, std::memory_order_relaxed);
+		process(c, leftover, size, &c.out);
+	}
 	flush(c);
 	if (c.dead) return;
 	// An idle WebSocket holds no output buffer: give back the one the 101 was written from.
@@ -207,6 +211,7 @@ void WebSocketLayer::readSocket(Connection& c)
 void WebSocketLayer::handleRead(Connection& c, std::size_t size)
 {
 	_s.reading = &c;
+	_s.mark.connection.store(&c, std::memory_order_relaxed);   // for the watchdog's stall line
 	if (c.out.empty())
 	{
 		process(c, _s.in.get(), size, &_s.shared);
