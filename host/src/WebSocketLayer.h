@@ -152,6 +152,9 @@ private:
 	/// Queues c to be read again after the other connections (its read budget is used up).
 	void readAgainLater(Connection& c);
 
+	/// Reads of one connection per readiness event before the others get their turn.
+	static constexpr unsigned ReadBudget = 8;
+
 	LoopState& _s;
 	const std::size_t _sendChunk;         // engine.send_chunk (its 0, "never early", as the largest size)
 	Dispatch* _dispatch = nullptr;
