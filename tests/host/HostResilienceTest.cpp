@@ -306,6 +306,7 @@ public:
 			config.engine.backpressureLow = 64 * 1024;
 			config.engine.backpressureLimit = 8u << 20;
 			config.engine.maxOutputMemory = budget;
+			config.logRateLimitMs = 0;   // a line for every cut: the test starts reading a client once it is cut
 		});
 		std::vector<PollReader> readers(40);
 		for (auto& r : readers) r.ws = std::make_unique<WsClient>(_host->port(), "/chat");
@@ -321,6 +322,55 @@ public:
 		const std::size_t messages = 20000;
 		const std::string pad(1000, 'c');
 		auto text = [&pad](std::size_t i) { return std::to_string(i) + ":" + pad; };
+		// A non-reader starts reading as soon as the host says it cut it (a client that stays
+		// silent past the close deadline is dropped): it must get a prefix of the messages, in
+		// order, whole, then 1008.
+		struct SleeperResult
+		{
+			std::size_t got = 0;
+			std::uint16_t code = 0;
+			std::string error;
+		};
+		std::vector<SleeperResult> sleeperResults(sleepers.size());
+		std::vector<std::thread> sleeperThreads;
+		std::vector<bool> sleeperReading(sleepers.size(), false);
+		auto startCutSleepers = [&] {
+			for (std::size_t k = 0; k < sleepers.size(); ++k)
+			{
+				if (sleeperReading[k]) continue;
+				sockaddr_in local{};
+				socklen_t length = sizeof local;
+				::getsockname(sleepers[k]->fd(), reinterpret_cast<sockaddr*>(&local), &length);
+				if (_host->logCount({"127.0.0.1:" + std::to_string(ntohs(local.sin_port)) + " cut with 1008"}) == 0) continue;
+				sleeperReading[k] = true;
+				sleeperThreads.emplace_back([&, k] {
+					SleeperResult& r = sleeperResults[k];
+					try
+					{
+						for (;;)
+						{
+							const Frame f = sleepers[k]->readFrame();
+							if (f.opcode == OpClose)
+							{
+								r.code = f.closeCode();
+								return;
+							}
+							if (f.payload != (r.got == 0 ? std::string("hello") : text(r.got - 1)))
+							{
+								r.error = "message " + std::to_string(r.got) + " wrong";
+								return;
+							}
+							++r.got;
+						}
+					}
+					catch (const std::exception& e)
+					{
+						r.error = e.what();
+					}
+				});
+			}
+		};
+		Clock::time_point lastLook = Clock::now();
 		std::string out;
 		std::size_t queued = 0;      // messages put in `out`
 		std::size_t outPos = 0;
@@ -339,6 +389,11 @@ public:
 			fds.push_back({sender.ws->fd(), static_cast<short>(POLLIN | (outPos < out.size() ? POLLOUT : 0)), 0});
 			for (auto& r : readers) fds.push_back({r.ws->fd(), POLLIN, 0});
 			CPPUNIT_ASSERT(::poll(fds.data(), fds.size(), 1000) >= 0);
+			if (Clock::now() - lastLook > std::chrono::milliseconds(50))
+			{
+				startCutSleepers();
+				lastLook = Clock::now();
+			}
 			if (fds[0].revents & POLLOUT)
 			{
 				const ssize_t n = ::send(sender.ws->fd(), out.data() + outPos, out.size() - outPos, MSG_NOSIGNAL);
@@ -369,15 +424,19 @@ public:
 		const std::uint64_t oneRead = 51u * (64u * 1024u + 16384u);
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(m.outputMemoryPeak), m.outputMemoryPeak <= budget + oneRead);
 		CPPUNIT_ASSERT_MESSAGE("the sender was never paused", m.budgetPauses >= 1);
-		// Every non-reader: a prefix of the messages, in order, whole, then 1008.
-		for (auto& s : sleepers)
+		// Every non-reader was cut: a prefix of the messages, in order, whole, then 1008.
+		for (int i = 0; i < 100 && std::count(sleeperReading.begin(), sleeperReading.end(), true) < 10; ++i)
 		{
-			std::size_t got = 0;
-			const Frame close = readUntilClose(*s, got, [&](const Frame& f, std::size_t i) {
-				CPPUNIT_ASSERT(f.payload == (i == 0 ? std::string("hello") : text(i - 1)));
-			});
-			CPPUNIT_ASSERT_EQUAL(std::uint16_t(1008), close.closeCode());
-			CPPUNIT_ASSERT(got < messages);
+			startCutSleepers();
+			::usleep(50000);
+		}
+		for (auto& t : sleeperThreads) t.join();
+		CPPUNIT_ASSERT_EQUAL(std::size_t(10), sleeperThreads.size());
+		for (const SleeperResult& r : sleeperResults)
+		{
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.error, std::string(), r.error);
+			CPPUNIT_ASSERT_EQUAL(std::uint16_t(1008), r.code);
+			CPPUNIT_ASSERT(r.got <= messages);
 		}
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(10), m.budgetCuts + m.backpressureCloses);
 	}
@@ -429,8 +488,14 @@ public:
 		figures << "RSS before " << before << " kB, peak " << peak << " kB, 10 s after " << after << " kB";
 		std::cout << "\n  " << figures.str() << std::endl;
 		CPPUNIT_ASSERT_MESSAGE(figures.str(), before > 0 && peak > before + 100 * 1024);
+#if defined(__SANITIZE_ADDRESS__)
+		// ASan's allocator keeps freed memory in its quarantine and does not give it back the way
+		// glibc's does (malloc_trim): the figures are printed, the bound is for real builds.
+		std::cout << "  (AddressSanitizer build: the RSS bound is not checked)" << std::endl;
+#else
 		// Generous: at least three quarters of what the burst took came back.
 		CPPUNIT_ASSERT_MESSAGE(figures.str(), after - before < (peak - before) / 4);
+#endif
 		host.signal(SIGTERM);
 		CPPUNIT_ASSERT_EQUAL(0, host.runner.wait());
 	}

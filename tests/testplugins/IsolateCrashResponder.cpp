@@ -1,9 +1,12 @@
 //
-// IsolateCrashResponder.cpp — test plugin `isolate-crash`: dereferences a null pointer on the
-// message "crash" (the process dies of SIGSEGV); replies "pid <n>" to "pid"; echoes anything else.
+// IsolateCrashResponder.cpp — test plugin `isolate-crash`: writes into the first page of memory
+// (what a null pointer to a struct does) on the message "crash" (the process dies of SIGSEGV;
+// through address 8, not 0, so that UBSan in the sanitizer build does not stop it first);
+// replies "pid <n>" to "pid"; echoes anything else.
 //
 #include "parley/Responder.h"
 #include <Poco/ClassLibrary.h>
+#include <cstdint>
 #include <string>
 #include <unistd.h>
 
@@ -14,8 +17,7 @@ public:
 	{
 		if (message.payload == "crash")
 		{
-			volatile int* nothing = nullptr;
-			*nothing = 1;
+			*static_cast<volatile int*>(_nowhere) = 1;
 		}
 		if (message.payload == "pid")
 		{
@@ -24,6 +26,9 @@ public:
 		}
 		reply.echo(message);
 	}
+
+private:
+	void* volatile _nowhere = reinterpret_cast<void*>(std::uintptr_t(8));
 };
 
 PARLEY_DECLARE_PLUGIN_NO_SETTINGS(IsolateCrashResponder, "isolate-crash", "1.0.0",
