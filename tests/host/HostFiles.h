@@ -1,6 +1,7 @@
 //
-// HostFiles.h — the temporary folder of a test that runs the real parley-host binary: a plugins/
-// folder filled with named plugin files, and configuration files on free ports.
+// HostFiles.h — the temporary folders of the tests that run the real parley-host binary: HostFiles
+// (a plugins/ folder filled with named plugin files, and configuration files on free ports) and,
+// for the tests whose host watches its folders, Folder with writeFile and deploy.
 //
 #ifndef PARLEY_TESTS_HOST_HOSTFILES_INCLUDED
 #define PARLEY_TESTS_HOST_HOSTFILES_INCLUDED
@@ -8,6 +9,8 @@
 #include <Poco/File.h>
 #include <Poco/Path.h>
 #include <Poco/Process.h>
+#include <Poco/TemporaryFile.h>
+#include <cstdio>
 #include <fstream>
 #include <initializer_list>
 #include <string>
@@ -79,6 +82,44 @@ private:
 	std::string _dir;
 	int _files = 0;
 };
+
+/// A folder of its own (Poco::TemporaryFile::tempName(), so a test may have several), removed with
+/// everything in it at the end; for the tests whose host watches the plugin and configuration folders.
+struct Folder
+{
+	Folder() : path(Poco::TemporaryFile::tempName()) { Poco::File(path).createDirectories(); }
+	~Folder()
+	{
+		try
+		{
+			Poco::File(path).remove(true);
+		}
+		catch (...)
+		{
+		}
+	}
+	std::string file(const std::string& name) const { return path + "/" + name; }
+	std::string path;
+};
+
+/// Writes `text` to `path` through a rename, so that the host never reads half a configuration.
+inline void writeFile(const std::string& path, const std::string& text)
+{
+	{
+		std::ofstream out(path + ".new");
+		out << text;
+	}
+	std::rename((path + ".new").c_str(), path.c_str());
+}
+
+/// Copies the plugin file `from` into `dir` as `name` through a rename, so that a watching host
+/// never loads half a file.
+inline void deploy(const std::string& from, const Folder& dir, const std::string& name)
+{
+	const std::string temp = dir.file("." + name + ".tmp");
+	Poco::File(from).copyTo(temp);
+	std::rename(temp.c_str(), dir.file(name).c_str());
+}
 
 } // namespace test
 } // namespace parley
