@@ -2,16 +2,14 @@
 // HostBinaryTest.cpp — the real parley-host binary: bad configurations fail with one clear line
 // and a non-zero exit before serving; a good one serves and stops gracefully on a signal.
 //
+#include "HostFiles.h"
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
-#include <Poco/File.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
-#include <Poco/Path.h>
-#include <Poco/Process.h>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
-#include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,24 +31,17 @@ class HostBinaryTest : public CppUnit::TestFixture
 public:
 	void setUp() override
 	{
-		_dir = Poco::Path::temp() + "parley-host-test-" + std::to_string(Poco::Process::id()) + "/";
-		Poco::File(_dir).createDirectories();
+		_files = std::make_unique<HostFiles>("host");
 	}
 
 	void tearDown() override
 	{
-		try
-		{
-			Poco::File(_dir).remove(true);
-		}
-		catch (...)
-		{
-		}
+		_files.reset();
 	}
 
 	void testMissingConfigFile()
 	{
-		const std::string missing = _dir + "missing.properties";
+		const std::string missing = _files->dir() + "missing.properties";
 		expectOneLineFailure({"--config=" + missing}, {missing, "does not exist"});
 	}
 
@@ -79,7 +70,7 @@ public:
 
 	void testMissingPluginFolder()
 	{
-		const std::string folder = _dir + "no-plugins-here";
+		const std::string folder = _files->dir() + "no-plugins-here";
 		const std::string file = writeConfig("route./ws = echo\nplugins.dir = " + folder + "\n", false);
 		expectOneLineFailure({"--config=" + file}, {"plugins.dir", folder});
 	}
@@ -138,13 +129,8 @@ private:
 	/// `withPluginDir` is false) and returns its path.
 	std::string writeConfig(const std::string& body, bool withPluginDir = true)
 	{
-		static int counter = 0;
-		const std::string path = _dir + "host-" + std::to_string(counter++) + ".properties";
-		std::ofstream out(path);
-		out << "server.address = 127.0.0.1\nadmin.port = 0\n";
-		if (withPluginDir) out << "plugins.dir = " << pluginDir() << "\n";
-		out << body;
-		return path;
+		const std::string plugins = withPluginDir ? "plugins.dir = " + pluginDir() + "\n" : "";
+		return _files->write("server.address = 127.0.0.1\nadmin.port = 0\n" + plugins + body);
 	}
 
 	/// Runs the binary and expects a non-zero exit with exactly one output line that starts with
@@ -162,7 +148,7 @@ private:
 			CPPUNIT_ASSERT_MESSAGE("'" + part + "' missing in: " + out, out.find(part) != std::string::npos);
 	}
 
-	std::string _dir;
+	std::unique_ptr<HostFiles> _files;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(HostBinaryTest, "host");

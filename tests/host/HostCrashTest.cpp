@@ -3,14 +3,12 @@
 // process dies by the same signal as it would have, and its stderr has exactly one line naming
 // the plugin, its version and file, the route and the loop (or worker).
 //
+#include "HostFiles.h"
 #include "HostProcess.h"
-#include <Poco/File.h>
-#include <Poco/Path.h>
-#include <Poco/Process.h>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <csignal>
-#include <fstream>
+#include <memory>
 #include <string>
 
 using namespace parley::test;
@@ -27,19 +25,13 @@ class HostCrashTest : public CppUnit::TestFixture
 public:
 	void setUp() override
 	{
-		_dir = Poco::Path::temp() + "parley-crash-test-" + std::to_string(Poco::Process::id()) + "/";
-		Poco::File(_dir).createDirectories();
+		_files = std::make_unique<HostFiles>("crash");
+		_files->copyPlugins(testPluginDir(), {"faulty.so"});
 	}
 
 	void tearDown() override
 	{
-		try
-		{
-			Poco::File(_dir).remove(true);
-		}
-		catch (...)
-		{
-		}
+		_files.reset();
 	}
 
 	void testSegfaultInResponder() { crash("crash", SIGSEGV, "SIGSEGV", "event loop 0", ""); }
@@ -69,30 +61,16 @@ private:
 		CPPUNIT_ASSERT_MESSAGE(out, !host.runner.killed());
 		// Poco::ProcessHandle::wait() returns 256 + the signal for a process a signal ended.
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(out, 256 + signal, code);
-		const std::string line = "parley-host: " + name + " in plugin 'faulty' 1.2.3 (file " + _dir + "plugins/faulty.so) "
+		const std::string line = "parley-host: " + name + " in plugin 'faulty' 1.2.3 (file " + _files->plugins() + "faulty.so) "
 			"on route /faulty, " + thread + "; the host dies with the signal\n";
 		CPPUNIT_ASSERT_MESSAGE(out, out.find(line) != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(out, out.find(name), out.rfind(name));   // one line, nothing else about it
 	}
 
 	/// A configuration on free ports whose plugin folder holds the test plugin faulty.
-	std::string writeConfig(const std::string& body)
-	{
-		const std::string plugins = _dir + "plugins/";
-		if (!Poco::File(plugins).exists())
-		{
-			Poco::File(plugins).createDirectories();
-			Poco::File(testPluginDir() + "/faulty.so").copyTo(plugins);
-		}
-		static int counter = 0;
-		const std::string path = _dir + "host-" + std::to_string(counter++) + ".properties";
-		std::ofstream out(path);
-		out << "server.address = 127.0.0.1\nserver.port = 0\nadmin.port = 0\nplugins.watch = false\nplugins.dir = " << plugins
-			<< "\nroute./faulty = faulty\n" << body;
-		return path;
-	}
+	std::string writeConfig(const std::string& body) { return _files->writeConfig("route./faulty = faulty\n" + body); }
 
-	std::string _dir;
+	std::unique_ptr<HostFiles> _files;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(HostCrashTest, "host");

@@ -3,16 +3,13 @@
 // at once, /health says draining, and every client gets the replies to every message the host
 // read (inline and blocking chains, queued worker jobs too) before its 1001; the host exits 0.
 //
+#include "HostFiles.h"
 #include "HostProcess.h"
-#include <Poco/File.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/StreamSocket.h>
-#include <Poco/Path.h>
-#include <Poco/Process.h>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <csignal>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,19 +28,14 @@ class HostDrainTest : public CppUnit::TestFixture
 public:
 	void setUp() override
 	{
-		_dir = Poco::Path::temp() + "parley-drain-test-" + std::to_string(Poco::Process::id()) + "/";
-		Poco::File(_dir).createDirectories();
+		_files = std::make_unique<HostFiles>("drain");
+		_files->copyPlugins(pluginDir(), {"echo.so"});
+		_files->copyPlugins(testPluginDir(), {"sleepy.so"});
 	}
 
 	void tearDown() override
 	{
-		try
-		{
-			Poco::File(_dir).remove(true);
-		}
-		catch (...)
-		{
-		}
+		_files.reset();
 	}
 
 	/// 4 connections with 64 messages in flight each on an inline route, and 2 on a blocking
@@ -153,11 +145,11 @@ public:
 	}
 
 private:
-	/// A parley-host binary on free ports with the given configuration.
+	/// A parley-host binary on free ports with the given configuration (plugins echo and sleepy).
 	struct Host : HostProcess
 	{
 		Host(HostDrainTest& test, const std::string& body, int limitSeconds = 60)
-			: HostProcess(test.writeConfig(body), limitSeconds)
+			: HostProcess(test._files->writeConfig(body), limitSeconds)
 		{
 		}
 	};
@@ -177,25 +169,7 @@ private:
 		}
 	}
 
-	/// A configuration on free ports whose plugin folder holds echo and the test plugin sleepy.
-	std::string writeConfig(const std::string& body)
-	{
-		const std::string plugins = _dir + "plugins/";
-		if (!Poco::File(plugins).exists())
-		{
-			Poco::File(plugins).createDirectories();
-			Poco::File(pluginDir() + "/echo.so").copyTo(plugins);
-			Poco::File(testPluginDir() + "/sleepy.so").copyTo(plugins);
-		}
-		static int counter = 0;
-		const std::string path = _dir + "host-" + std::to_string(counter++) + ".properties";
-		std::ofstream out(path);
-		out << "server.address = 127.0.0.1\nserver.port = 0\nadmin.port = 0\nplugins.watch = false\nplugins.dir = " << plugins
-			<< "\n" << body;
-		return path;
-	}
-
-	std::string _dir;
+	std::unique_ptr<HostFiles> _files;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(HostDrainTest, "host");

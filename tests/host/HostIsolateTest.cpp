@@ -4,15 +4,13 @@
 // stalls in a child (1011 for what that child had, a new child, the rest never notices),
 // pushes and broadcasts from a child, hot drop-in and SIGHUP on an isolated route.
 //
+#include "HostFiles.h"
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
 #include <Poco/DirectoryIterator.h>
-#include <Poco/File.h>
-#include <Poco/TemporaryFile.h>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <csignal>
-#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -22,39 +20,6 @@ using namespace parley;
 using namespace parley::test;
 
 namespace {
-
-struct Folder
-{
-	Folder() : path(Poco::TemporaryFile::tempName()) { Poco::File(path).createDirectories(); }
-	~Folder()
-	{
-		try
-		{
-			Poco::File(path).remove(true);
-		}
-		catch (...)
-		{
-		}
-	}
-	std::string file(const std::string& name) const { return path + "/" + name; }
-	std::string path;
-};
-
-void writeFile(const std::string& path, const std::string& text)
-{
-	{
-		std::ofstream out(path + ".new");
-		out << text;
-	}
-	std::rename((path + ".new").c_str(), path.c_str());
-}
-
-void deploy(const std::string& from, const Folder& dir, const std::string& name)
-{
-	const std::string temp = dir.file("." + name + ".tmp");
-	Poco::File(from).copyTo(temp);
-	std::rename(temp.c_str(), dir.file(name).c_str());
-}
 
 /// A running parley-host whose output lines a thread collects.
 class LiveHost

@@ -3,6 +3,7 @@
 // keys refused with exit 78), rate-limited lines for refusals and faults (a flood of 10,000
 // protocol errors gives a bounded number of lines whose counts add up), and the access log.
 //
+#include "HostFiles.h"
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
 #include "parley/host/LoggingSetup.h"
@@ -10,12 +11,11 @@
 #include "support/LogCapture.h"
 #include "support/TestCertificates.h"
 #include <Poco/File.h>
-#include <Poco/Path.h>
-#include <Poco/Process.h>
 #include <chrono>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -154,19 +154,12 @@ class HostLogTest : public CppUnit::TestFixture
 public:
 	void setUp() override
 	{
-		_dir = Poco::Path::temp() + "parley-log-test-" + std::to_string(Poco::Process::id()) + "/";
-		Poco::File(_dir).createDirectories();
+		_files = std::make_unique<HostFiles>("log");
 	}
 
 	void tearDown() override
 	{
-		try
-		{
-			Poco::File(_dir).remove(true);
-		}
-		catch (...)
-		{
-		}
+		_files.reset();
 	}
 
 	/// 10,000 connections each send an unmasked frame (1002). With logging.rate_limit_ms = 300
@@ -247,8 +240,8 @@ public:
 	/// A FileChannel from logging.* keys gets the host's lines and the access log (its own file).
 	void testLoggingKeysTakeEffect()
 	{
-		const std::string log = _dir + "host.log";
-		const std::string access = _dir + "access.log";
+		const std::string log = _files->dir() + "host.log";
+		const std::string access = _files->dir() + "access.log";
 		const std::string file = writeConfig("route./echo = echo\nengine.threads = 1\n"
 			"logging.formatters.f.class = PatternFormatter\nlogging.formatters.f.pattern = FILE [%p] %t\n"
 			"logging.channels.file.class = FileChannel\nlogging.channels.file.path = " + log + "\n"
@@ -314,11 +307,11 @@ public:
 	{
 		const std::string console = "logging.channels.c.class = ConsoleChannel\n";
 		expectConfigError("logging.channels.c.class = NoSuchChannel\n", "logging.channels.c.class: 'NoSuchChannel' is not a channel class");
-		expectConfigError("logging.channels.f.class = FileChannel\nlogging.channels.f.path = " + _dir + "x.log\n"
+		expectConfigError("logging.channels.f.class = FileChannel\nlogging.channels.f.path = " + _files->dir() + "x.log\n"
 			"logging.channels.f.rotation = every fortnight\n", "logging.channels.f.rotation: ");
-		expectConfigError("logging.channels.f.class = FileChannel\nlogging.channels.f.path = " + _dir + "x.log\n"
+		expectConfigError("logging.channels.f.class = FileChannel\nlogging.channels.f.path = " + _files->dir() + "x.log\n"
 			"logging.channels.f.colour = blue\n", "logging.channels.f.colour: FileChannel has no property 'colour'");
-		expectConfigError("logging.channels.f.class = FileChannel\nlogging.channels.f.path = " + _dir + "no/such/dir/x.log\n"
+		expectConfigError("logging.channels.f.class = FileChannel\nlogging.channels.f.path = " + _files->dir() + "no/such/dir/x.log\n"
 			"logging.loggers.root.name =\nlogging.loggers.root.channel = f\n", "logging.channels.f: cannot open: ");
 		expectConfigError("logging.channels.c.pattern = %t\n", "logging.channels.c.class: missing");
 		expectConfigError(console + "logging.channels.c.formatter = nope\n", "logging.channels.c.formatter: no formatter 'nope'");
@@ -338,14 +331,14 @@ public:
 	{
 		Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
 		config->setString("logging.channels.f.class", "FileChannel");
-		config->setString("logging.channels.f.path", _dir + "checked.log");
+		config->setString("logging.channels.f.path", _files->dir() + "checked.log");
 		config->setString("logging.loggers.l.name", "parley-check");
 		config->setString("logging.loggers.l.channel", "f");
 		config->setString("logging.loggers.l.level", "error");
 		const int before = Poco::Logger::get("parley-check").getLevel();
 		host::checkLogging(*config);
 		CPPUNIT_ASSERT_EQUAL(before, Poco::Logger::get("parley-check").getLevel());
-		CPPUNIT_ASSERT(!Poco::File(_dir + "checked.log").exists());
+		CPPUNIT_ASSERT(!Poco::File(_files->dir() + "checked.log").exists());
 		config->setString("logging.channels.f.purgeCount", "many");
 		try
 		{
@@ -550,12 +543,8 @@ private:
 
 	std::string writeConfig(const std::string& body)
 	{
-		static int counter = 0;
-		const std::string path = _dir + "host-" + std::to_string(counter++) + ".properties";
-		std::ofstream out(path);
-		out << "server.address = 127.0.0.1\nserver.port = 0\nadmin.port = 0\nplugins.dir = " << pluginDir() << "\n";
-		out << body;
-		return path;
+		// No plugins.watch = false here: these hosts keep the default.
+		return _files->write("server.address = 127.0.0.1\nserver.port = 0\nadmin.port = 0\nplugins.dir = " + pluginDir() + "\n" + body);
 	}
 
 	/// Reads the host's output until it says where it listens; returns the port.
@@ -584,7 +573,7 @@ private:
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(out, out.size() - 1, out.find('\n'));
 	}
 
-	std::string _dir;
+	std::unique_ptr<HostFiles> _files;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(HostLogTest, "host");

@@ -3,17 +3,16 @@
 // SIGHUP with good and broken configurations, a live replace under load (its log is printed),
 // and an out-of-tree plugin built from the installed SDK and dropped into a running host.
 //
+#include "HostFiles.h"
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
 #include <Poco/File.h>
-#include <Poco/TemporaryFile.h>
 #include <algorithm>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <thread>
 
 using namespace parley;
@@ -22,40 +21,6 @@ using namespace parley::test;
 namespace {
 
 std::string binary() { return binDir() + "/parley-host"; }
-
-struct Folder
-{
-	Folder() : path(Poco::TemporaryFile::tempName()) { Poco::File(path).createDirectories(); }
-	~Folder()
-	{
-		try
-		{
-			Poco::File(path).remove(true);
-		}
-		catch (...)
-		{
-		}
-	}
-	std::string file(const std::string& name) const { return path + "/" + name; }
-	std::string path;
-};
-
-void writeFile(const std::string& path, const std::string& text)
-{
-	// Write then rename, so that the host never reads half a configuration.
-	{
-		std::ofstream out(path + ".new");
-		out << text;
-	}
-	std::rename((path + ".new").c_str(), path.c_str());
-}
-
-void deploy(const std::string& from, const Folder& dir, const std::string& name)
-{
-	const std::string temp = dir.file("." + name + ".tmp");
-	Poco::File(from).copyTo(temp);
-	std::rename(temp.c_str(), dir.file(name).c_str());
-}
 
 /// A running parley-host whose output lines are collected by a thread.
 class LiveHost

@@ -3,19 +3,18 @@
 // connections get the renewed one, open ones keep theirs) and the limits that apply live;
 // --check-config checks a configuration without binding anything.
 //
+#include "HostFiles.h"
 #include "HostProcess.h"
 #include "ProcessRunner.h"
 #include "support/TestCertificates.h"
-#include <Poco/File.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
-#include <Poco/Path.h>
-#include <Poco/Process.h>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,19 +33,12 @@ class HostReloadTest : public CppUnit::TestFixture
 public:
 	void setUp() override
 	{
-		_dir = Poco::Path::temp() + "parley-reload-test-" + std::to_string(Poco::Process::id()) + "/";
-		Poco::File(_dir).createDirectories();
+		_files = std::make_unique<HostFiles>("reload");
 	}
 
 	void tearDown() override
 	{
-		try
-		{
-			Poco::File(_dir).remove(true);
-		}
-		catch (...)
-		{
-		}
+		_files.reset();
 	}
 
 	/// The certificate and key files are replaced by a renewed pair (another serial), then
@@ -54,16 +46,17 @@ public:
 	void testSighupReloadsTheCertificate()
 	{
 		const TestCertificates& certificates = TestCertificates::get();
-		const std::string cert = _dir + "live.pem";
-		const std::string key = _dir + "live.key";
+		const std::string& dir = _files->dir();
+		const std::string cert = dir + "live.pem";
+		const std::string key = dir + "live.key";
 		copy(certificates.certFile(), cert);
 		copy(certificates.keyFile(), key);
 		// The renewal: a new key and a certificate from the same CA with serial 0x1092.
 		const std::string ca = certificates.dir();
-		run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout '" + _dir + "new.key' -out '" + _dir +
+		run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout '" + dir + "new.key' -out '" + dir +
 			"new.csr' -subj '/CN=localhost'");
-		run("openssl x509 -req -in '" + _dir + "new.csr' -CA '" + ca + "ca.pem' -CAkey '" + ca + "ca.key' -set_serial 4242 -out '" +
-			_dir + "new.pem' -days 2 -extfile '" + ca + "ext.cnf'");
+		run("openssl x509 -req -in '" + dir + "new.csr' -CA '" + ca + "ca.pem' -CAkey '" + ca + "ca.key' -set_serial 4242 -out '" +
+			dir + "new.pem' -days 2 -extfile '" + ca + "ext.cnf'");
 
 		const std::string file = writeConfig("route./echo = echo\nserver.tls = true\nopenSSL.server.certificateFile = " + cert +
 			"\nopenSSL.server.privateKeyFile = " + key + "\n");
@@ -73,8 +66,8 @@ public:
 		CPPUNIT_ASSERT(!oldSerial.empty());
 		CPPUNIT_ASSERT(oldSerial != "1092");
 
-		copy(_dir + "new.pem", cert);
-		copy(_dir + "new.key", key);
+		copy(dir + "new.pem", cert);
+		copy(dir + "new.key", key);
 		host.signal(SIGHUP);
 		host.waitFor("TLS reloaded for new connections");
 		WsClient after(host.port, "/echo", 0, certificates.caFile());
@@ -216,11 +209,7 @@ private:
 	/// A configuration file on the given ports (0: free ones) with the build's plugins.
 	std::string writeConfig(const std::string& body, std::uint16_t port = 0, std::uint16_t adminPort = 0)
 	{
-		static int counter = 0;
-		const std::string path = _dir + "host-" + std::to_string(counter++) + ".properties";
-		std::ofstream out(path);
-		out << header(port, adminPort) << body;
-		return path;
+		return _files->write(header(port, adminPort) + body);
 	}
 
 	/// Replaces a configuration file's body (for SIGHUP).
@@ -236,7 +225,7 @@ private:
 			"\nplugins.watch = false\nplugins.dir = " + pluginDir() + "\n";
 	}
 
-	std::string _dir;
+	std::unique_ptr<HostFiles> _files;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(HostReloadTest, "host");

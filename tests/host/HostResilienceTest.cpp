@@ -4,10 +4,8 @@
 // frame already partly sent is finished before the close, broadcast senders are slowed instead
 // of the host growing, and memory comes back after a burst (the real binary, its RSS).
 //
+#include "HostFiles.h"
 #include "HostProcess.h"
-#include <Poco/File.h>
-#include <Poco/Path.h>
-#include <Poco/Process.h>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <atomic>
@@ -162,20 +160,14 @@ class HostResilienceTest : public CppUnit::TestFixture
 public:
 	void setUp() override
 	{
-		_dir = Poco::Path::temp() + "parley-resilience-test-" + std::to_string(Poco::Process::id()) + "/";
-		Poco::File(_dir).createDirectories();
+		_files = std::make_unique<HostFiles>("resilience");
+		_files->copyPlugins(pluginDir(), {"echo.so"});
 	}
 
 	void tearDown() override
 	{
 		_host.reset();
-		try
-		{
-			Poco::File(_dir).remove(true);
-		}
-		catch (...)
-		{
-		}
+		_files.reset();
 	}
 
 	/// A client that sends small messages to /echo and never reads: the host stops reading it at
@@ -446,7 +438,7 @@ public:
 	/// later: most of what the burst took is given back.
 	void testMemoryComesBackAfterABurst()
 	{
-		HostProcess host(writeConfig("route./echo = echo\nengine.threads = 2\n"), 120);
+		HostProcess host(_files->writeConfig("route./echo = echo\nengine.threads = 2\n"), 120);
 		const int pid = host.runner.pid();
 		{
 			WsClient warm(host.port, "/echo");
@@ -501,23 +493,8 @@ public:
 	}
 
 private:
-	std::string writeConfig(const std::string& body)
-	{
-		const std::string plugins = _dir + "plugins/";
-		if (!Poco::File(plugins).exists())
-		{
-			Poco::File(plugins).createDirectories();
-			Poco::File(pluginDir() + "/echo.so").copyTo(plugins);
-		}
-		const std::string path = _dir + "host.properties";
-		std::ofstream out(path);
-		out << "server.address = 127.0.0.1\nserver.port = 0\nadmin.port = 0\nplugins.watch = false\nplugins.dir = " << plugins
-			<< "\n" << body;
-		return path;
-	}
-
 	std::unique_ptr<TestHost> _host;
-	std::string _dir;
+	std::unique_ptr<HostFiles> _files;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(HostResilienceTest, "host");

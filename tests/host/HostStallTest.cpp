@@ -6,15 +6,13 @@
 // exits (status 70) after engine.drain_timeout_ms naming the plugin; engine.stall_action = abort
 // aborts after the line.
 //
+#include "HostFiles.h"
 #include "HostProcess.h"
-#include <Poco/File.h>
-#include <Poco/Path.h>
-#include <Poco/Process.h>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <chrono>
 #include <csignal>
-#include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -61,19 +59,14 @@ class HostStallTest : public CppUnit::TestFixture
 public:
 	void setUp() override
 	{
-		_dir = Poco::Path::temp() + "parley-stall-test-" + std::to_string(Poco::Process::id()) + "/";
-		Poco::File(_dir).createDirectories();
+		_files = std::make_unique<HostFiles>("stall");
+		_files->copyPlugins(pluginDir(), {"echo.so"});
+		_files->copyPlugins(testPluginDir(), {"faulty.so", "sleepy-gate.so"});
 	}
 
 	void tearDown() override
 	{
-		try
-		{
-			Poco::File(_dir).remove(true);
-		}
-		catch (...)
-		{
-		}
+		_files.reset();
 	}
 
 	/// One loop; a message makes `faulty` sleep 2.5 s with engine.stall_timeout_ms = 300: within
@@ -223,23 +216,10 @@ private:
 	/// A configuration on free ports whose plugin folder holds echo and the test plugins faulty and sleepy-gate.
 	std::string writeConfig(const std::string& body)
 	{
-		const std::string plugins = _dir + "plugins/";
-		if (!Poco::File(plugins).exists())
-		{
-			Poco::File(plugins).createDirectories();
-			Poco::File(pluginDir() + "/echo.so").copyTo(plugins);
-			Poco::File(testPluginDir() + "/faulty.so").copyTo(plugins);
-			Poco::File(testPluginDir() + "/sleepy-gate.so").copyTo(plugins);
-		}
-		static int counter = 0;
-		const std::string path = _dir + "host-" + std::to_string(counter++) + ".properties";
-		std::ofstream out(path);
-		out << "server.address = 127.0.0.1\nserver.port = 0\nadmin.port = 0\nplugins.watch = false\nplugins.dir = " << plugins
-			<< "\nroute./echo = echo\nroute./faulty = faulty\n" << body;
-		return path;
+		return _files->writeConfig("route./echo = echo\nroute./faulty = faulty\n" + body);
 	}
 
-	std::string _dir;
+	std::unique_ptr<HostFiles> _files;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(HostStallTest, "host");

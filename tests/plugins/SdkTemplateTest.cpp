@@ -5,35 +5,18 @@
 //
 #include "parley/Gate.h"
 #include "parley/PluginRegistry.h"
+#include "host/HostFiles.h"
 #include "support/LogCapture.h"
 #include <Poco/File.h>
-#include <Poco/TemporaryFile.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
 using namespace parley;
+using parley::test::Folder;
 
 namespace {
-
-/// A temporary folder, removed at the end of the test.
-struct Folder
-{
-	Folder(): path(Poco::TemporaryFile::tempName()) { Poco::File(path).createDirectories(); }
-	~Folder()
-	{
-		try
-		{
-			Poco::File(path).remove(true);
-		}
-		catch (...)
-		{
-		}
-	}
-	std::string file(const std::string& name) const { return path + "/" + name; }
-	std::string path;
-};
 
 GateVerdict check(Gate& gate, const std::string& address, const Headers& headers = {}, const std::string& query = "")
 {
