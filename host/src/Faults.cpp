@@ -81,7 +81,8 @@ void onFatalSignal(int sig, siginfo_t*, void*)
 		append(line, sizeof(line) - 1, &len, site->text.c_str());
 		append(line, sizeof(line) - 1, &len, ", ");
 		append(line, sizeof(line) - 1, &len, mark->name);
-		append(line, sizeof(line) - 1, &len, "; the host dies with the signal");
+		append(line, sizeof(line) - 1, &len, "; ");
+		append(line, sizeof(line) - 1, &len, mark->fate);
 		line[len++] = '\n';
 		std::size_t off = 0;
 		while (off < len)

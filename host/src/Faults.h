@@ -47,6 +47,8 @@ struct ThreadMark
 	/// connections (beforeDelete).
 	std::atomic<bool> inspecting{false};
 	char name[32] = {};    ///< "event loop 0", "worker 3" (for the signal handler)
+	/// The end of the signal handler's line: what happens next.
+	const char* fate = "the host dies with the signal";
 	bool loop = false;
 	unsigned index = 0;
 

@@ -3,6 +3,7 @@
 // plugins may push from their own threads.
 //
 #include "parley/host/IsolatedChild.h"
+#include "Faults.h"
 #include "IsolatedWire.h"
 #include "parley/Pipeline.h"
 #include "parley/PluginRegistry.h"
@@ -129,10 +130,16 @@ struct ChildConnection
 class Child
 {
 public:
-	Child(int fd, Poco::Logger& logger) : _fd(fd), _channel(fd), _logger(logger), _registry(logger) {}
+	Child(int fd, Poco::Logger& logger) : _fd(fd), _channel(fd), _logger(logger), _registry(logger)
+	{
+		// The fatal-signal handler names the plugin a crash happened in, as in the host.
+		std::strncpy(_mark.name, "isolated child", sizeof(_mark.name) - 1);
+		_mark.fate = "this isolated child dies with the signal (the host answers its messages with 1011 and starts another)";
+	}
 
 	int run()
 	{
+		attachThread(_mark);
 		std::unique_ptr<char[]> buffer(new char[256u << 10]);
 		std::string in;
 		for (;;)
@@ -229,7 +236,7 @@ private:
 	{
 		const std::uint32_t id = r.u32();
 		const std::uint16_t route = r.u16();
-		r.str();   // the route path (for the host's log lines)
+		const std::string path(r.str());   // the route path (log lines, the signal handler's line)
 		const std::uint32_t count = r.u32();
 		if (!r.ok() || count > 1024) return false;
 		ChildChain chain;
@@ -269,6 +276,9 @@ private:
 			try
 			{
 				chain.pipeline = std::make_unique<Pipeline>(std::move(stages));
+				std::vector<const void*> sites;
+				for (const std::string& name : chain.names) sites.push_back(PluginSite::get("responder", name, path, _registry));
+				chain.pipeline->setMark(_mark.mark, std::move(sites));
 			}
 			catch (const std::exception& e)
 			{
@@ -393,6 +403,7 @@ private:
 	Channel _channel;
 	Poco::Logger& _logger;
 	PluginRegistry _registry;
+	ThreadMark _mark;                                          // the plugin call in progress (Faults.h)
 	std::map<std::string, std::tuple<dev_t, ino_t, time_t, long, off_t>> _files;
 	std::unordered_map<std::uint32_t, ChildChain> _chains;     // destroyed before _registry
 	std::unordered_map<ConnectionId, std::unique_ptr<ChildConnection>> _connections;
@@ -430,6 +441,7 @@ int runIsolatedChild(int argc, char** argv)
 	Poco::Logger& logger = Poco::Logger::get("parley-host.isolated");
 	logger.setChannel(channel);
 	logger.setLevel(Poco::Message::PRIO_WARNING);
+	installFatalSignalHandler();
 	int status = 0;
 	{
 		Child child(fd, logger);

@@ -267,6 +267,10 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint16_t(1011), lost.closeCode());
 		CPPUNIT_ASSERT_MESSAGE(host.dump(), host.waitFor("isolated child " + pid + " (route /mix (isolate-stall, isolate-crash)) "
 			"killed by signal 11 (SIGSEGV); 2 messages in flight answered with 1011"));
+		// The child's own fatal-signal handler named the plugin before it died (one line).
+		CPPUNIT_ASSERT_MESSAGE(host.dump(), host.waitFor("parley-host: SIGSEGV in plugin 'isolate-crash' 1.0.0 (file "));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(host.dump(), 1, host.count("SIGSEGV in plugin 'isolate-crash' 1.0.0"));
+		CPPUNIT_ASSERT_MESSAGE(host.dump(), host.count("isolate-crash.so) on route /mix, isolated child; this isolated child dies") == 1);
 		CPPUNIT_ASSERT(eventually([&] { return host.metric("parley_isolated_respawns_total") == 1; }));
 		CPPUNIT_ASSERT(eventually([&] { return host.metric("parley_isolated_children") == 2; }));
 
