@@ -14,6 +14,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <fcntl.h>
 #include <fstream>
+#include <functional>
 #include <poll.h>
 #include <sstream>
 #include <sys/resource.h>
@@ -243,10 +244,10 @@ public:
 			::poll(&p, 1, 2000);
 			CPPUNIT_ASSERT(::send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
 		}
-		// Reads what arrived on every client for `seconds`.
-		auto pump = [&](double seconds) {
+		// Reads what arrived on every client for `seconds`, or until `done()` holds.
+		auto pump = [&](double seconds, const std::function<bool()>& done = {}) {
 			const Clock::time_point start = Clock::now();
-			while (secondsSince(start) < seconds)
+			while (secondsSince(start) < seconds && !(done && done()))
 			{
 				std::vector<pollfd> polls;
 				for (auto& c : clients)
@@ -287,14 +288,31 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(log, lines >= 1 && lines <= 2); // one per loop at most in 10 s
 		CPPUNIT_ASSERT_MESSAGE(log, logCount("Too many open files") == lines);
 		// Every served client has a working WebSocket (not a 101 and then EOF).
+		// (Waits end as soon as every answer is in; the deadlines are for slow sanitizer builds on
+		// a busy machine.)
+		auto answered = [&](std::size_t size) {
+			return [&clients, size] {
+				for (const auto& c : clients)
+					if (c.fd >= 0 && c.upgraded && !c.eof && c.in.size() < size) return false;
+				return true;
+			};
+		};
+		auto shortOnes = [&](const std::string& expected) {
+			std::string text;
+			for (std::size_t i = 0; i < clients.size(); ++i)
+				if (clients[i].fd >= 0 && clients[i].upgraded && clients[i].in.substr(2) != expected)
+					text += " client " + std::to_string(i) + (clients[i].eof ? " (eof)" : "") + " has " +
+						std::to_string(clients[i].in.size()) + " bytes;";
+			return text;
+		};
 		for (auto& c : clients)
 			if (c.upgraded) CPPUNIT_ASSERT(::send(c.fd, frame(OpText, "served").data(), 12, MSG_NOSIGNAL) == 12);
-		pump(1.0);
+		pump(10.0, answered(8));
 		for (const auto& c : clients)
 		{
 			if (!c.upgraded) continue;
 			CPPUNIT_ASSERT(!c.eof);
-			CPPUNIT_ASSERT_MESSAGE(c.in, c.in.size() == 8 && c.in.substr(2) == "served");
+			CPPUNIT_ASSERT_MESSAGE(shortOnes("served"), c.in.size() == 8 && c.in.substr(2) == "served");
 		}
 		// Half of the served clients leave: the waiting ones are served at once.
 		int left = 0;
@@ -309,7 +327,7 @@ public:
 			c.in.clear();
 		}
 		const int waiting = Clients - served;
-		pump(3.0);
+		pump(10.0, [&] { return count(true) == Clients - left; });
 		{
 			int eofs = 0;
 			for (const auto& c : clients) eofs += c.fd >= 0 && c.eof;
@@ -323,9 +341,9 @@ public:
 			CPPUNIT_ASSERT(!c.eof);
 			CPPUNIT_ASSERT(::send(c.fd, frame(OpText, "later").data(), 11, MSG_NOSIGNAL) == 11);
 		}
-		pump(1.0);
+		pump(10.0, answered(7));
 		for (const auto& c : clients)
-			if (c.fd >= 0) CPPUNIT_ASSERT_MESSAGE(c.in, c.in.size() == 7 && c.in.substr(2) == "later");
+			if (c.fd >= 0) CPPUNIT_ASSERT_MESSAGE(shortOnes("later"), c.in.size() == 7 && c.in.substr(2) == "later");
 		// A newcomer and the operator port work too, and the refusals were counted.
 		{
 			WsClient fresh(port, "/echo");
