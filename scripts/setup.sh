@@ -11,6 +11,7 @@ packages=(
   zlib1g-dev
   chromium
   dpkg-dev lintian systemd  # the package test: dpkg-shlibdeps for cpack, lintian, systemd-analyze
+  redis-server haproxy  # the scale-out tests start their own, on free loopback ports
 )
 # Node's ws client in the TLS tests: Debian's nodejs and npm, unless a node is already there
 # (a NodeSource nodejs brings its own npm and conflicts with Debian's npm package).
@@ -41,3 +42,14 @@ echo "setup: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The packages' own services (redis-server on 6379, haproxy with /etc/haproxy/haproxy.cfg) are
+# not used by Parley or its tests: when this script installed them and systemd runs, stop and
+# disable them, so that nothing listens that nobody asked for.
+services=()
+for p in redis-server haproxy; do
+  if [[ " ${missing[*]} " == *" $p "* ]]; then services+=("$p.service"); fi
+done
+if [ ${#services[@]} -gt 0 ] && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now --quiet "${services[@]}" >/dev/null 2>&1 || true
+fi
