@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -473,8 +474,13 @@ public:
 		send(upgradeRequest(path));
 		const std::string head = readHead();
 		if (head.compare(0, 12, "HTTP/1.1 101") != 0) throw std::runtime_error("upgrade refused: " + head);
-		// RFC 6455 §1.3 sample: this key gives this accept value.
-		if (head.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == std::string::npos)
+		// RFC 6455 §1.3 sample: this key gives this accept value. Header names are case-insensitive
+		// (HAProxy, for one, sends them in lower case).
+		std::string lower = head;
+		std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+		const std::string name = "\r\nsec-websocket-accept: ";
+		const std::size_t at = lower.find(name);
+		if (at == std::string::npos || head.compare(at + name.size(), 30, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") != 0)
 			throw std::runtime_error("wrong Sec-WebSocket-Accept: " + head);
 	}
 
