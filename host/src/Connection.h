@@ -30,6 +30,7 @@ struct Connection
 {
 	enum class State : std::uint8_t
 	{
+		Proxy,     ///< reading the PROXY protocol header (server.proxy_protocol; the handshake deadline runs)
 		Tls,       ///< TLS handshake in progress (the handshake deadline runs)
 		Head,      ///< reading the HTTP request head (the handshake deadline runs)
 		Gating,    ///< the route's gates judge the request on the workers (the handshake deadline runs)
@@ -68,7 +69,7 @@ struct Connection
 	Transport transport;
 	std::unique_ptr<Pending> upgrading;  ///< Tls/Head/Gating: the request head and what waits on it
 	DetailsRef details;                  ///< Open: what responders see (ConnectionInfo)
-	PeerAddress peer;                ///< the client's address and port
+	PeerAddress peer;                ///< the client's address and port (behind a proxy: from its PROXY header, once read)
 	std::uint64_t id = 0;            ///< the ConnectionId responders see (unique for the host's life); 0 before the upgrade
 	std::uint64_t lastActivity;      ///< loop clock (ms) of the last read with data
 	std::uint64_t lastPing;          ///< loop clock (ms) of the last ping sent (or the start)

@@ -36,7 +36,7 @@ void HostLoop::onReady(void* tag, std::uint32_t events)
 {
 	Connection& c = *static_cast<Connection*>(tag);
 	if (c.dead) return;
-	if (c.state == Connection::State::Tls || c.state == Connection::State::Head || c.state == Connection::State::Gating)
+	if (c.state == Connection::State::Proxy || c.state == Connection::State::Tls || c.state == Connection::State::Head || c.state == Connection::State::Gating)
 		_upgrader.onEvents(c, events);
 	else
 		_ws.onEvents(c, events);
@@ -103,7 +103,7 @@ void HostLoop::onTick()
 	{
 		Connection& c = *_s.connections[i];
 		if (c.dead) continue;
-		if (c.state == Connection::State::Tls || c.state == Connection::State::Head || c.state == Connection::State::Gating)
+		if (c.state == Connection::State::Proxy || c.state == Connection::State::Tls || c.state == Connection::State::Head || c.state == Connection::State::Gating)
 			_upgrader.expire(c);
 		else
 			_ws.tick(c);
@@ -188,6 +188,9 @@ void HostLoop::collect(Metrics& m, std::vector<RouteMetrics>& routes) const
 	m.sendTimeouts += get(SendTimeouts);
 	m.budgetCuts += get(BudgetCuts);
 	m.budgetPauses += get(BudgetPauses);
+	m.proxyUntrusted += get(ProxyUntrusted);
+	m.proxyInvalid += get(ProxyInvalid);
+	m.proxyTimeouts += get(ProxyTimeouts);
 	m.outputBudget = _s.budget;
 	m.outputReserve += _s.pool.reserveBytes();
 	const std::uint64_t maxPending = get(MaxPendingOutput);

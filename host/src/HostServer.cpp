@@ -148,6 +148,8 @@ std::vector<std::string> restartKeys(const HostConfig& running, const HostConfig
 	check(next.port == running.port, "server.port");
 	check(next.maxHeaderBytes == running.maxHeaderBytes, "server.max_header_bytes");
 	check(next.tls.enabled == running.tls.enabled, "server.tls");
+	check(next.proxy.version == running.proxy.version, "server.proxy_protocol");
+	check(next.proxy.trusted == running.proxy.trusted, "server.trusted_proxies");
 	check(next.adminAddress == running.adminAddress, "admin.address");
 	check(next.adminPort == running.adminPort, "admin.port");
 	check(next.adminThreads == running.adminThreads, "admin.threads");

@@ -36,7 +36,9 @@ enum Counter : std::size_t
 	BackpressurePauses, BackpressureCloses, IdleCloses, PingTimeouts, MaxPendingOutput, HandshakesRefused,
 	HandshakeTimeouts, TlsFailures, ConnectionsRefused, OriginRefusals, SubprotocolRefusals, PeerLimitRefusals,
 	GateRefusals, GateFailures, TokenExpiries, DeflateMessagesOut, DeflatePayloadBytesOut, DeflateWireBytesOut,
-	InflateMessagesIn, InflateWireBytesIn, InflatePayloadBytesIn, SendTimeouts, BudgetCuts, BudgetPauses, CounterCount
+	InflateMessagesIn, InflateWireBytesIn, InflatePayloadBytesIn, SendTimeouts, BudgetCuts, BudgetPauses,
+	ProxyUntrusted, ProxyInvalid, ProxyTimeouts,   // server.proxy_protocol: connections closed before their PROXY header was accepted
+	CounterCount
 };
 
 /// Kinds of rate-limited log lines (LogLimits): one per refusal status (LoopState::refusalBucket),
@@ -60,6 +62,7 @@ enum LogKind : std::size_t
 	LogTokenExpired,           ///< a gate's admission expired: 1008 (information)
 	LogStall,                  ///< a plugin call past engine.stall_timeout_ms (error)
 	LogStallOver,              ///< such a call returned (warning)
+	LogProxyRefused,           ///< server.proxy_protocol: untrusted, invalid or late PROXY headers (notice)
 	LogKindCount
 };
 
@@ -397,6 +400,7 @@ inline std::string describeLogKind(std::size_t kind)
 	case LogTokenExpired: return "expired admissions";
 	case LogStall: return "stalls";
 	case LogStallOver: return "stalls over";
+	case LogProxyRefused: return "connections closed for their PROXY header";
 	default: return "events";
 	}
 }
@@ -410,6 +414,7 @@ inline Poco::Message::Priority logKindPriority(std::size_t kind)
 	if (kind == LogPingTimeout) return Poco::Message::PRIO_NOTICE;
 	if (kind == LogStall) return Poco::Message::PRIO_ERROR;
 	if (kind == LogStallOver) return Poco::Message::PRIO_WARNING;
+	if (kind == LogProxyRefused) return Poco::Message::PRIO_NOTICE;
 	return Poco::Message::PRIO_INFORMATION;
 }
 

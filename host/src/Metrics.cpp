@@ -197,6 +197,11 @@ std::string Metrics::toText() const
 	w.single("parley_handshake_timeouts_total", "counter", "Connections closed at engine.handshake_timeout_ms without a whole request head.",
 		handshakeTimeouts);
 	w.single("parley_tls_handshake_failures_total", "counter", "TLS handshakes that failed.", tlsFailures);
+	w.family("parley_proxy_refused_total", "counter",
+		"Connections closed before their PROXY header was accepted (server.proxy_protocol), by reason.");
+	w.sample("reason=\"untrusted\"", proxyUntrusted);
+	w.sample("reason=\"invalid\"", proxyInvalid);
+	w.sample("reason=\"timeout\"", proxyTimeouts);
 	w.single("parley_origin_refusals_total", "counter", "Requests refused with 403 for an Origin outside the route's origins.",
 		originRefusals);
 	w.single("parley_subprotocol_refusals_total", "counter", "Requests refused with 400 for offering no subprotocol the route speaks.",

@@ -2,6 +2,7 @@
 // Upgrader.cpp
 //
 #include "Upgrader.h"
+#include "HostContext.h"
 #include "TlsContext.h"
 #include "HttpHead.h"
 #include <algorithm>
@@ -18,31 +19,45 @@ namespace host {
 
 Upgrader::Upgrader(LoopState& state, WebSocketLayer& websockets, Dispatch& dispatch, const HostContext& context,
 	const TlsContexts* tls)
-	: _s(state), _ws(websockets), _dispatch(dispatch), _admission(context), _tls(tls)
+	: _s(state), _ws(websockets), _dispatch(dispatch), _admission(context), _tls(tls), _proxy(context.config()->proxy)
 {
 	_dispatch.setGateHandler([this](Dispatch::GateOutcome& outcome) { onGates(outcome); });
+}
+
+std::uint16_t Upgrader::admitPeer(const PeerAddress& peer, bool& counted)
+{
+	counted = false;
+	if (!_s.counts.peers.enabled()) return 0;
+	switch (_s.counts.peers.admit(peer, _s.now()))
+	{
+	case PeerLimits::Outcome::Admitted:
+		counted = true;
+		return 0;
+	case PeerLimits::Outcome::TooManyConnections:
+		return 429;
+	case PeerLimits::Outcome::TooFast:
+		return 430;   // 429 for the rate (see decide())
+	}
+	return 0;
 }
 
 void Upgrader::accept(int fd, const sockaddr_storage& address)
 {
 	const PeerAddress peer = PeerAddress::from(address);
-	std::uint16_t refusal = 0;
-	bool peerCounted = false;
-	if (_s.counts.peers.enabled())
+	if (_proxy.version != 0 && !ProxyHeader::trusted(_proxy.trusted, peer))
 	{
-		switch (_s.counts.peers.admit(peer, _s.now()))
-		{
-		case PeerLimits::Outcome::Admitted:
-			peerCounted = true;
-			break;
-		case PeerLimits::Outcome::TooManyConnections:
-			refusal = 429;
-			break;
-		case PeerLimits::Outcome::TooFast:
-			refusal = 430;   // 429 for the rate (see decide())
-			break;
-		}
+		// Anyone else could claim any address: close before reading a byte.
+		++_s.counters[ProxyUntrusted];
+		_s.limited(LogProxyRefused, logKindPriority(LogProxyRefused), [&] {
+			return "connection from " + peerText(peer) + " closed: not in server.trusted_proxies (server.proxy_protocol = v" +
+				std::to_string(_proxy.version) + ")";
+		});
+		::close(fd);
+		return;
 	}
+	bool peerCounted = false;
+	// Behind a proxy the per-address limits wait for the client's address (readProxy).
+	std::uint16_t refusal = _proxy.version != 0 ? 0 : admitPeer(peer, peerCounted);
 	bool counted = refusal == 0 && _s.counts.sockets.fetch_add(1, std::memory_order_relaxed) < _s.engine.maxConnections;
 	if (refusal == 0 && !counted)
 	{
@@ -79,9 +94,10 @@ void Upgrader::accept(int fd, const sockaddr_storage& address)
 	c->upgrading->acceptedNs = monotonicNs();
 	c->index = static_cast<std::uint32_t>(_s.connections.size());
 	_s.connections.push_back(c);
+	if (_proxy.version != 0) c->state = Connection::State::Proxy;
 	if (_tls)
 	{
-		c->state = Connection::State::Tls;
+		if (_proxy.version == 0) c->state = Connection::State::Tls;
 		if (!c->transport.startTls(_tls->current()))
 		{
 			++_s.counters[TlsFailures];
@@ -113,7 +129,113 @@ void Upgrader::onEvents(Connection& c, std::uint32_t events)
 	}
 	if (events & (EPOLLRDHUP | EPOLLHUP)) c.hangup = true;
 	if (c.state == Connection::State::Gating) return;   // read again once the gates have spoken
+	if (c.state == Connection::State::Proxy)
+	{
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) readProxy(c);
+		return;
+	}
 	if (c.state == Connection::State::Tls)
+	{
+		handshakeTls(c);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) readHead(c);
+}
+
+void Upgrader::readProxy(Connection& c)
+{
+	const int fd = c.transport.fd();
+	const std::size_t most = ProxyHeader::maxBytes(_proxy.version);
+	ssize_t n;
+	do
+		n = ::recv(fd, _s.in.get(), most, MSG_PEEK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+	if (n <= 0)
+	{
+		_ws.destroy(c);   // gone before sending anything (or the socket failed): nothing to count
+		return;
+	}
+	const ProxyHeader h = ProxyHeader::parse(_s.in.get(), static_cast<std::size_t>(n), _proxy.version);
+	if (h.status == ProxyHeader::Status::Invalid)
+	{
+		refuseProxy(c, ProxyInvalid, h.error);
+		return;
+	}
+	if (h.status == ProxyHeader::Status::Incomplete)
+	{
+		// More may come (the next edge brings it) unless the peer has ended its side.
+		if (c.hangup) refuseProxy(c, ProxyInvalid, "the connection ended inside the PROXY header");
+		return;
+	}
+	// Take exactly the header off the socket; what follows stays there for TLS or HTTP.
+	std::size_t taken = 0;
+	while (taken < h.size)
+	{
+		const ssize_t got = ::recv(fd, _s.in.get(), h.size - taken, 0);
+		if (got > 0)
+			taken += static_cast<std::size_t>(got);
+		else if (got < 0 && errno == EINTR)
+			continue;
+		else
+		{
+			_ws.destroy(c);   // the peeked bytes are there: only a failed socket gets here
+			return;
+		}
+	}
+	_s.counters[HandshakeBytesIn] += h.size;
+	if (h.hasSource) c.peer = h.source;
+	if (c.counted)
+	{
+		// The per-address limits count the client, not the proxy (see accept()).
+		bool peerCounted = false;
+		const std::uint16_t refusal = admitPeer(c.peer, peerCounted);
+		c.peerCounted = peerCounted;
+		if (refusal != 0)
+		{
+			++_s.counters[PeerLimitRefusals];
+			if (_s.refusing >= MaxRefusing)
+			{
+				const std::size_t kind = LogRefused + LoopState::refusalBucket(429);
+				_s.limited(kind, logKindPriority(kind), [&] {
+					return "connection from " + peerText(c.peer) + " closed unanswered: over a per-address limit "
+						"(engine.max_connections_per_ip, engine.handshakes_per_ip_per_s) and " + std::to_string(MaxRefusing) +
+						" refusals already being answered";
+				});
+				_ws.destroy(c);
+				return;
+			}
+			// It answers its refusal after its head, as one refused at accept does.
+			_s.counts.sockets.fetch_sub(1, std::memory_order_relaxed);
+			c.counted = false;
+			c.refusal = refusal;
+			++_s.refusing;
+		}
+	}
+	if (_tls)
+	{
+		c.state = Connection::State::Tls;
+		handshakeTls(c);
+	}
+	else
+	{
+		c.state = Connection::State::Head;
+		readHead(c);
+	}
+}
+
+void Upgrader::refuseProxy(Connection& c, Counter counter, const std::string& why)
+{
+	++_s.counters[counter];
+	_s.limited(LogProxyRefused, logKindPriority(LogProxyRefused), [&] {
+		return "connection from " + peerText(c.peer) + " closed: " + why + " (server.proxy_protocol = v" +
+			std::to_string(_proxy.version) + ")";
+	});
+	_ws.destroy(c);   // nothing can be answered before the header: just close
+}
+
+void Upgrader::handshakeTls(Connection& c)
+{
 	{
 		std::string why;
 		switch (c.transport.handshake(&why))
@@ -134,7 +256,6 @@ void Upgrader::onEvents(Connection& c, std::uint32_t events)
 			return;
 		}
 	}
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) readHead(c);
 }
 
 void Upgrader::readHead(Connection& c)
@@ -318,6 +439,12 @@ void Upgrader::refuse(Connection& c, int status, const std::string& answer, cons
 void Upgrader::expire(Connection& c)
 {
 	if (_s.now() < c.deadline) return;
+	if (c.state == Connection::State::Proxy)
+	{
+		refuseProxy(c, ProxyTimeouts, "no whole PROXY header within engine.handshake_timeout_ms (" +
+			std::to_string(_s.engine.handshakeTimeoutMs) + " ms)");
+		return;
+	}
 	++_s.counters[HandshakeTimeouts];
 	if (c.state == Connection::State::Gating)
 	{

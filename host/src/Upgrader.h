@@ -1,5 +1,6 @@
 //
-// Upgrader.h — a new connection up to its 101 on one event loop: the TLS handshake, the HTTP
+// Upgrader.h — a new connection up to its 101 on one event loop: the PROXY header (behind a
+// proxy, server.proxy_protocol), the TLS handshake, the HTTP
 // request head read without blocking, bounded in bytes (server.max_header_bytes) and in total
 // time (engine.handshake_timeout_ms, for TLS and head together), then admission: the 101 and the
 // WebSocket layer, or a short HTTP answer and the end of the connection.
@@ -11,6 +12,7 @@
 #include "Connection.h"
 #include "LoopState.h"
 #include "Dispatch.h"
+#include "ProxyHeader.h"
 #include "WebSocketLayer.h"
 #include <cstdint>
 
@@ -36,7 +38,7 @@ public:
 	/// Takes a socket the loop accepted from `peer`.
 	void accept(int fd, const sockaddr_storage& peer);
 
-	/// Events of a connection in the Tls or Head state.
+	/// Events of a connection in the Proxy, Tls or Head state.
 	void onEvents(Connection& c, std::uint32_t events);
 
 	/// Tick: drops a connection whose handshake deadline passed (counted, nothing sent); one
@@ -44,6 +46,18 @@ public:
 	void expire(Connection& c);
 
 private:
+	/// A per-address limit on `peer` (engine.max_connections_per_ip, handshakes_per_ip_per_s):
+	/// 0 (admitted; `counted` says whether it holds one of its address's connections), 429 (too
+	/// many connections) or 430 (too fast).
+	std::uint16_t admitPeer(const PeerAddress& peer, bool& counted);
+	/// Proxy state: peeks at what came so far (the header is consumed only once whole, so the
+	/// bytes after it stay in the socket for TLS or HTTP); a whole header replaces c.peer with
+	/// the client's address, then the per-address limits apply and the next step starts.
+	void readProxy(Connection& c);
+	/// Closes a connection whose PROXY header was refused (counted as `counter`, one line at a rate).
+	void refuseProxy(Connection& c, Counter counter, const std::string& why);
+	/// Runs the TLS handshake as far as it goes (Tls state), then reads the head.
+	void handshakeTls(Connection& c);
 	void readHead(Connection& c);
 	/// The head is the first `size` bytes of c.head.
 	void decide(Connection& c, std::size_t size, bool moreToRead);
@@ -64,6 +78,7 @@ private:
 	Dispatch& _dispatch;
 	Admission _admission;
 	const TlsContexts* _tls;
+	const ProxyConfig _proxy;   ///< server.proxy_protocol and trusted_proxies as the host started (restart-only)
 };
 
 } // namespace host

@@ -128,6 +128,7 @@ bool WebSocketLayer::closeForDrain(Connection& c)
 	if (c.dead) return false;
 	switch (c.state)
 	{
+	case Connection::State::Proxy:
 	case Connection::State::Tls:
 	case Connection::State::Head:
 	case Connection::State::Gating:

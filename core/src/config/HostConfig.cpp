@@ -210,6 +210,24 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 	if (tls.enabled && tls.certificateFile.empty())
 		throw ConfigError("openSSL.server.certificateFile: server.tls = true needs a certificate (PEM file)");
 
+	// The PROXY protocol: off by default; on, it needs the proxies' addresses (nobody is trusted by default).
+	const std::string proxyVersion = Poco::toLower(Poco::trim(config.getString("server.proxy_protocol", "off")));
+	if (proxyVersion == "v1") result.proxy.version = 1;
+	else if (proxyVersion == "v2") result.proxy.version = 2;
+	else if (proxyVersion != "off")
+		throw ConfigError("server.proxy_protocol: '" + config.getString("server.proxy_protocol", "") + "' is not v1, v2 or off");
+	try
+	{
+		result.proxy.trusted = AddressPrefix::parseList(config.getString("server.trusted_proxies", ""));
+	}
+	catch (const std::invalid_argument& e)
+	{
+		throw ConfigError(std::string("server.trusted_proxies: ") + e.what());
+	}
+	if (result.proxy.version != 0 && result.proxy.trusted.empty())
+		throw ConfigError("server.trusted_proxies: server.proxy_protocol = " + proxyVersion +
+			" needs the addresses of the proxies that may send the header (e.g. 127.0.0.1, 10.0.0.0/8)");
+
 	result.adminAddress = readAddress(config, "admin.address", result.adminAddress);
 	result.adminPort = static_cast<std::uint16_t>(readUnsigned(config, "admin.port", result.adminPort, 0, 65535));
 	result.adminThreads = static_cast<unsigned>(readUnsigned(config, "admin.threads", result.adminThreads, 1, 64));

@@ -6,6 +6,7 @@
 
 #include "parley/Responder.h"
 #include "parley/codec/DeflateNegotiation.h"
+#include "parley/config/AddressPrefix.h"
 #include "parley/config/Origins.h"
 #include <Poco/Util/AbstractConfiguration.h>
 #include <cstdint>
@@ -95,6 +96,17 @@ struct TlsConfig
 	bool sessionTickets = false;                   ///< openSSL.server.sessionTickets: issue tickets (resumption)
 };
 
+/// server.proxy_protocol and server.trusted_proxies: the PROXY protocol (HAProxy's, v1 text or v2
+/// binary) on the public port, so that the host sees the client's address instead of the proxy's.
+struct ProxyConfig
+{
+	unsigned version = 0;                          ///< server.proxy_protocol: 0 = off, 1 = v1, 2 = v2
+	std::vector<AddressPrefix> trusted;            ///< server.trusted_proxies: who may send the header (required when on)
+
+	bool operator==(const ProxyConfig& o) const { return version == o.version && trusted == o.trusted; }
+	bool operator!=(const ProxyConfig& o) const { return !(*this == o); }
+};
+
 /// The whole host configuration.
 struct HostConfig
 {
@@ -102,6 +114,7 @@ struct HostConfig
 	std::uint16_t port = 8080;                     ///< server.port (0 = any free port)
 	std::size_t maxHeaderBytes = 8192;             ///< server.max_header_bytes: largest request head (431 beyond)
 	TlsConfig tls;                                 ///< server.tls, openSSL.server.*
+	ProxyConfig proxy;                             ///< server.proxy_protocol, server.trusted_proxies
 	std::string adminAddress = "127.0.0.1";       ///< admin.address: the operator endpoints
 	std::uint16_t adminPort = 8081;                ///< admin.port (0 = any free port)
 	unsigned adminThreads = 2;                     ///< admin.threads: HTTP threads of the operator port

@@ -71,6 +71,9 @@ struct Metrics
 	std::uint64_t inflateMessagesIn = 0;    ///< compressed messages received and inflated
 	std::uint64_t inflateWireBytesIn = 0;   ///< their payload bytes on the wire (compressed)
 	std::uint64_t inflatePayloadBytesIn = 0; ///< their payload bytes after inflating
+	std::uint64_t proxyUntrusted = 0;       ///< server.proxy_protocol: connections from outside server.trusted_proxies
+	std::uint64_t proxyInvalid = 0;         ///< ... without a valid PROXY header (wrong version, malformed, ended inside it)
+	std::uint64_t proxyTimeouts = 0;        ///< ... without a whole PROXY header within engine.handshake_timeout_ms
 	std::uint64_t tlsFailures = 0;          ///< TLS handshakes that failed (bad client, plain HTTP to the TLS port, ...)
 	std::uint64_t acceptExhausted = 0;      ///< times accept() found no free descriptor (or memory)
 	std::uint64_t messagesIn = 0;           ///< whole data messages received (all routes)
