@@ -30,9 +30,8 @@ class HostHaproxyTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testLeastconnSpreadsConnections);
 	CPPUNIT_TEST(testDrainingHostLeavesThePoolBeforeItsClientsClose);
 	CPPUNIT_TEST(testTlsTerminatedByHaproxy);
-	// TEMP until the proxy branch (server.proxy_protocol) is merged: these two need the hosts to read PROXY v2.
-	// CPPUNIT_TEST(testTlsPassthroughToHosts);
-	// CPPUNIT_TEST(testProxyV2GivesTheClientsAddress);
+	CPPUNIT_TEST(testTlsPassthroughToHosts);
+	CPPUNIT_TEST(testProxyV2GivesTheClientsAddress);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -202,7 +201,7 @@ private:
 	static std::vector<Edit> checkEdits()
 	{
 		return {{"default-server check inter 2s fastinter 500ms downinter 2s fall 2 rise 2",
-			"default-server check inter 200ms fastinter 100ms downinter 200ms fall 2 rise 2"}, {" send-proxy-v2", ""}}; // TEMP until the proxy branch is merged
+			"default-server check inter 200ms fastinter 100ms downinter 200ms fall 2 rise 2"}};
 	}
 
 	/// Starts three hosts from etc/haproxy/host.properties (host-tls.properties if `tls`) on free
