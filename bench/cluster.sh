@@ -20,7 +20,9 @@
 # and Redis's `INFO commandstats` calls (all commands, and PUBLISH alone).
 #
 # Usage: bench/cluster.sh [--reps N] [--conns N] [--duration S] [--window W] [--size B]
-#                         [--modes rate,fast] [--no-build]
+#                         [--modes rate,fast] [--wait-quiet S] [--no-build]
+# Before each run it waits up to S seconds (default 5) for the rest of the machine to use less
+# than 0.3 cores (this machine is shared); what others used during the run is in "other cores".
 # Writes bench/results/cluster-<date>-<HHMM>.jsonl and prints the medians, the ratios and the
 # issue's targets.
 set -euo pipefail
@@ -33,6 +35,7 @@ duration=10
 window=4
 size=32
 modes="rate,fast"
+wait_quiet=5
 do_build=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
     --window) window="$2"; shift 2 ;;
     --size) size="$2"; shift 2 ;;
     --modes) modes="$2"; shift 2 ;;
+    --wait-quiet) wait_quiet="$2"; shift 2 ;;
     --no-build) do_build=0; shift ;;
     *) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -115,6 +119,21 @@ start_redis() { # -> started_port, started_pid
   started_port=$port; started_pid=$pid
 }
 
+wait_quiet() { # up to $wait_quiet seconds, until the machine is nearly idle over half a second
+  /usr/bin/python3 - "$wait_quiet" <<'PY'
+import os, sys, time
+def busy():
+    v = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
+    return sum(v) - v[3] - v[4]
+deadline = time.monotonic() + float(sys.argv[1])
+tick = os.sysconf("SC_CLK_TCK")
+while time.monotonic() < deadline:
+    b = busy(); time.sleep(0.5)
+    if (busy() - b) / tick / 0.5 < 0.3:
+        break
+PY
+}
+
 results="$root/bench/results/cluster-$(date -u +%F-%H%M).jsonl"
 run_one() { # setup mode rep
   local setup="$1" mode="$2" rep="$3" targets="" pidargs=() redisargs=() line rc=0 k
@@ -139,6 +158,7 @@ run_one() { # setup mode rep
   local modeargs=(--rate 1)
   [ "$mode" = fast ] && modeargs=(--window "$window")
   local load_before load_after
+  wait_quiet
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   line=$(taskset -c 1 "$work/fanload" --targets "$targets" --path /chat --conns "$conns" --duration "$duration" \
     --size "$size" "${modeargs[@]}" "${pidargs[@]}" "${redisargs[@]}" 2>"$work/fanload.err") || rc=$?
@@ -200,6 +220,7 @@ for mode in modes:
             "pub": med([f.get("redis_commands", {}).get("publish", 0) / f["sent"] for f in fs if "redis_calls" in f and f["sent"]]),
             "load": med([float(r["loadavg_before"].split()[0]) for r in rs]),
             "other": med([f.get("other_cores") for f in fs]),
+            "bus": setup == "single" or any(f.get("redis_calls", 0) > 0 for f in fs),
         }
         cells[(mode, setup)] = c
         ok = sum(1 for r in rs if r["exit"] == 0)
@@ -218,21 +239,21 @@ for mode in modes:
 
 print("\n| target (issue 14) | result | met? |")
 print("|---|---|---|")
-def verdict(ok):
+def verdict(ok, bus=True):
+    if not bus:
+        return "- (no bus traffic)"
     return "-" if ok is None else ("yes" if ok else "no")
-worst = None
 for mode in modes:
     s, c = cells.get((mode, "single")), cells.get((mode, "cluster"))
     if s and c and s["host"] and c["host"]:
         r = c["host"] / s["host"]
-        worst = r if worst is None else max(worst, r)
-        print(f"| bus adds <= 50% host CPU per delivered message ({mode}) | {r:.2f}x | {verdict(r <= 1.5)} |")
+        print(f"| bus adds <= 50% host CPU per delivered message ({mode}) | {r:.2f}x | {verdict(r <= 1.5, c['bus'])} |")
 c = cells.get(("rate", "cluster"))
 if c and c["p99"] is not None:
-    print(f"| p99 < 10 ms at 1 msg/s per client | {c['p99'] / 1e3:.2f} ms | {verdict(c['p99'] < 10000)} |")
+    print(f"| p99 < 10 ms at 1 msg/s per client | {c['p99'] / 1e3:.2f} ms | {verdict(c['p99'] < 10000, c['bus'])} |")
 c = cells.get(("fast", "cluster"))
 if c and c["cmds"] is not None:
-    print(f"| Redis commands per broadcast <= 0.1 at full speed | {c['cmds']:.3f} (PUBLISH {c['pub']:.3f}) | {verdict(c['cmds'] <= 0.1)} |")
+    print(f"| Redis commands per broadcast <= 0.1 at full speed | {c['cmds']:.3f} (PUBLISH {c['pub']:.3f}) | {verdict(c['cmds'] <= 0.1, c['bus'])} |")
 bad = [r for r in rows if r["exit"] != 0]
 if bad:
     print(f"\n{len(bad)} run(s) failed (duplicates, order violations, malformed messages or closed connections): "
