@@ -201,8 +201,8 @@ print(f"hosts and redis-server on CPU 0, fanload on CPU 1; medians of {max(r['re
 quiet = [r for r in rows if r["setup"] == "cluster" and r["fanload"] and r["fanload"].get("redis_calls", 0) == 0]
 if quiet:
     print(f"NOTE: Redis saw no command in {len(quiet)} cluster run(s): this build has no cluster bus (or it is off), so those rows count local deliveries only\n")
-print("| mode | setup | runs ok | sent/s | delivered msgs/s | p50 | p99 | max | lost | dup | out of order | host CPU µs/delivery | redis CPU µs/delivery | redis cmds/broadcast | PUBLISH/broadcast | load avg | other cores |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| mode | setup | runs ok | sent/s | delivered msgs/s | p50 | p99 | max | cross-host p50 / p99 | lost | dup | out of order | host CPU µs/delivery | redis CPU µs/delivery | redis cmds/broadcast | PUBLISH/broadcast | load avg | other cores |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for mode in modes:
     for setup in ("single", "cluster"):
         rs = [r for r in rows if r["mode"] == mode and r["setup"] == setup and r["fanload"]]
@@ -212,6 +212,8 @@ for mode in modes:
         c = {
             "sent_per_s": med([f["sent_per_s"] for f in fs]),
             "delivered_per_s": med([f["delivered_per_s"] for f in fs]),
+            "rp50": med([f["remote_p50_us"] for f in fs if f.get("delivered_remote")]),
+            "rp99": med([f["remote_p99_us"] for f in fs if f.get("delivered_remote")]),
             "p50": med([f["p50_us"] for f in fs]), "p99": med([f["p99_us"] for f in fs]), "max": med([f["max_us"] for f in fs]),
             "lost": sum(f["lost"] for f in fs), "dup": sum(f["duplicated"] for f in fs), "ooo": sum(f["out_of_order"] for f in fs),
             "host": med([per_delivery_us(host_cpu(f), f) for f in fs]),
@@ -226,6 +228,7 @@ for mode in modes:
         ok = sum(1 for r in rs if r["exit"] == 0)
         print(f"| {mode} | {setup} | {ok}/{len(rs)} | {fmt(c['sent_per_s'], ',.0f')} | {fmt(c['delivered_per_s'], ',.0f')} | "
               f"{fmt(c['p50'] and c['p50'] / 1e3, '.2f')} ms | {fmt(c['p99'] and c['p99'] / 1e3, '.2f')} ms | {fmt(c['max'] and c['max'] / 1e3, '.1f')} ms | "
+              f"{fmt(c['rp50'] and c['rp50'] / 1e3, '.2f')} / {fmt(c['rp99'] and c['rp99'] / 1e3, '.2f')} ms | "
               f"{c['lost']} | {c['dup']} | {c['ooo']} | {fmt(c['host'], '.3f')} | {fmt(c['redis'], '.3f')} | {fmt(c['cmds'], '.3f')} | {fmt(c['pub'], '.3f')} | {fmt(c['load'], '.2f')} | {fmt(c['other'], '.2f')} |")
 
 print("\n| mode | cluster/single host CPU per delivery | (host + redis)/single | cluster/single delivered msgs/s |")
