@@ -14,9 +14,11 @@
 //   --rate R   each client sends R messages per second, the first at a random point of its first
 //              period (so the sends spread over the second), then every 1/R s.
 //   --window W (without --rate) as fast as it goes: each client keeps at most W of its own
-//              messages in flight — sent and not yet received back by itself — so the room is
-//              not flooded beyond what the hosts deliver. A client whose own messages have not
-//              come back for 2 s gives them up (counted as window_stalls) and sends again.
+//              messages in flight — sent and not yet received back by itself and by one client
+//              on each other target (the first: client index = target index) — so the room is
+//              not flooded beyond what the hosts deliver (a host delivers its own clients at
+//              once; the others must not fall behind without bound). A client whose window has
+//              not moved for 2 s gives its messages up (counted as window_stalls) and sends on.
 // After `duration` the clients stop sending and wait until every expected reception is in, or
 // until nothing arrived for `drain` seconds.
 //
@@ -152,7 +154,7 @@ Options parse(int argc, char** argv)
 		else usage("unknown option " + a);
 	}
 	if (o.targets.empty()) usage("--targets is required");
-	if (o.conns < 1) usage("--conns must be at least 1");
+	if (o.conns < static_cast<int>(o.targets.size())) usage("--conns must be at least the number of targets");
 	if (o.rate < 0) usage("--rate must not be negative");
 	if (o.rate == 0 && o.window < 1) usage("--window must be at least 1");
 	if (o.size < 32 || o.size > 65535) usage("--size is 32 ... 65535");
@@ -314,8 +316,9 @@ struct Conn
 	std::size_t outPos = 0;
 	bool queuedFlush = false;
 	std::uint32_t nextSeq = 0;  // own messages sent
-	std::uint32_t ownAcked = 0; // own messages received back (highest + 1), or given up
-	std::int64_t lastOwn = 0;   // when an own message last came back (or the window was last reset)
+	std::uint32_t ownAcked = 0; // own messages that reached every target (highest + 1), or given up
+	std::vector<std::uint32_t> reach;  // per target: the highest own message its witness received + 1
+	std::int64_t lastOwn = 0;   // when ownAcked last moved (or the window was last reset)
 	std::uint8_t mask[4] = {0, 0, 0, 0};
 };
 
@@ -515,6 +518,7 @@ private:
 	{
 		Conn& c = _conns[i];
 		c.target = static_cast<int>(i % _o.targets.size());
+		c.reach.assign(_o.targets.size(), 0);
 		const Endpoint& e = _o.targets[static_cast<std::size_t>(c.target)];
 		c.fd = connectTo(e);
 		const std::string request = "GET " + _o.path + " HTTP/1.1\r\nHost: " + e.host + ":" + std::to_string(e.port) +
@@ -588,6 +592,7 @@ private:
 			{
 				++_stalls;
 				c.ownAcked = c.nextSeq;
+				for (auto& r : c.reach) r = std::max(r, c.nextSeq);
 				c.lastOwn = t;
 				while (c.nextSeq - c.ownAcked < static_cast<std::uint32_t>(_o.window)) queueMessage(i, t);
 			}
@@ -800,12 +805,23 @@ private:
 			error("client " + std::to_string(receiver) + ": message " + std::to_string(s) + " of sender " +
 				std::to_string(sender) + " twice");
 		}
-		if (receiver == sender)
+		// The window: a message is in flight until it reached every target — the sender itself
+		// on its own, and the first client (index = target) on each other one. A host that
+		// delivers its own clients at once while the others lag behind cannot run away.
+		const int rt = _conns[receiver].target;
+		const std::size_t witness = rt == _conns[sender].target ? sender : static_cast<std::size_t>(rt);
+		if (receiver == witness && _o.rate == 0)
 		{
 			Conn& c = _conns[sender];
-			if (s + 1 > c.ownAcked && s < c.nextSeq) c.ownAcked = s + 1;
-			c.lastOwn = t;
-			if (_sending && _o.rate == 0)
+			std::uint32_t& r = c.reach[static_cast<std::size_t>(rt)];
+			if (s + 1 > r && s < c.nextSeq) r = s + 1;
+			const std::uint32_t acked = *std::min_element(c.reach.begin(), c.reach.end());
+			if (acked > c.ownAcked)
+			{
+				c.ownAcked = acked;
+				c.lastOwn = t;
+			}
+			if (_sending)
 				while (c.nextSeq - c.ownAcked < static_cast<std::uint32_t>(_o.window)) queueMessage(sender, nowNs());
 		}
 	}
