@@ -163,15 +163,32 @@ run_one() { # setup mode rep
   line=$(taskset -c 1 "$work/fanload" --targets "$targets" --path /chat --conns "$conns" --duration "$duration" \
     --size "$size" "${modeargs[@]}" "${pidargs[@]}" "${redisargs[@]}" 2>"$work/fanload.err") || rc=$?
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+  # Each cluster host's own view of the bus: the cluster lines of its /metrics (its admin port is
+  # in its start-up line).
+  local metrics="" aport
+  if [ "$setup" = cluster ]; then
+    for k in 1 2 3; do
+      aport=$(sed -n 's|.*operator endpoints on http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/n$k.log" | head -1)
+      [ -n "$aport" ] || continue
+      metrics="$metrics$(curl -s --max-time 2 "http://127.0.0.1:$aport/metrics" | grep -i '^parley_cluster' | sed "s/^/n$k /")"$'\n'
+    done
+  fi
   stop_all
+  local logs=("$work/single.log")
+  [ "$setup" = single ] || logs=("$work/n1.log" "$work/n2.log" "$work/n3.log")
+  local warnings
+  warnings=$(grep -hE '\[(Warning|Error|Critical|Fatal)\]' "${logs[@]}" || true)
+  [ -z "$warnings" ] || echo "  host warnings: $(wc -l <<<"$warnings") line(s), first: $(head -1 <<<"$warnings")"
   echo "$setup $mode rep $rep: $(grep -v '^RESULT' <<<"$line" | tr '\n' ' ')$(cat "$work/fanload.err")"
   line=$(sed -n 's/^RESULT //p' <<<"$line")
   [ -n "$line" ] || line='{}'
   /usr/bin/python3 -c 'import json, sys
 r = {"setup": sys.argv[1], "mode": sys.argv[2], "rep": int(sys.argv[3]), "commit": sys.argv[4], "exit": int(sys.argv[5]),
-     "loadavg_before": sys.argv[6], "loadavg_after": sys.argv[7], "fanload": json.loads(sys.argv[8])}
+     "loadavg_before": sys.argv[6], "loadavg_after": sys.argv[7], "fanload": json.loads(sys.argv[8]),
+     "host_warnings": [l for l in sys.argv[9].split("\n") if l][:20],
+     "cluster_metrics": [l for l in sys.argv[10].split("\n") if l]}
 print(json.dumps(r))' "$setup" "$mode" "$rep" "$(git -C "$root" rev-parse --short HEAD)" "$rc" \
-    "$load_before" "$load_after" "$line" >>"$results"
+    "$load_before" "$load_after" "$line" "$warnings" "$metrics" >>"$results"
 }
 
 IFS=, read -r -a mode_list <<<"$modes"
