@@ -72,10 +72,11 @@ free_port() {
 }
 
 pids=()
-stop_all() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
+stop_all() { # the last started first: the hosts before redis-server, so they do not see it go
+  local i p
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    p=${pids[$i]}
+    kill -TERM "$p" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
@@ -170,7 +171,7 @@ run_one() { # setup mode rep
     for k in 1 2 3; do
       aport=$(sed -n 's|.*operator endpoints on http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/n$k.log" | head -1)
       [ -n "$aport" ] || continue
-      metrics="$metrics$(curl -s --max-time 2 "http://127.0.0.1:$aport/metrics" | grep -i '^parley_cluster' | sed "s/^/n$k /")"$'\n'
+      metrics="$metrics$(curl -s --max-time 2 "http://127.0.0.1:$aport/metrics" | grep -i '^parley_cluster' | sed "s/^/n$k /" || true)"$'\n'
     done
   fi
   stop_all
@@ -218,8 +219,8 @@ print(f"hosts and redis-server on CPU 0, fanload on CPU 1; medians of {max(r['re
 quiet = [r for r in rows if r["setup"] == "cluster" and r["fanload"] and r["fanload"].get("redis_calls", 0) == 0]
 if quiet:
     print(f"NOTE: Redis saw no command in {len(quiet)} cluster run(s): this build has no cluster bus (or it is off), so those rows count local deliveries only\n")
-print("| mode | setup | runs ok | sent/s | delivered msgs/s | p50 | p99 | max | cross-host p50 / p99 | lost | dup | out of order | host CPU µs/delivery | redis CPU µs/delivery | redis cmds/broadcast | PUBLISH/broadcast | load avg | other cores |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| mode | setup | runs ok | sent/s | delivered msgs/s | p50 | p99 | max | p99 read | cross-host p50 / p99 | lost | dup | out of order | host CPU µs/delivery | redis CPU µs/delivery | redis cmds/broadcast | PUBLISH/broadcast | load avg | other cores |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for mode in modes:
     for setup in ("single", "cluster"):
         rs = [r for r in rows if r["mode"] == mode and r["setup"] == setup and r["fanload"]]
@@ -231,7 +232,8 @@ for mode in modes:
             "delivered_per_s": med([f["delivered_per_s"] for f in fs]),
             "rp50": med([f["remote_p50_us"] for f in fs if f.get("delivered_remote")]),
             "rp99": med([f["remote_p99_us"] for f in fs if f.get("delivered_remote")]),
-            "p50": med([f["p50_us"] for f in fs]), "p99": med([f["p99_us"] for f in fs]), "max": med([f["max_us"] for f in fs]),
+            "p50": med([f["p50_us"] for f in fs]),
+            "rdp99": med([f.get("read_p99_us") for f in fs]), "p99": med([f["p99_us"] for f in fs]), "max": med([f["max_us"] for f in fs]),
             "lost": sum(f["lost"] for f in fs), "dup": sum(f["duplicated"] for f in fs), "ooo": sum(f["out_of_order"] for f in fs),
             "host": med([per_delivery_us(host_cpu(f), f) for f in fs]),
             "redis": med([per_delivery_us(f["cpu_s"]["redis"], f) for f in fs if "redis" in f.get("cpu_s", {})]),
@@ -244,7 +246,7 @@ for mode in modes:
         cells[(mode, setup)] = c
         ok = sum(1 for r in rs if r["exit"] == 0)
         print(f"| {mode} | {setup} | {ok}/{len(rs)} | {fmt(c['sent_per_s'], ',.0f')} | {fmt(c['delivered_per_s'], ',.0f')} | "
-              f"{fmt(c['p50'] and c['p50'] / 1e3, '.2f')} ms | {fmt(c['p99'] and c['p99'] / 1e3, '.2f')} ms | {fmt(c['max'] and c['max'] / 1e3, '.1f')} ms | "
+              f"{fmt(c['p50'] and c['p50'] / 1e3, '.2f')} ms | {fmt(c['p99'] and c['p99'] / 1e3, '.2f')} ms | {fmt(c['max'] and c['max'] / 1e3, '.1f')} ms | {fmt(c['rdp99'] and c['rdp99'] / 1e3, '.2f')} ms | "
               f"{fmt(c['rp50'] and c['rp50'] / 1e3, '.2f')} / {fmt(c['rp99'] and c['rp99'] / 1e3, '.2f')} ms | "
               f"{c['lost']} | {c['dup']} | {c['ooo']} | {fmt(c['host'], '.3f')} | {fmt(c['redis'], '.3f')} | {fmt(c['cmds'], '.3f')} | {fmt(c['pub'], '.3f')} | {fmt(c['load'], '.2f')} | {fmt(c['other'], '.2f')} |")
 

@@ -24,9 +24,11 @@
 //
 // Each reception is checked per (receiver, sender): the next sequence number is expected; a gap
 // remembers the missing numbers, so a later one of them is out of order and anything else below
-// the expected number is a duplicate. Latency = reception time (read once per recv) - send time,
-// in a log-linear histogram (<= 1.6 % error), split into receptions on the sender's own target
-// (local) and on another (remote).
+// the expected number is a duplicate. Latency = the time the message reached the receiving
+// socket (the kernel's receive timestamp, SO_TIMESTAMPNS, of the last segment of that read) -
+// send time, in a log-linear histogram (<= 1.6 % error), split into receptions on the sender's
+// own target (local) and on another (remote); read_* is the same up to the moment fanload read it
+// (its own delay included: one thread reads the 300 sockets of a fan-out one after the other).
 //
 // --pid NAME=PID (repeatable): CPU seconds (utime + stime, /proc) of that process from the first
 // send to the end of the drain. --redis HOST:PORT: `INFO commandstats` at the same two points;
@@ -45,6 +47,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -186,6 +189,28 @@ double machineBusySeconds()
 	for (auto& x : v) in >> x;
 	const unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
 	return static_cast<double>(busy) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+/// CLOCK_REALTIME - CLOCK_MONOTONIC in ns (the tightest of a few samples).
+std::int64_t realtimeOffset()
+{
+	std::int64_t best = 0, bestWidth = INT64_MAX;
+	for (int i = 0; i < 16; ++i)
+	{
+		timespec a{}, r{}, b{};
+		::clock_gettime(CLOCK_MONOTONIC, &a);
+		::clock_gettime(CLOCK_REALTIME, &r);
+		::clock_gettime(CLOCK_MONOTONIC, &b);
+		const std::int64_t ma = static_cast<std::int64_t>(a.tv_sec) * 1000000000 + a.tv_nsec;
+		const std::int64_t mb = static_cast<std::int64_t>(b.tv_sec) * 1000000000 + b.tv_nsec;
+		const std::int64_t rr = static_cast<std::int64_t>(r.tv_sec) * 1000000000 + r.tv_nsec;
+		if (mb - ma < bestWidth)
+		{
+			bestWidth = mb - ma;
+			best = rr - (ma + mb) / 2;
+		}
+	}
+	return best;
 }
 
 double ownCpu()
@@ -366,6 +391,7 @@ public:
 		::setrlimit(RLIMIT_NOFILE, &limit);
 
 		_conns.resize(_n);
+		_realtimeOffset = realtimeOffset();
 		for (std::size_t i = 0; i < _n; ++i) open(i);
 		const std::int64_t settleEnd = nowNs() + static_cast<std::int64_t>(_o.settle * 1e9);
 		while (nowNs() < settleEnd) poll(10);
@@ -466,6 +492,7 @@ public:
 			field(prefix + "max_us", num(static_cast<double>(h.max()) / 1e3));
 		};
 		lat("", all);
+		lat("read_", _readLatency);
 		lat("local_", _local);
 		lat("remote_", _remote);
 		field("load_cpu_s", num(ownCpuS));
@@ -540,6 +567,8 @@ private:
 		const std::uint32_t m = static_cast<std::uint32_t>(_random());
 		std::memcpy(c.mask, &m, 4);
 		::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) | O_NONBLOCK);
+		int one = 1;
+		::setsockopt(c.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 		epoll_event ev{};
 		ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
 		ev.data.u64 = i;
@@ -685,7 +714,14 @@ private:
 		{
 			std::size_t have = c.rest.size();
 			if (have) std::memcpy(&_read[0], c.rest.data(), have);
-			const ssize_t n = ::recv(c.fd, &_read[have], _read.size() - have, 0);
+			iovec io{&_read[have], _read.size() - have};
+			alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+			msghdr m{};
+			m.msg_iov = &io;
+			m.msg_iovlen = 1;
+			m.msg_control = control;
+			m.msg_controllen = sizeof(control);
+			const ssize_t n = ::recvmsg(c.fd, &m, 0);
 			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
 			{
 				++_closed;
@@ -702,15 +738,28 @@ private:
 				return;
 			}
 			const std::int64_t t = nowNs();
+			// When the data reached the socket (the kernel's time of the last segment read,
+			// CLOCK_REALTIME, moved to CLOCK_MONOTONIC): latency up to the client's socket,
+			// without fanload's own delay in getting to it.
+			std::int64_t arrived = t;
+			for (cmsghdr* h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h))
+			{
+				if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPNS)
+				{
+					timespec ts;
+					std::memcpy(&ts, CMSG_DATA(h), sizeof(ts));
+					arrived = std::min(t, static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec - _realtimeOffset);
+				}
+			}
 			have += static_cast<std::size_t>(n);
-			const std::size_t used = frames(i, &_read[0], have, t);
+			const std::size_t used = frames(i, &_read[0], have, arrived, t);
 			c.rest.assign(&_read[used], have - used);
 			if (static_cast<std::size_t>(n) < _read.size() - (have - static_cast<std::size_t>(n))) return;  // drained
 		}
 	}
 
 	/// Handles the complete frames in [data, data + size); returns the bytes used.
-	std::size_t frames(std::size_t receiver, const char* data, std::size_t size, std::int64_t t)
+	std::size_t frames(std::size_t receiver, const char* data, std::size_t size, std::int64_t arrived, std::int64_t t)
 	{
 		std::size_t at = 0;
 		while (size - at >= 2)
@@ -738,7 +787,7 @@ private:
 			if (size - at < header + len) break;
 			const char* payload = data + at + header;
 			const std::uint8_t opcode = b0 & 0x0F;
-			if (opcode == 0x1 && (b0 & 0x80) && !(b1 & 0x80)) reception(receiver, payload, static_cast<std::size_t>(len), t);
+			if (opcode == 0x1 && (b0 & 0x80) && !(b1 & 0x80)) reception(receiver, payload, static_cast<std::size_t>(len), arrived, t);
 			else if (opcode == 0x9)
 			{
 				// Ping: answer with a pong carrying the same payload (masked with a zero key).
@@ -770,7 +819,7 @@ private:
 		return at;
 	}
 
-	void reception(std::size_t receiver, const char* p, std::size_t len, std::int64_t t)
+	void reception(std::size_t receiver, const char* p, std::size_t len, std::int64_t arrived, std::int64_t t)
 	{
 		std::uint64_t sender, seq, sentAt;
 		if (len < 32 || !getHex(p, 8, sender) || !getHex(p + 8, 8, seq) || !getHex(p + 16, 16, sentAt) || sender >= _n)
@@ -780,9 +829,10 @@ private:
 			return;
 		}
 		++_deliveries;
-		const std::int64_t latency = t - static_cast<std::int64_t>(sentAt);
+		const std::int64_t latency = arrived - static_cast<std::int64_t>(sentAt);
 		if (_conns[receiver].target == _conns[sender].target) _local.add(latency);
 		else _remote.add(latency);
+		_readLatency.add(t - static_cast<std::int64_t>(sentAt));
 		std::uint32_t& next = _expect[receiver * _n + sender];
 		const auto s = static_cast<std::uint32_t>(seq);
 		if (s == next) ++next;
@@ -846,7 +896,8 @@ private:
 	bool _sending = false;
 	std::int64_t _sendStart = 0, _sendEnd = 0, _lastStallCheck = 0;
 	std::uint64_t _sent = 0, _deliveries = 0, _duplicates = 0, _outOfOrder = 0, _malformed = 0, _closed = 0, _stalls = 0;
-	Histogram _local, _remote;
+	Histogram _local, _remote, _readLatency;
+	std::int64_t _realtimeOffset = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, ns
 	std::string _firstError;
 };
 
