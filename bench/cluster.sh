@@ -20,7 +20,7 @@
 # and Redis's `INFO commandstats` calls (all commands, and PUBLISH alone).
 #
 # Usage: bench/cluster.sh [--reps N] [--conns N] [--duration S] [--window W] [--size B]
-#                         [--modes rate,fast] [--wait-quiet S] [--no-build]
+#                         [--modes rate,fast] [--wait-quiet S] [--host-cpus 0] [--load-cpus 1] [--no-build]
 # Before each run it waits up to S seconds (default 5) for the rest of the machine to use less
 # than 0.3 cores (this machine is shared); what others used during the run is in "other cores".
 # Writes bench/results/cluster-<date>-<HHMM>.jsonl and prints the medians, the ratios and the
@@ -36,6 +36,8 @@ window=4
 size=32
 modes="rate,fast"
 wait_quiet=5
+host_cpus=0
+load_cpus=1
 do_build=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,6 +48,8 @@ while [ $# -gt 0 ]; do
     --size) size="$2"; shift 2 ;;
     --modes) modes="$2"; shift 2 ;;
     --wait-quiet) wait_quiet="$2"; shift 2 ;;
+    --host-cpus) host_cpus="$2"; shift 2 ;;
+    --load-cpus) load_cpus="$2"; shift 2 ;;
     --no-build) do_build=0; shift ;;
     *) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -89,7 +93,7 @@ started_port=""; started_pid=""
 start_host() { # name config-file -> started_port, started_pid (and pids); 1 if it did not start
   local name="$1" config="$2" port pid
   port=$(free_port)
-  taskset -c 0 "$build/bin/parley-host" --config="$config" --port="$port" >"$work/$name.log" 2>&1 &
+  taskset -c "$host_cpus" "$build/bin/parley-host" --config="$config" --port="$port" >"$work/$name.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do
     grep -q "listening on ws://127.0.0.1:$port " "$work/$name.log" 2>/dev/null && break
@@ -108,7 +112,7 @@ start_host() { # name config-file -> started_port, started_pid (and pids); 1 if 
 start_redis() { # -> started_port, started_pid
   local port pid
   port=$(free_port)
-  taskset -c 0 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+  taskset -c "$host_cpus" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
     --logfile "$work/redis.log" >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do
@@ -161,7 +165,7 @@ run_one() { # setup mode rep
   local load_before load_after
   wait_quiet
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-  line=$(taskset -c 1 "$work/fanload" --targets "$targets" --path /chat --conns "$conns" --duration "$duration" \
+  line=$(taskset -c "$load_cpus" "$work/fanload" --targets "$targets" --path /chat --conns "$conns" --duration "$duration" \
     --size "$size" "${modeargs[@]}" "${pidargs[@]}" "${redisargs[@]}" 2>"$work/fanload.err") || rc=$?
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   # Each cluster host's own view of the bus: the cluster lines of its /metrics (its admin port is
@@ -200,7 +204,7 @@ for rep in $(seq 1 "$reps"); do
   done
 done
 
-/usr/bin/python3 - "$results" "$modes" <<'PY'
+/usr/bin/python3 - "$results" "$modes" "$host_cpus" "$load_cpus" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 modes = sys.argv[2].split(",")
@@ -215,7 +219,7 @@ def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 cells = {}
 print(f"\nresults: {sys.argv[1]}")
-print(f"hosts and redis-server on CPU 0, fanload on CPU 1; medians of {max(r['rep'] for r in rows)} reps; lost/dup/out of order summed over them\n")
+print(f"hosts and redis-server on CPU {sys.argv[3]}, fanload on CPU {sys.argv[4]}; medians of {max(r['rep'] for r in rows)} reps; lost/dup/out of order summed over them\n")
 quiet = [r for r in rows if r["setup"] == "cluster" and r["fanload"] and r["fanload"].get("redis_calls", 0) == 0]
 if quiet:
     print(f"NOTE: Redis saw no command in {len(quiet)} cluster run(s): this build has no cluster bus (or it is off), so those rows count local deliveries only\n")
