@@ -327,8 +327,9 @@ bool PluginRegistry::loadLibrary(const std::string& path, std::string* why)
 		{
 			const int version = reinterpret_cast<ApiVersionFunc>(probe.getSymbol("parleyApiVersion"))();
 			const PluginInfo* info = reinterpret_cast<PluginInfoFunc>(probe.getSymbol("parleyPluginInfo"))();
-			if (version != PARLEY_API_VERSION)
-				reason = "API version " + std::to_string(version) + ", this host speaks " + std::to_string(PARLEY_API_VERSION);
+			if (version < PARLEY_API_OLDEST_VERSION || version > PARLEY_API_VERSION)
+				reason = "API version " + std::to_string(version) + ", this host speaks " +
+					std::to_string(PARLEY_API_OLDEST_VERSION) + " to " + std::to_string(PARLEY_API_VERSION);
 			else if (!info || !info->name || !*info->name || !info->className)
 				reason = "plugin metadata incomplete (name and class are required)";
 			else

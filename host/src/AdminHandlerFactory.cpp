@@ -2,6 +2,7 @@
 // AdminHandlerFactory.cpp
 //
 #include "AdminHandlerFactory.h"
+#include "ClusterBus.h"
 #include "EventLoopPool.h"
 #include "HostContext.h"
 #include "StatusHandler.h"
@@ -30,11 +31,18 @@ Poco::Net::HTTPRequestHandler* AdminHandlerFactory::createRequestHandler(const P
 	{
 		// A draining host answers 503, so that load balancers take it out of their pools; so does
 		// a host with an event loop stuck in a plugin call (Watchdog), until the call returns.
+		// A host that lost Redis still serves its own connections: 200 "degraded" (it stays in
+		// the balancer's pool), and says so.
 		const bool draining = _context.draining();
 		const unsigned stalled = draining ? 0 : _pool.loopsStalled();
-		const std::string body = std::string("{\"status\":\"") + (draining ? "draining" : stalled ? "stalled" : "ok") +
+		const ClusterBus* bus = _context.bus();
+		const bool degraded = bus && !bus->up();
+		const std::string body = std::string("{\"status\":\"") +
+			(draining ? "draining" : stalled ? "stalled" : degraded ? "degraded" : "ok") +
 			"\",\"connections\":" + std::to_string(_pool.open()) +
-			(stalled ? ",\"loops_stalled\":" + std::to_string(stalled) : std::string()) + "}\n";
+			(stalled ? ",\"loops_stalled\":" + std::to_string(stalled) : std::string()) +
+			(bus ? std::string(",\"cluster\":\"") + (degraded ? "down" : "up") + "\",\"node\":\"" + bus->node() + "\"" : std::string()) +
+			"}\n";
 		return new StatusHandler(draining || stalled ? HTTPResponse::HTTP_SERVICE_UNAVAILABLE : HTTPResponse::HTTP_OK,
 			"application/json", body);
 	}

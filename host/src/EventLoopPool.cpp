@@ -2,6 +2,7 @@
 // EventLoopPool.cpp
 //
 #include "EventLoopPool.h"
+#include "ClusterBus.h"
 #include "HostContext.h"
 
 namespace parley {
@@ -36,6 +37,7 @@ EventLoopPool::~EventLoopPool()
 
 void EventLoopPool::start(int listener)
 {
+	_counts.idTag.store(static_cast<std::uint64_t>(_context.nodeTag()) << 48, std::memory_order_relaxed);
 	_isolated.start();
 	const auto config = _context.config();
 	for (const auto& route : config->routes)
@@ -103,6 +105,13 @@ void EventLoopPool::poke()
 	for (auto& loop : _loops) loop->poke();
 }
 
+std::vector<std::size_t> EventLoopPool::routeConnections() const
+{
+	std::vector<std::size_t> counts;
+	for (const auto& loop : _loops) loop->routeConnections(counts);
+	return counts;
+}
+
 Metrics EventLoopPool::metrics() const
 {
 	Metrics m;
@@ -136,6 +145,7 @@ Metrics EventLoopPool::metrics() const
 	m.stalls = _watchdog->stalls();
 	m.loopsStalled = _watchdog->loopsStalled();
 	m.workersStalled = _watchdog->workersStalled();
+	if (const ClusterBus* bus = _context.bus()) bus->collect(m);
 	return m;
 }
 

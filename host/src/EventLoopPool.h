@@ -66,6 +66,12 @@ public:
 	/// Queues a pushed message for every connection of `route` on every loop.
 	void broadcast(std::uint16_t route, PayloadKind kind, std::string_view payload);
 
+	/// Open connections per route id (index), on all the loops of this host.
+	std::vector<std::size_t> routeConnections() const;
+
+	/// Payload bytes pushed or broadcast to the loops and not applied yet.
+	std::size_t inboxBytes() const { return _counts.inboxBytes.load(std::memory_order_relaxed); }
+
 	/// Wakes every loop (after a reload, so that idle loops rebuild their chains now).
 	void poke();
 

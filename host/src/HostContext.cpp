@@ -37,7 +37,7 @@ void HostContext::registerRoutes(const HostConfig& config)
 	{
 		if (_ids.count(route.first)) continue;
 		_ids[route.first] = _paths.size();
-		_outboxes.push_back(std::make_unique<RouteOutbox>(*this, static_cast<std::uint16_t>(_paths.size())));
+		_outboxes.push_back(std::make_unique<RouteOutbox>(*this, static_cast<std::uint16_t>(_paths.size()), route.first));
 		_paths.push_back(route.first);
 	}
 }
@@ -63,7 +63,7 @@ std::string HostContext::routePath(std::size_t id) const
 	return _paths.at(id);
 }
 
-Outbox& HostContext::outbox(std::size_t id)
+RouteOutbox& HostContext::outbox(std::size_t id)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	return *_outboxes.at(id);

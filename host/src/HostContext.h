@@ -22,6 +22,7 @@ class PluginRegistry;
 
 namespace host {
 
+class ClusterBus;
 class EventLoopPool;
 
 /// Route ids are stable for the host's life: a path keeps its id when a reload drops it and
@@ -54,11 +55,17 @@ public:
 	std::string routePath(std::size_t id) const;
 
 	/// Returns the outbox of a route id (< routeCount()); valid for the context's life.
-	Outbox& outbox(std::size_t id);
+	RouteOutbox& outbox(std::size_t id);
 
 	/// Sets the pool the outboxes post to (null: they drop everything).
 	void setPool(EventLoopPool* pool) { _pool.store(pool); }
 	EventLoopPool* pool() const { return _pool.load(); }
+	/// The cluster bus (cluster.redis), or null: no cluster, or stopped.
+	void setBus(ClusterBus* bus) { _bus.store(bus); }
+	ClusterBus* bus() const { return _bus.load(); }
+	/// The high 16 bits of this host's connection ids: its node tag in a cluster, else 0.
+	void setNodeTag(std::uint16_t tag) { _nodeTag.store(tag, std::memory_order_relaxed); }
+	std::uint16_t nodeTag() const { return _nodeTag.load(std::memory_order_relaxed); }
 
 	/// True once a graceful stop began: /health answers 503 "draining".
 	bool draining() const { return _draining.load(std::memory_order_acquire); }
@@ -79,6 +86,8 @@ private:
 	std::vector<std::unique_ptr<RouteOutbox>> _outboxes;
 	std::atomic<std::uint64_t> _generation{0};
 	std::atomic<EventLoopPool*> _pool{nullptr};
+	std::atomic<ClusterBus*> _bus{nullptr};
+	std::atomic<std::uint16_t> _nodeTag{0};
 	std::atomic<bool> _draining{false};
 };
 

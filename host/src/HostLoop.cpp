@@ -137,6 +137,14 @@ void HostLoop::onStop()
 	LoopState::unbind();
 }
 
+void HostLoop::routeConnections(std::vector<std::size_t>& counts) const
+{
+	std::lock_guard<std::mutex> lock(_s.routeStatsMutex);
+	if (counts.size() < _s.routeStats.size()) counts.resize(_s.routeStats.size());
+	for (std::size_t i = 0; i < _s.routeStats.size(); ++i)
+		counts[i] += _s.routeStats[i]->published[RouteStats::Open].load(std::memory_order_relaxed);
+}
+
 void HostLoop::collect(Metrics& m, std::vector<RouteMetrics>& routes) const
 {
 	auto get = [this](std::size_t k) { return _s.published[k].load(std::memory_order_relaxed); };

@@ -86,6 +86,8 @@ public:
 	/// Adds this loop's counters to `metrics` and its per-route ones to `routes` (by route id,
 	/// grown as needed) (thread-safe).
 	void collect(Metrics& metrics, std::vector<RouteMetrics>& routes) const;
+	/// Adds this loop's open connections per route id to `counts` (any thread).
+	void routeConnections(std::vector<std::size_t>& counts) const;
 
 private:
 	void onThreadStart() override { attachThread(_s.mark); }

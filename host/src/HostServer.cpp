@@ -3,6 +3,7 @@
 //
 #include "parley/host/HostServer.h"
 #include "AdminHandlerFactory.h"
+#include "ClusterBus.h"
 #include "EventLoopPool.h"
 #include "Faults.h"
 #include "HostContext.h"
@@ -10,6 +11,7 @@
 #include "parley/PluginRegistry.h"
 #include "parley/PluginWatcher.h"
 #include "parley/host/PluginCatalog.h"
+#include <Poco/Environment.h>
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -162,6 +164,7 @@ std::vector<std::string> restartKeys(const HostConfig& running, const HostConfig
 	check(next.engine.sendChunk == running.engine.sendChunk, "engine.send_chunk");
 	check(next.engine.deflate == running.engine.deflate, "engine.deflate.*");
 	check(next.logRateLimitMs == running.logRateLimitMs, "logging.rate_limit_ms");
+	check(next.cluster == running.cluster, "cluster.*");
 	return keys;
 }
 
@@ -360,6 +363,16 @@ void HostServer::start()
 			throw ConfigError("plugins.watch: cannot watch " + _config.pluginDir + " (" + e.displayText() + ")");
 		}
 	}
+	if (_config.cluster.enabled())
+	{
+		// Before the loops start: connection ids carry the node's tag from the first one.
+		const std::string node = _config.cluster.node.empty() ? Poco::Environment::nodeName() + ":" + std::to_string(_port)
+															   : _config.cluster.node;
+		_context->setNodeTag(ClusterBus::tagOf(node));
+		_bus = std::make_unique<ClusterBus>(*_context, *_pool, _config.cluster, node, _logger);
+		_context->setBus(_bus.get());
+		_bus->start();
+	}
 	_pool->start(_listener->impl()->sockfd());
 	_admin = std::make_unique<Poco::Net::HTTPServer>(new AdminHandlerFactory(*_pool, *_context), *_threads, *adminSocket,
 		params);
@@ -384,7 +397,12 @@ void HostServer::stop()
 		_threads->joinAll();
 	}
 	if (_pool) _pool->stop();
-	if (_context) _context->setPool(nullptr);
+	if (_bus) _bus->stop();   // after the loops: what they published while draining went out
+	if (_context)
+	{
+		_context->setBus(nullptr);
+		_context->setPool(nullptr);
+	}
 	_listener.reset();
 	_admin.reset();
 	_threads.reset();

@@ -47,6 +47,7 @@ public:
 	std::mutex mutex;                              // guards out and live
 	std::string out;
 	std::unordered_set<ConnectionId> live;
+	std::uint64_t localTag = 0;   // the high 16 bits of this host's connection ids (0: none seen, or no cluster)
 
 	/// Writes `out` (mutex held); exits if the host is gone.
 	void flushLocked()
@@ -81,7 +82,10 @@ public:
 	bool send(ConnectionId connection, PayloadKind kind, std::string_view payload) override
 	{
 		std::lock_guard<std::mutex> lock(_channel.mutex);
-		if (!_channel.live.count(connection)) return false;
+		// A connection of another host of the cluster (the id's high 16 bits name its node): the
+		// host hands it to the cluster bus.
+		const std::uint64_t owner = connection >> 48;
+		if (!_channel.live.count(connection) && (owner == 0 || owner == _channel.localTag)) return false;
 		wire::Writer w(_channel.out);
 		w.begin(wire::Push);
 		w.u16(_route);
@@ -334,6 +338,7 @@ private:
 		{
 			std::lock_guard<std::mutex> lock(_channel.mutex);
 			_channel.live.insert(connection);
+			_channel.localTag = connection >> 48;
 		}
 		auto it = _chains.find(id);
 		if (it != _chains.end())

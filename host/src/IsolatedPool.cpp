@@ -599,12 +599,13 @@ bool IsolatedPool::handle(Child& child, const char* frame, std::size_t size, Out
 		const std::uint8_t kind = r.u8();
 		const std::string_view payload = r.str();
 		if (!r.ok() || kind < 1 || kind > 2) return false;
-		EventLoopPool* pool = _context.pool();
-		if (!pool) return true;
+		if (!_context.pool() || route >= _context.routeCount()) return true;
+		// Through the route's outbox, so that in a cluster they reach the other hosts too.
+		RouteOutbox& outbox = _context.outbox(route);
 		if (type == wire::Push)
-			pool->push(connection, route, static_cast<PayloadKind>(kind), payload);
+			outbox.sendFromChild(connection, static_cast<PayloadKind>(kind), payload);
 		else
-			pool->broadcast(route, static_cast<PayloadKind>(kind), payload);
+			outbox.broadcastFromChild(static_cast<PayloadKind>(kind), payload);
 		return true;
 	}
 	return false;

@@ -183,6 +183,8 @@ struct HostCounts
 	std::atomic<std::size_t> inboxBytes{0};
 	/// Connections not reading because the output memory is tight (on every loop).
 	std::atomic<std::size_t> budgetPaused{0};
+	/// The high 16 bits of every connection id: the node tag in a cluster (ClusterBus), else 0.
+	std::atomic<std::uint64_t> idTag{0};
 	LogLimits logLimits;                      ///< rate-limited lines (logging.rate_limit_ms), shared by the loops
 };
 

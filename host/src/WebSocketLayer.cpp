@@ -39,8 +39,9 @@ void WebSocketLayer::open(Connection& c, std::uint16_t route, char* leftover, st
 	const std::uint64_t now = _s.now();
 	c.state = Connection::State::Open;
 	c.route = route;
-	// Connection ids: a per-loop count above the loop's number (at most 256 loops).
-	c.id = (++_s.connectionCount << 8) | _s.loop.id();
+	// Connection ids: a per-loop count above the loop's number (at most 256 loops), under the
+	// node's tag in a cluster (the high 16 bits).
+	c.id = _s.counts.idTag.load(std::memory_order_relaxed) | (++_s.connectionCount << 8) | _s.loop.id();
 	c.details->info.id = c.id;
 	c.lastActivity = now;
 	c.lastPing = now;

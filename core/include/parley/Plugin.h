@@ -11,13 +11,16 @@
 #include <string_view>
 #include <type_traits>
 
-/// The version of this contract. The host refuses a plugin built against another one.
-#define PARLEY_API_VERSION 3
+/// The version of this contract. The host loads plugins built against PARLEY_API_OLDEST_VERSION
+/// up to this one (4 added Outbox::connectionCount at the end of Outbox: a plugin built against 3
+/// works unchanged) and refuses any other.
+#define PARLEY_API_VERSION 4
+#define PARLEY_API_OLDEST_VERSION 3
 #define PARLEY_PLUGIN_EXPORT __attribute__((visibility("default")))
 
 namespace parley {
 
-using ConnectionId = std::uint64_t;                     ///< unique for the life of the host
+using ConnectionId = std::uint64_t;                     ///< unique for the life of the host; in a cluster, across its hosts (the high 16 bits name the node)
 using Settings = std::map<std::string, std::string>;    ///< plugin.<name>.* keys, prefix removed
 using Attributes = std::map<std::string, std::string>;  ///< what gates say about a connection
 

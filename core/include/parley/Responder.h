@@ -76,10 +76,14 @@ class Outbox
 {
 public:
 	virtual ~Outbox() = default;
-	/// Queues a message to one connection of the route; false if it is gone.
+	/// Queues a message to one connection of the route (in a cluster, also one on another host);
+	/// false if it is gone (or, on another host, if the message could not be handed to Redis).
 	virtual bool send(ConnectionId connection, PayloadKind kind, std::string_view payload) = 0;
 	/// Queues a message to every open connection of the route.
 	virtual void broadcast(PayloadKind kind, std::string_view payload) = 0;
+	/// How many connections the route has open: on every host of the cluster (counted through
+	/// Redis every second) when cluster.redis is set and Redis is reachable, else on this host.
+	virtual std::size_t connectionCount() const { return 0; }
 };
 
 /// Turns messages into replies. One instance per event loop (per worker if blocking()), so no

@@ -290,6 +290,33 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 
 	result.logRateLimitMs = static_cast<unsigned>(readUnsigned(config, "logging.rate_limit_ms", result.logRateLimitMs, 0, 3600000));
 
+	ClusterConfig& cluster = result.cluster;
+	cluster.redis = Poco::trim(config.getString("cluster.redis", ""));
+	if (!cluster.redis.empty())
+	{
+		// host:port, or [v6 address]:port.
+		const std::size_t colon = cluster.redis.rfind(':');
+		std::string host = colon == std::string::npos ? std::string() : cluster.redis.substr(0, colon);
+		if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+		unsigned long port = 0;
+		const std::string portText = colon == std::string::npos ? std::string() : cluster.redis.substr(colon + 1);
+		const bool digits = !portText.empty() && portText.size() <= 5 &&
+			portText.find_first_not_of("0123456789") == std::string::npos;
+		if (digits) port = std::stoul(portText);
+		if (host.empty() || !digits || port == 0 || port > 65535)
+			throw ConfigError("cluster.redis: '" + cluster.redis + "' is not host:port (e.g. 127.0.0.1:6379)");
+		cluster.redisHost = host;
+		cluster.redisPort = static_cast<std::uint16_t>(port);
+	}
+	cluster.redisPassword = config.getString("cluster.redis_password", "");
+	cluster.node = Poco::trim(config.getString("cluster.node", ""));
+	if (cluster.node.size() > 200 || cluster.node.find_first_of(" \t\r\n") != std::string::npos)
+		throw ConfigError("cluster.node: '" + cluster.node + "' must be one word of at most 200 characters");
+	cluster.name = Poco::trim(config.getString("cluster.name", cluster.name));
+	if (cluster.name.empty() || cluster.name.size() > 64 || cluster.name.find_first_of(" \t\r\n") != std::string::npos)
+		throw ConfigError("cluster.name: '" + cluster.name + "' must be one word of 1 to 64 characters");
+	rejectUnknown(config, "cluster", {"redis", "redis_password", "node", "name"});
+
 	if (config.hasProperty("server.origins"))
 	{
 		result.originsSet = true;

@@ -107,6 +107,23 @@ struct ProxyConfig
 	bool operator!=(const ProxyConfig& o) const { return !(*this == o); }
 };
 
+/// cluster.*: several hosts sharing their rooms through Redis pub/sub (off while redis is unset).
+struct ClusterConfig
+{
+	std::string redis;                             ///< cluster.redis = host:port ("" = no cluster)
+	std::string redisHost;                         ///< its host part
+	std::uint16_t redisPort = 0;                   ///< its port part
+	std::string redisPassword;                     ///< cluster.redis_password ("" = no AUTH)
+	std::string node;                              ///< cluster.node: this host's name ("" = host name + ":" + server port)
+	std::string name = "parley";                   ///< cluster.name: the prefix of every channel and key in Redis
+
+	bool enabled() const { return !redis.empty(); }
+	bool operator==(const ClusterConfig& o) const
+	{
+		return redis == o.redis && redisPassword == o.redisPassword && node == o.node && name == o.name;
+	}
+};
+
 /// The whole host configuration.
 struct HostConfig
 {
@@ -130,6 +147,7 @@ struct HostConfig
 	std::map<std::string, Settings> pluginSettings;           ///< plugin.<name>.<key> = value
 	EngineConfig engine;
 	unsigned logRateLimitMs = 10000;               ///< logging.rate_limit_ms: one line per kind of refusal or fault per this long; 0 = every one
+	ClusterConfig cluster;                         ///< cluster.*
 
 	/// Reads and checks a configuration. Throws ConfigError naming the key on a bad value,
 	/// a route without plugins, a route path not starting with '/', no route at all, or

@@ -28,6 +28,7 @@ class PluginWatcher;
 
 namespace host {
 
+class ClusterBus;
 class EventLoopPool;
 class HostContext;
 class TlsContexts;
@@ -147,6 +148,7 @@ private:
 	std::unique_ptr<TlsContexts> _tls;       // before _pool: the loops' connections use it
 	std::unique_ptr<Poco::Net::ServerSocket> _listener;
 	std::unique_ptr<EventLoopPool> _pool;
+	std::unique_ptr<ClusterBus> _bus;        // after _pool: it hands messages to the loops
 	std::unique_ptr<PluginWatcher> _watcher;
 	std::unique_ptr<Poco::ThreadPool> _threads;
 	std::unique_ptr<Poco::Net::HTTPServer> _admin;

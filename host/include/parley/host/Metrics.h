@@ -98,6 +98,16 @@ struct Metrics
 	std::uint64_t outputMemoryPeak = 0;     ///< the most outputMemory ever was
 	std::uint64_t outputBudget = 0;         ///< engine.max_output_memory in force (bytes)
 	std::uint64_t outputReserve = 0;        ///< output chunks the loops keep for reuse (bytes)
+	bool cluster = false;                   ///< cluster.redis is set
+	bool clusterUp = false;                 ///< both links to Redis are up
+	std::uint64_t clusterPublished = 0;     ///< broadcasts and sends handed to Redis
+	std::uint64_t clusterPublishCommands = 0;   ///< PUBLISH commands that carried them
+	std::uint64_t clusterUnpublished = 0;   ///< broadcasts and sends that could not be published
+	std::uint64_t clusterReceived = 0;      ///< messages from other hosts delivered here
+	std::uint64_t clusterReconnects = 0;    ///< links to Redis lost
+	std::uint64_t clusterNodes = 0;         ///< hosts in the presence hash seen in the last 3 s
+	double clusterBusLatencySeconds = -1;   ///< our last ping through Redis and back (-1: none yet)
+	std::map<std::string, std::uint64_t> clusterRouteConnections;   ///< connections per route on all hosts
 	std::uint64_t isolatedChildren = 0;     ///< isolated children alive now (route.<path>.isolate = process)
 	std::uint64_t isolatedRespawns = 0;     ///< isolated children started again after one died or stalled
 	std::uint64_t isolatedMessages = 0;     ///< messages sent to isolated children
