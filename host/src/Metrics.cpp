@@ -270,6 +270,26 @@ std::string Metrics::toText() const
 		isolatedRespawns);
 	w.single("parley_isolated_messages_total", "counter", "Messages sent to isolated children.", isolatedMessages);
 
+	// The cluster bus (cluster.redis), only when it is on.
+	if (cluster)
+	{
+		w.single("parley_cluster_up", "gauge", "1 while both links to Redis (publish, subscribe) are up; 0: degraded, local traffic only.",
+			clusterUp ? 1 : 0);
+		w.single("parley_cluster_published_total", "counter", "Broadcasts and cross-host sends handed to Redis.", clusterPublished);
+		w.single("parley_cluster_publish_commands_total", "counter", "PUBLISH commands that carried them (batched).",
+			clusterPublishCommands);
+		w.single("parley_cluster_unpublished_total", "counter",
+			"Broadcasts and cross-host sends that could not be published (Redis away or the publish backlog full): lost for the other hosts.",
+			clusterUnpublished);
+		w.single("parley_cluster_received_total", "counter", "Broadcasts and sends from other hosts delivered here.", clusterReceived);
+		w.single("parley_cluster_reconnects_total", "counter", "Links to Redis lost (and tried again).", clusterReconnects);
+		w.single("parley_cluster_nodes", "gauge", "Hosts in the presence hash that reported in the last 3 s.", clusterNodes);
+		w.family("parley_cluster_bus_latency_seconds", "gauge", "This host's last ping through Redis and back (-1: none yet).");
+		w.sample(std::string(), number(clusterBusLatencySeconds, 6));
+		w.family("parley_cluster_connections", "gauge", "WebSocket connections of each route on all the hosts, as of the last presence round.");
+		for (const auto& entry : clusterRouteConnections) w.sample(route(entry.first), entry.second);
+	}
+
 	// permessage-deflate.
 	w.single("parley_deflate_messages_total", "counter", "Messages sent compressed (permessage-deflate).", deflateMessagesOut);
 	w.single("parley_deflate_payload_bytes_total", "counter", "Payload bytes of the messages sent compressed, before compression.",

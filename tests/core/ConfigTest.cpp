@@ -351,8 +351,8 @@ public:
 		catch (const ConfigError& e)
 		{
 			const std::string what = e.what();
-			CPPUNIT_ASSERT(what.find(tmp.path()) == 0);
-			CPPUNIT_ASSERT(what.find("route./ws") != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(what + " (file " + tmp.path() + ")", what.find(tmp.path()) == 0);
+			CPPUNIT_ASSERT_MESSAGE(what, what.find("route./ws") != std::string::npos);
 		}
 	}
 };
