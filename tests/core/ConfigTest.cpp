@@ -57,6 +57,7 @@ class ConfigTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testDeflateSettings);
 	CPPUNIT_TEST(testMissingFile);
 	CPPUNIT_TEST(testFileErrorNamesFile);
+	CPPUNIT_TEST(testClusterKeys);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -334,6 +335,32 @@ public:
 		{
 			CPPUNIT_ASSERT_EQUAL(std::string("configuration file '/nonexistent/parley.properties' does not exist"), std::string(e.what()));
 		}
+	}
+
+	/// cluster.*: off without cluster.redis; host:port (names and [v6]) parsed; bad values named.
+	void testClusterKeys()
+	{
+		CPPUNIT_ASSERT(!parse("route./ws = echo\n").cluster.enabled());
+		const HostConfig c = parse("route./ws = echo\ncluster.redis = redis.internal:6380\ncluster.redis_password = s3cret\n"
+								   "cluster.node = web-1\ncluster.name = chat.prod\n");
+		CPPUNIT_ASSERT(c.cluster.enabled());
+		CPPUNIT_ASSERT_EQUAL(std::string("redis.internal"), c.cluster.redisHost);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(6380), c.cluster.redisPort);
+		CPPUNIT_ASSERT_EQUAL(std::string("s3cret"), c.cluster.redisPassword);
+		CPPUNIT_ASSERT_EQUAL(std::string("web-1"), c.cluster.node);
+		CPPUNIT_ASSERT_EQUAL(std::string("chat.prod"), c.cluster.name);
+		const HostConfig v6 = parse("route./ws = echo\ncluster.redis = [::1]:6379\n");
+		CPPUNIT_ASSERT_EQUAL(std::string("::1"), v6.cluster.redisHost);
+		CPPUNIT_ASSERT_EQUAL(std::string("parley"), v6.cluster.name);
+		for (const char* bad : {"localhost", "localhost:", ":6379", "localhost:0", "localhost:65536", "localhost:63x9"})
+		{
+			const std::string error = errorOf(std::string("route./ws = echo\ncluster.redis = ") + bad + "\n");
+			CPPUNIT_ASSERT_MESSAGE(bad, error.find("cluster.redis: '" + std::string(bad) + "' is not host:port") != std::string::npos);
+		}
+		CPPUNIT_ASSERT(errorOf("route./ws = echo\ncluster.redis = r:1\ncluster.node = a b\n").find("cluster.node: 'a b' must be") != std::string::npos);
+		CPPUNIT_ASSERT(errorOf("route./ws = echo\ncluster.redis = r:1\ncluster.node = \"x\"\n").find("cluster.node:") != std::string::npos);
+		CPPUNIT_ASSERT(errorOf("route./ws = echo\ncluster.name = a/b\n").find("cluster.name: 'a/b' must be") != std::string::npos);
+		CPPUNIT_ASSERT(errorOf("route./ws = echo\ncluster.redis_pasword = x\n").find("cluster.redis_pasword") != std::string::npos);
 	}
 
 	void testFileErrorNamesFile()

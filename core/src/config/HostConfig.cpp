@@ -310,11 +310,16 @@ HostConfig HostConfig::from(const AbstractConfiguration& config)
 	}
 	cluster.redisPassword = config.getString("cluster.redis_password", "");
 	cluster.node = Poco::trim(config.getString("cluster.node", ""));
-	if (cluster.node.size() > 200 || cluster.node.find_first_of(" \t\r\n") != std::string::npos)
-		throw ConfigError("cluster.node: '" + cluster.node + "' must be one word of at most 200 characters");
+	// Names travel in Redis keys, /health's JSON and log lines: letters, digits and . _ - : @ only.
+	const auto plainName = [](const std::string& name) {
+		return name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:@") == std::string::npos;
+	};
+	if (cluster.node.size() > 200 || !plainName(cluster.node))
+		throw ConfigError("cluster.node: '" + cluster.node +
+			"' must be at most 200 letters, digits and . _ - : @ (e.g. web-1 or host.example:8080)");
 	cluster.name = Poco::trim(config.getString("cluster.name", cluster.name));
-	if (cluster.name.empty() || cluster.name.size() > 64 || cluster.name.find_first_of(" \t\r\n") != std::string::npos)
-		throw ConfigError("cluster.name: '" + cluster.name + "' must be one word of 1 to 64 characters");
+	if (cluster.name.empty() || cluster.name.size() > 64 || !plainName(cluster.name))
+		throw ConfigError("cluster.name: '" + cluster.name + "' must be 1 to 64 letters, digits and . _ - : @");
 	rejectUnknown(config, "cluster", {"redis", "redis_password", "node", "name"});
 
 	if (config.hasProperty("server.origins"))
