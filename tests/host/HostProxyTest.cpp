@@ -142,6 +142,7 @@ class HostProxyTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testProxyThenTls);
 	CPPUNIT_TEST(testBadConfiguration);
 	CPPUNIT_TEST(testThroughHaproxy);
+	CPPUNIT_TEST(testReloadKeepsTheProxySettings);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -451,6 +452,21 @@ public:
 			const auto m = host.server().metrics();
 			CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), m.proxyInvalid + m.proxyTimeouts + m.proxyUntrusted);
 		}
+	}
+
+	void testReloadKeepsTheProxySettings()
+	{
+		// Both keys need a restart: a SIGHUP that changes them names them and changes nothing.
+		TestHost host([](HostConfig& c) { proxied(c, 2); });
+		HostConfig next = baseConfig();
+		proxied(next, 1, "10.0.0.1");
+		std::string why;
+		CPPUNIT_ASSERT_MESSAGE(why, host.server().reload(next, &why));
+		CPPUNIT_ASSERT_MESSAGE(host.logDump(),
+			host.logCount({"need a restart", "server.proxy_protocol, server.trusted_proxies"}) == 1);
+		RawSocket s(host.port());
+		const std::string answer = whoami(s, v2(0x21, "203.0.113.77", "192.0.2.1", 4242, 443));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(answer, std::string("203.0.113.77"), addressOf(answer));
 	}
 };
 
