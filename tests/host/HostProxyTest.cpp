@@ -11,6 +11,7 @@
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 using namespace parley::test;
@@ -103,6 +104,28 @@ int upgradeStatus(std::uint16_t port, const std::string& before)
 	return std::atoi(head.substr(9, 3).c_str());
 }
 
+/// A port free on 127.0.0.1 now (bound, read, released).
+std::uint16_t freePort()
+{
+	const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_in a{};
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t length = sizeof(a);
+	::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+	::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+	::close(fd);
+	return ntohs(a.sin_port);
+}
+
+std::uint16_t localPort(int fd)
+{
+	sockaddr_in a{};
+	socklen_t length = sizeof(a);
+	::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+	return ntohs(a.sin_port);
+}
+
 } // namespace
 
 class HostProxyTest : public CppUnit::TestFixture
@@ -118,6 +141,8 @@ class HostProxyTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testUntrustedProxyIsClosedAndCounted);
 	CPPUNIT_TEST(testProxyThenTls);
 	CPPUNIT_TEST(testBadConfiguration);
+	CPPUNIT_TEST(testThroughHaproxy);
+	CPPUNIT_TEST(testReloadKeepsTheProxySettings);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -383,6 +408,65 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(host.output(), host.output().find(c.second) != std::string::npos);
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(host.output(), host.output().size() - 1, host.output().find('\n'));
 		}
+	}
+
+	void testThroughHaproxy()
+	{
+		// Debian's HAProxy in TCP mode in front (scripts/setup.sh installs it): `send-proxy` is v1,
+		// `send-proxy-v2` v2. The host sees the test's own socket: its port, not HAProxy's.
+		if (!onPath("haproxy"))
+		{
+			std::cout << "\n  SKIPPED: haproxy is not installed (apt-get install haproxy)\n";
+			return;
+		}
+		for (unsigned version : {1u, 2u})
+		{
+			TestHost host([version](HostConfig& c) { proxied(c, version); });
+			const std::uint16_t front = freePort();
+			Poco::TemporaryFile config;
+			{
+				std::ofstream out(config.path());
+				out << "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n"
+					<< "frontend parley\n  bind 127.0.0.1:" << front << "\n  default_backend hosts\n"
+					<< "backend hosts\n  server h1 127.0.0.1:" << host.port() << (version == 1 ? " send-proxy" : " send-proxy-v2") << "\n";
+			}
+			ProcessRunner haproxy("haproxy", {"-db", "-f", config.path()}, 60);
+			std::unique_ptr<RawSocket> s;
+			CPPUNIT_ASSERT_MESSAGE(haproxy.output(), eventually([&] {
+				try
+				{
+					s = std::make_unique<RawSocket>(front);
+					return true;
+				}
+				catch (const std::exception&)
+				{
+					return false;
+				}
+			}));
+			const std::string answer = whoami(*s);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(answer, std::string("127.0.0.1"), addressOf(answer));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(answer, std::to_string(localPort(s->fd())), portOf(answer));
+			s.reset();
+			haproxy.requestTermination();
+			haproxy.wait();
+			const auto m = host.server().metrics();
+			CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), m.proxyInvalid + m.proxyTimeouts + m.proxyUntrusted);
+		}
+	}
+
+	void testReloadKeepsTheProxySettings()
+	{
+		// Both keys need a restart: a SIGHUP that changes them names them and changes nothing.
+		TestHost host([](HostConfig& c) { proxied(c, 2); });
+		HostConfig next = baseConfig();
+		proxied(next, 1, "10.0.0.1");
+		std::string why;
+		CPPUNIT_ASSERT_MESSAGE(why, host.server().reload(next, &why));
+		CPPUNIT_ASSERT_MESSAGE(host.logDump(),
+			host.logCount({"need a restart", "server.proxy_protocol, server.trusted_proxies"}) == 1);
+		RawSocket s(host.port());
+		const std::string answer = whoami(s, v2(0x21, "203.0.113.77", "192.0.2.1", 4242, 443));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(answer, std::string("203.0.113.77"), addressOf(answer));
 	}
 };
 
