@@ -48,6 +48,7 @@ public:
 	std::string out;
 	std::unordered_set<ConnectionId> live;
 	std::uint64_t localTag = 0;   // the high 16 bits of this host's connection ids (0: none seen, or no cluster)
+	std::unordered_map<std::uint16_t, std::uint64_t> counts;   // route -> its connections, from the host every second
 
 	/// Writes `out` (mutex held); exits if the host is gone.
 	void flushLocked()
@@ -107,6 +108,13 @@ public:
 		w.str(payload);
 		w.end();
 		_channel.posted();
+	}
+
+	std::size_t connectionCount() const override
+	{
+		std::lock_guard<std::mutex> lock(_channel.mutex);
+		auto it = _channel.counts.find(_route);
+		return it == _channel.counts.end() ? 0 : static_cast<std::size_t>(it->second);
 	}
 
 private:
@@ -198,6 +206,20 @@ private:
 			const std::uint32_t id = r.u32();
 			if (!r.ok()) return false;
 			_chains.erase(id);
+			return true;
+		}
+		case wire::Counts:
+		{
+			const std::uint32_t n = r.u32();
+			std::unordered_map<std::uint16_t, std::uint64_t> counts;
+			for (std::uint32_t i = 0; i < n && r.ok(); ++i)
+			{
+				const std::uint16_t route = r.u16();
+				counts[route] = r.u64();
+			}
+			if (!r.ok()) return false;
+			std::lock_guard<std::mutex> lock(_channel.mutex);
+			_channel.counts.swap(counts);
 			return true;
 		}
 		case wire::Open: return open(r);

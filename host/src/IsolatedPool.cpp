@@ -374,6 +374,24 @@ void IsolatedPool::run()
 				spawn(child);
 				if (child.fd < 0) continue;
 			}
+			if (now - child.countsAtNs >= 1000000000ull || child.countsAtNs < child.startedNs)
+			{
+				// The routes' connection counts (every host of a cluster), for Outbox::connectionCount.
+				child.countsAtNs = now;
+				const std::size_t routes = std::min<std::size_t>(_context.routeCount(), 0xffff);
+				std::string frame;
+				wire::Writer w(frame);
+				w.begin(wire::Counts);
+				w.u32(static_cast<std::uint32_t>(routes));
+				for (std::size_t route = 0; route < routes; ++route)
+				{
+					w.u16(static_cast<std::uint16_t>(route));
+					w.u64(_context.pool() ? _context.outbox(static_cast<std::uint16_t>(route)).connectionCount() : 0);
+				}
+				w.end();
+				std::lock_guard<std::mutex> lock(child.mutex);
+				child.pending += frame;
+			}
 			{
 				std::lock_guard<std::mutex> writeLock(child.writeMutex);
 				write(child);

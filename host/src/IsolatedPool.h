@@ -166,6 +166,7 @@ private:
 		std::uint64_t respawnAtNs = 0;            // dead: start again at (0 = now, if wanted)
 		unsigned backoffMs = 100;
 		bool everStarted = false;
+		std::uint64_t countsAtNs = 0;             // the last Counts frame sent to this incarnation
 	};
 
 	/// Ids are (count << 8) | loop: both parts, so that the loops' connections spread over every child.

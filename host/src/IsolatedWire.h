@@ -24,6 +24,7 @@ enum Type : std::uint8_t
 	Open = 3,        ///< u32 chain, u64 connection, str path, query, subprotocol, identity, address, u16 port, u8 tls, u32 n, n × (str, str)
 	Close = 4,       ///< u32 chain, u64 connection
 	Message = 5,     ///< u32 chain, u64 connection, u8 kind, str payload — answered by exactly one Reply or Failed, in order
+	Counts = 6,      ///< u32 n, n × (u16 route, u64 connections): Outbox::connectionCount, every second
 	// child → host
 	Reply = 10,      ///< u8 action, u8 kind, u16 close code, str payload (a quoted message already in place)
 	Failed = 11,     ///< str plugin, str error

@@ -65,6 +65,7 @@ class HostClusterBusTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(HostClusterBusTest);
 	CPPUNIT_TEST(testSendToAConnectionOnAnotherHost);
 	CPPUNIT_TEST(testPresenceCountsEveryHost);
+	CPPUNIT_TEST(testIsolatedRouteCountsEveryHost);
 	CPPUNIT_TEST(testRedisGoesAwayAndComesBack);
 	CPPUNIT_TEST(testHostStartsWithoutRedis);
 	CPPUNIT_TEST(testNoClusterWithoutRedisKey);
@@ -169,6 +170,26 @@ public:
 		const double left = std::chrono::duration<double>(Clock::now() - stopped).count();
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(left) + " s", left < 2.5);
 		CPPUNIT_ASSERT(eventually([&] { return metric(_hosts[0]->adminPort, "parley_cluster_nodes") == 2; }));
+	}
+
+	/// An isolated route (its plugins in child processes) gets the same count: the host sends it
+	/// to the children every second. Host 1 runs /chat isolated, host 2 in the host.
+	void testIsolatedRouteCountsEveryHost()
+	{
+		if (!debianToolOrSkip("redis-server", "redis-server")) return;
+		RedisServer redis;
+		_hosts.push_back(std::make_unique<HostProcess>(_files->writeConfig("route./chat = relay\nroute./chat.isolate = process\n"
+																		   "plugins.isolated_workers = 1\ncluster.redis = " +
+			redis.address() + "\ncluster.node = node1\n")));
+		startHosts(redis, 1, 2);
+		WsClient a(_hosts[0]->port, "/chat");
+		WsClient b(_hosts[1]->port, "/chat");
+		WsClient b2(_hosts[1]->port, "/chat");
+		CPPUNIT_ASSERT_MESSAGE(std::to_string(countAsked(a)), eventually([&] { return countAsked(a) == 3; }));
+		CPPUNIT_ASSERT(eventually([&] { return countAsked(b) == 3; }));
+		// And its broadcasts still reach both hosts.
+		a.sendText("from the child");
+		for (WsClient* c : {&a, &b, &b2}) CPPUNIT_ASSERT_EQUAL(std::string("from the child"), c->readFrame().payload);
 	}
 
 	/// Redis stops mid-run: each host logs one line, /health says "degraded" (200: it still
@@ -297,10 +318,10 @@ public:
 	}
 
 private:
-	/// `count` hosts (node1, node2...) with route /chat = relay, on the cluster of `redis`.
-	void startHosts(const RedisServer& redis, int count)
+	/// `count` hosts (node<first>, node<first + 1>...) with route /chat = relay, on the cluster of `redis`.
+	void startHosts(const RedisServer& redis, int count, int first = 1)
 	{
-		for (int i = 1; i <= count; ++i)
+		for (int i = first; i < first + count; ++i)
 			_hosts.push_back(std::make_unique<HostProcess>(_files->writeConfig("route./chat = relay\ncluster.redis = " +
 				redis.address() + "\ncluster.node = node" + std::to_string(i) + "\n")));
 	}
