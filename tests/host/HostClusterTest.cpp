@@ -14,6 +14,7 @@
 #include "RedisServer.h"
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <iostream>
@@ -215,6 +216,7 @@ class HostClusterTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(HostClusterTest);
 	CPPUNIT_TEST(testChatRoomAcrossThreeHosts);
 	CPPUNIT_TEST(testDrainWhileTheRoomIsBusy);
+	CPPUNIT_TEST(testDrainWhileTheRoomKeepsSending);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -291,13 +293,24 @@ public:
 	/// messages included (nothing host 1 read before its close is left unanswered), once and in
 	/// order. They reconnect through HAProxy to the two others; each client sends 20 more, and
 	/// all 30 receive all 600.
-	void testDrainWhileTheRoomIsBusy()
+	void testDrainWhileTheRoomIsBusy() { drainWhileBusy(false); }
+
+	/// As testDrainWhileTheRoomIsBusy, but the room keeps sending (a message from every client
+	/// each 5 ms) through the 1001s: every client until host 1's clients all have theirs, each of those until its own. What host 1 read
+	/// before a client's close it answered before that close: the client received its own messages
+	/// up to some number k (those host 1 read; the rest came after host 1's close and are dropped,
+	/// RFC 6455 5.5.1, and counted), and every client on the two other hosts received all k of
+	/// them and none beyond. Host 1's clients miss nothing in the middle of any sender's messages.
+	void testDrainWhileTheRoomKeepsSending() { drainWhileBusy(true); }
+
+private:
+	void drainWhileBusy(bool untilTheClose)
 	{
 		if (!debianToolOrSkip("haproxy", "haproxy") || !debianToolOrSkip("redis-server", "redis-server")) return;
 		const std::size_t clients = 30;
 		RedisServer redis;
-		// A drain delay of 3 s: the room stops sending some 200 ms after HAProxy has host 1 DOWN
-		// (about 300 ms after the SIGTERM), long before the 1001.
+		// A drain delay of 3 s: the room stops sending (testDrainWhileTheRoomIsBusy) some 200 ms
+		// after HAProxy has host 1 DOWN (about 300 ms after the SIGTERM), long before the 1001.
 		_farm->start(false, "cluster.redis = " + redis.address() + "\n", 3000);
 		Haproxy haproxy("parley.cfg", _farm->backends(), HaproxyHosts::checkEdits(), _farm->dir());
 		HaproxyHosts::waitAllUp(haproxy, "parley_hosts");
@@ -307,14 +320,17 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(onFirst), onFirst >= 9 && onFirst <= 11);
 		sync(room);
 
-		// The busy room: a round (one message from every client) each 20 ms; SIGTERM after 10
-		// rounds; sending stops 10 rounds after HAProxy has host 1 DOWN.
+		// The busy room: a round (one message from every open client) each 20 ms (5 ms while it
+		// keeps sending through the closes, so that messages arrive at host 1 around each close);
+		// SIGTERM after 10 rounds; sending stops 10 rounds after HAProxy has host 1 DOWN, or (untilTheClose)
+		// once host 1's clients all have their 1001.
 		bool sending = true, terminated = false, down = false;
 		int rounds = 0, roundsAfterDown = 0;
 		std::vector<std::size_t> closed;
 		auto onClose = [&](std::size_t i) {
 			CPPUNIT_ASSERT_MESSAGE("member " + std::to_string(i) + " got its close before HAProxy had its host DOWN", down);
-			CPPUNIT_ASSERT_MESSAGE("member " + std::to_string(i) + " got its close while the room was still sending", !sending);
+			CPPUNIT_ASSERT_MESSAGE("member " + std::to_string(i) + " got its close while the room was still sending",
+				untilTheClose || !sending);
 			CPPUNIT_ASSERT_EQUAL_MESSAGE("member " + std::to_string(i), std::uint16_t(1001), room.members[i].closeCode);
 			closed.push_back(i);
 		};
@@ -323,19 +339,22 @@ public:
 		const auto deadline = Clock::now() + std::chrono::seconds(30);
 		while (sending)
 		{
-			CPPUNIT_ASSERT_MESSAGE("host 1 is not DOWN at HAProxy after 30 s", Clock::now() < deadline);
+			CPPUNIT_ASSERT_MESSAGE(down ? "host 1's clients did not all get their close within 30 s"
+										: "host 1 is not DOWN at HAProxy after 30 s",
+				Clock::now() < deadline);
 			if (Clock::now() >= nextRound)
 			{
-				for (std::size_t i = 0; i < clients; ++i) room.send(i);
+				for (std::size_t i = 0; i < clients; ++i)
+					if (!room.members[i].closed) room.send(i);
 				++rounds;
 				if (down) ++roundsAfterDown;
-				nextRound += std::chrono::milliseconds(20);
+				nextRound += std::chrono::milliseconds(untilTheClose ? 5 : 20);
 				if (rounds == 10)
 				{
 					_farm->hosts[0]->signal(SIGTERM);
 					terminated = true;
 				}
-				if (roundsAfterDown == 10) sending = false;
+				if (untilTheClose ? static_cast<int>(closed.size()) == onFirst : roundsAfterDown == 10) sending = false;
 			}
 			if (terminated && !down && Clock::now() >= nextCheck)
 			{
@@ -358,20 +377,48 @@ public:
 			_farm->hosts[0]->runner.output().find("drained " + std::to_string(onFirst) + " connections in ") != std::string::npos);
 		_farm->hosts[0].reset();
 
-		long sent1 = 0, received1 = 0, lost1 = 0, duplicated1 = 0, outOfOrder1 = 0;
-		long fromStopped = 0, fromStoppedDelivered = 0;
+		// What each sender's messages should have reached: all it sent, but for host 1's clients
+		// while the room keeps sending: what host 1 read, their own messages they received.
+		auto isClosed = [&closed](std::size_t i) { return std::find(closed.begin(), closed.end(), i) != closed.end(); };
+		std::vector<int> answered = sentBefore;
+		long dropped = 0;
+		if (untilTheClose)
+			for (std::size_t s : closed)
+			{
+				answered[s] = room.members[s].tally.next[s];
+				dropped += sentBefore[s] - answered[s];
+			}
+		long sent1 = 0, received1 = 0, lost1 = 0, beyond = 0, gaps = 0, duplicated1 = 0, outOfOrder1 = 0;
+		long fromStopped = 0, fromStoppedDelivered = 0, fromStoppedExpected = 0;
 		for (std::size_t s = 0; s < clients; ++s) sent1 += sentBefore[s];
-		for (const Member& m : room.members)
+		for (std::size_t r = 0; r < clients; ++r)
 		{
-			received1 += m.tally.received;
-			duplicated1 += m.tally.duplicated;
-			outOfOrder1 += m.tally.outOfOrder;
-			for (std::size_t s = 0; s < clients; ++s) lost1 += m.tally.lost(s, 0, sentBefore[s]);
+			const Tally& t = room.members[r].tally;
+			received1 += t.received;
+			duplicated1 += t.duplicated;
+			outOfOrder1 += t.outOfOrder;
+			for (std::size_t s = 0; s < clients; ++s)
+			{
+				if (untilTheClose && isClosed(r))
+				{
+					// Host 1's clients, closed while the others kept sending: nothing missing
+					// below the last message received from each sender.
+					gaps += t.lost(s, 0, t.next[s]);
+					continue;
+				}
+				lost1 += t.lost(s, 0, answered[s]);
+				if (t.next[s] > answered[s]) beyond += t.next[s] - answered[s];
+			}
 		}
 		for (std::size_t s : closed)
 		{
 			fromStopped += sentBefore[s];
-			for (const Member& m : room.members) fromStoppedDelivered += sentBefore[s] - m.tally.lost(s, 0, sentBefore[s]);
+			for (std::size_t r = 0; r < clients; ++r)
+			{
+				if (untilTheClose && isClosed(r) && r != s) continue;
+				fromStoppedExpected += answered[s];
+				fromStoppedDelivered += answered[s] - room.members[r].tally.lost(s, 0, answered[s]);
+			}
 		}
 
 		// They reconnect through HAProxy to the two others; 20 more from everyone.
@@ -406,22 +453,26 @@ public:
 		const long received2 = received() - receivedBefore;
 
 		std::ostringstream counts;
-		counts << "before the close: sent=" << sent1 << " received=" << received1 << " (of " << sent1 * static_cast<long>(clients)
-			   << ") lost=" << lost1 << " duplicated=" << duplicated1 << " out_of_order=" << outOfOrder1 << "; host 1's "
-			   << closed.size() << " clients sent " << fromStopped << ", delivered " << fromStoppedDelivered << " of "
-			   << fromStopped * static_cast<long>(clients) << "; after reconnecting: sent=" << clients * 20
-			   << " received=" << received2 << " (of " << expected2 << ") lost=" << lost2
+		counts << "before the close: sent=" << sent1 << " received=" << received1 << " lost=" << lost1
+			   << " duplicated=" << duplicated1 << " out_of_order=" << outOfOrder1 << "; host 1's " << closed.size()
+			   << " clients sent " << fromStopped;
+		if (untilTheClose)
+			counts << ", host 1 read and answered " << fromStopped - dropped << ", dropped after its close " << dropped
+				   << ", beyond what it answered " << beyond << ", gaps at its clients " << gaps;
+		counts << ", delivered " << fromStoppedDelivered << " of " << fromStoppedExpected << "; after reconnecting: sent="
+			   << clients * 20 << " received=" << received2 << " (of " << expected2 << ") lost=" << lost2
 			   << " duplicated=" << duplicated - duplicated1 << " out_of_order=" << outOfOrder - outOfOrder1;
 		std::cout << " [" << counts.str() << "] " << std::flush;
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(counts.str(), 0L, lost1);
-		CPPUNIT_ASSERT_EQUAL_MESSAGE(counts.str(), fromStopped * static_cast<long>(clients), fromStoppedDelivered);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(counts.str(), 0L, beyond);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(counts.str(), 0L, gaps);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(counts.str(), fromStoppedExpected, fromStoppedDelivered);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(counts.str(), 0L, lost2);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(counts.str(), 0L, duplicated);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(counts.str(), 0L, outOfOrder);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(counts.str(), expected2, received2);
 	}
 
-private:
 	/// Waits until every running host's bus is up (parley_cluster_up 1, both links to Redis, the
 	/// subscription made) and counts the others (parley_cluster_nodes), then sends "sync" from
 	/// member 0 every 200 ms until every member has received one: the room spans the hosts.
