@@ -68,6 +68,7 @@ class HostClusterBusTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testIsolatedRouteCountsEveryHost);
 	CPPUNIT_TEST(testRedisGoesAwayAndComesBack);
 	CPPUNIT_TEST(testHostStartsWithoutRedis);
+	CPPUNIT_TEST(testRedisWithAPassword);
 	CPPUNIT_TEST(testNoClusterWithoutRedisKey);
 	CPPUNIT_TEST_SUITE_END();
 
@@ -297,6 +298,30 @@ public:
 		redis.start();
 		_hosts[0]->waitFor("cluster bus: connected to Redis at " + redis.address() + " as node 'node1'");
 		CPPUNIT_ASSERT(eventually([&] { return httpGet(_hosts[0]->adminPort, "/health").body.find("\"status\":\"ok\"") != std::string::npos; }));
+	}
+
+	/// A Redis with requirepass: the host with cluster.redis_password joins; one with a wrong
+	/// password serves alone, degraded, and its line says that AUTH was refused and which key.
+	void testRedisWithAPassword()
+	{
+		if (!debianToolOrSkip("redis-server", "redis-server")) return;
+		RedisServer redis("pa55word");
+		for (const char* password : {"pa55word", "wrong"})
+			_hosts.push_back(std::make_unique<HostProcess>(_files->writeConfig("route./chat = relay\ncluster.redis = " +
+				redis.address() + "\ncluster.redis_password = " + password + "\n")));
+		CPPUNIT_ASSERT(eventually([&] { return metric(_hosts[0]->adminPort, "parley_cluster_up") == 1; }));
+		WsClient a(_hosts[0]->port, "/chat");
+		CPPUNIT_ASSERT(eventually([&] { return countAsked(a) == 1; }));
+		CPPUNIT_ASSERT_EQUAL(1.0, metric(_hosts[0]->adminPort, "parley_cluster_nodes"));
+		const HttpAnswer health = httpGet(_hosts[1]->adminPort, "/health");
+		CPPUNIT_ASSERT_MESSAGE(health.body, health.body.find("\"status\":\"degraded\"") != std::string::npos);
+		_hosts[1]->signal(SIGTERM);
+		_hosts[1]->runner.wait();
+		const std::string log = _hosts[1]->runner.output();
+		_hosts[1].reset();
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("cluster bus: cannot reach Redis at " + redis.address() + " (AUTH refused: ") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("(cluster.redis_password)") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(log, std::size_t(1), countOf(log, "cluster bus: cannot reach Redis"));
 	}
 
 	/// Without cluster.redis a host is what it was: no bus, no cluster fields, no Redis.
