@@ -327,7 +327,8 @@ public:
 	/// Without cluster.redis a host is what it was: no bus, no cluster fields, no Redis.
 	void testNoClusterWithoutRedisKey()
 	{
-		_hosts.push_back(std::make_unique<HostProcess>(_files->writeConfig("route./chat = relay\n")));
+		const std::string file = _files->writeConfig("route./chat = relay\n");
+		_hosts.push_back(std::make_unique<HostProcess>(file));
 		WsClient a(_hosts[0]->port, "/chat");
 		WsClient b(_hosts[0]->port, "/chat");
 		a.sendText("count");
@@ -335,6 +336,12 @@ public:
 		const HttpAnswer health = httpGet(_hosts[0]->adminPort, "/health");
 		CPPUNIT_ASSERT_MESSAGE(health.body, health.body.find("cluster") == std::string::npos);
 		CPPUNIT_ASSERT(httpGet(_hosts[0]->adminPort, "/metrics").body.find("parley_cluster") == std::string::npos);
+		// Turning the cluster on needs a restart: a reload says so and changes nothing.
+		writeFile(file, HostFiles::commonKeys(_files->plugins()) + "route./chat = relay\ncluster.redis = 127.0.0.1:" +
+			std::to_string(closedPort()) + "\n");
+		_hosts[0]->signal(SIGHUP);
+		_hosts[0]->waitFor("changed keys that need a restart (the running values stay): cluster.*");
+		CPPUNIT_ASSERT(httpGet(_hosts[0]->adminPort, "/health").body.find("cluster") == std::string::npos);
 		_hosts[0]->signal(SIGTERM);
 		_hosts[0]->runner.wait();
 		const std::string log = _hosts[0]->runner.output();
