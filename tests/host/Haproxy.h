@@ -136,17 +136,7 @@ public:
 			out << exampleText("etc/haproxy/" + example, all);
 		}
 		const std::string binary = Poco::File("/usr/sbin/haproxy").exists() ? "/usr/sbin/haproxy" : "haproxy";
-		_runner = std::make_unique<ProcessRunner>(binary, std::vector<std::string>{"-db", "-f", _config}, 300);
-		_reader = std::thread([this] {
-			std::string line;
-			while (_runner->readLine(line))
-			{
-				std::lock_guard<std::mutex> lock(_mutex);
-				_log += line + "\n";
-			}
-			std::lock_guard<std::mutex> lock(_mutex);
-			_ended = true;
-		});
+		_process = std::make_unique<LoggedProcess>(binary, std::vector<std::string>{"-db", "-f", _config}, 300);
 		const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
 		for (;;)
 		{
@@ -160,8 +150,9 @@ public:
 			}
 			if (ended() || std::chrono::steady_clock::now() > deadline)
 			{
+				const std::string text = log();
 				stop();
-				CPPUNIT_FAIL("haproxy did not start (" + _config + "): " + log());
+				CPPUNIT_FAIL("haproxy did not start (" + _config + "): " + text);
 			}
 			::usleep(20000);
 		}
@@ -178,19 +169,11 @@ public:
 	/// Stops haproxy (SIGTERM) and waits for it; idempotent.
 	void stop()
 	{
-		if (!_runner) return;
-		::kill(_runner->pid(), SIGTERM);
-		if (_reader.joinable()) _reader.join();
-		_runner->wait();
-		_runner.reset();
+		_process.reset();
 	}
 
 	/// Everything haproxy printed so far (alerts, warnings, one log line per connection).
-	std::string log() const
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _log;
-	}
+	std::string log() const { return _process ? _process->log() : std::string(); }
 
 	/// Each server of each backend ("backend/server") with its state and sessions, from the CSV
 	/// of the stats page. Throws if the page cannot be read.
@@ -271,19 +254,11 @@ private:
 		}
 	}
 
-	bool ended() const
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _ended;
-	}
+	bool ended() const { return !_process || _process->ended(); }
 
 	std::uint16_t _plain = 0, _tls = 0, _stats = 0;
 	std::string _config;
-	std::unique_ptr<ProcessRunner> _runner;
-	std::thread _reader;
-	mutable std::mutex _mutex;
-	std::string _log;
-	bool _ended = false;
+	std::unique_ptr<LoggedProcess> _process;
 };
 
 } // namespace test

@@ -3,6 +3,7 @@
 // the client's address in whoami and in the per-address limits, and the connections closed and
 // counted for an untrusted proxy, a bad header, a header that never ends.
 //
+#include "Haproxy.h"
 #include "HostTestSupport.h"
 #include "ProcessRunner.h"
 #include "support/TestCertificates.h"
@@ -414,11 +415,7 @@ public:
 	{
 		// Debian's HAProxy in TCP mode in front (scripts/setup.sh installs it): `send-proxy` is v1,
 		// `send-proxy-v2` v2. The host sees the test's own socket: its port, not HAProxy's.
-		if (!onPath("haproxy"))
-		{
-			std::cout << "\n  SKIPPED: haproxy is not installed (apt-get install haproxy)\n";
-			return;
-		}
+		if (!debianToolOrSkip("haproxy", "haproxy")) return;
 		for (unsigned version : {1u, 2u})
 		{
 			TestHost host([version](HostConfig& c) { proxied(c, version); });
@@ -430,7 +427,7 @@ public:
 					<< "frontend parley\n  bind 127.0.0.1:" << front << "\n  default_backend hosts\n"
 					<< "backend hosts\n  server h1 127.0.0.1:" << host.port() << (version == 1 ? " send-proxy" : " send-proxy-v2") << "\n";
 			}
-			ProcessRunner haproxy("haproxy", {"-db", "-f", config.path()}, 60);
+			ProcessRunner haproxy(Poco::File("/usr/sbin/haproxy").exists() ? "/usr/sbin/haproxy" : "haproxy", {"-db", "-f", config.path()}, 60);
 			std::unique_ptr<RawSocket> s;
 			CPPUNIT_ASSERT_MESSAGE(haproxy.output(), eventually([&] {
 				try

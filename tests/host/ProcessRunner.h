@@ -9,6 +9,7 @@
 #include <Poco/PipeStream.h>
 #include <Poco/Process.h>
 #include <chrono>
+#include <csignal>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -108,6 +109,60 @@ private:
 	bool _finished = false;
 	bool _killed = false;
 	bool _waited = false;
+};
+
+/// A server a test runs in the background (haproxy, redis-server): its output gathered by a
+/// thread of its own, SIGTERM to stop it.
+class LoggedProcess
+{
+public:
+	/// Starts `command` with `args` (killed after `limitSeconds`).
+	LoggedProcess(const std::string& command, const std::vector<std::string>& args, int limitSeconds)
+		: _runner(command, args, limitSeconds)
+	{
+		_reader = std::thread([this] {
+			std::string line;
+			while (_runner.readLine(line))
+			{
+				std::lock_guard<std::mutex> lock(_mutex);
+				_log += line + "\n";
+			}
+			std::lock_guard<std::mutex> lock(_mutex);
+			_ended = true;
+		});
+	}
+
+	/// SIGTERM, then waits for it to end.
+	~LoggedProcess()
+	{
+		::kill(_runner.pid(), SIGTERM);
+		if (_reader.joinable()) _reader.join();
+		_runner.wait();
+	}
+
+	LoggedProcess(const LoggedProcess&) = delete;
+	LoggedProcess& operator=(const LoggedProcess&) = delete;
+
+	/// Everything it printed so far.
+	std::string log() const
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		return _log;
+	}
+
+	/// True once its output has ended (it exited).
+	bool ended() const
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		return _ended;
+	}
+
+private:
+	ProcessRunner _runner;
+	std::thread _reader;
+	mutable std::mutex _mutex;
+	std::string _log;
+	bool _ended = false;
 };
 
 } // namespace test

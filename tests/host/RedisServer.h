@@ -49,7 +49,7 @@ public:
 	/// Starts it (again) on the same port; waits until it answers.
 	void start()
 	{
-		if (_runner) return;
+		if (_process) return;
 		const std::string binary = Poco::File("/usr/bin/redis-server").exists() ? "/usr/bin/redis-server" : "redis-server";
 		std::vector<std::string> args{"--port", std::to_string(_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 			"--daemonize", "no", "--dir", "/tmp", "--loglevel", "warning"};
@@ -58,15 +58,7 @@ public:
 			args.push_back("--requirepass");
 			args.push_back(_password);
 		}
-		_runner = std::make_unique<ProcessRunner>(binary, args, 600);
-		_reader = std::thread([this] {
-			std::string line;
-			while (_runner->readLine(line))
-			{
-				std::lock_guard<std::mutex> lock(_mutex);
-				_log += line + "\n";
-			}
-		});
+		_process = std::make_unique<LoggedProcess>(binary, args, 600);
 		const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
 		for (;;)
 		{
@@ -80,8 +72,9 @@ public:
 			}
 			if (std::chrono::steady_clock::now() > deadline)
 			{
+				const std::string text = log();
 				stop();
-				CPPUNIT_FAIL("redis-server did not start on port " + std::to_string(_port) + ": " + log());
+				CPPUNIT_FAIL("redis-server did not start on port " + std::to_string(_port) + ": " + text);
 			}
 			::usleep(20000);
 		}
@@ -90,14 +83,10 @@ public:
 	/// Stops it (SIGTERM, no save) and waits; idempotent.
 	void stop()
 	{
-		if (!_runner) return;
-		::kill(_runner->pid(), SIGTERM);
-		if (_reader.joinable()) _reader.join();
-		_runner->wait();
-		_runner.reset();
+		_process.reset();
 	}
 
-	bool running() const { return _runner != nullptr; }
+	bool running() const { return _process != nullptr; }
 
 	/// Sends one command (AUTH first when there is a password) and returns the raw RESP reply
 	/// of the command (as much as came within 2 s). Throws if Redis cannot be reached.
@@ -122,11 +111,7 @@ public:
 		return reply.substr(std::min(skip, reply.size()));
 	}
 
-	std::string log() const
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _log;
-	}
+	std::string log() const { return _process ? _process->log() : std::string(); }
 
 private:
 	static std::string encode(const std::vector<std::string>& words)
@@ -168,10 +153,7 @@ private:
 
 	std::string _password;
 	std::uint16_t _port = 0;
-	std::unique_ptr<ProcessRunner> _runner;
-	std::thread _reader;
-	mutable std::mutex _mutex;
-	std::string _log;
+	std::unique_ptr<LoggedProcess> _process;
 };
 
 } // namespace test
