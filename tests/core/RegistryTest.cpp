@@ -97,15 +97,16 @@ public:
 	{
 		test::LogCapture log;
 		PluginRegistry registry(log.logger());
-		// test-plugins holds good ones (throwing, closer, sleepy, isolate-crash, isolate-stall, faulty;
-		// three gates) and three bad files.
+		// test-plugins holds good ones (throwing, closer, sleepy, isolate-crash, isolate-stall, faulty,
+		// relay; three gates) and three bad files.
 		const std::size_t loaded = registry.loadDirectory(test::testPluginDir());
-		CPPUNIT_ASSERT_EQUAL(std::size_t(9), loaded);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(10), loaded);
 		CPPUNIT_ASSERT(registry.has("isolate-crash") && registry.has("isolate-stall") && registry.has("faulty"));
 		CPPUNIT_ASSERT(registry.has("sleepy"));
 		CPPUNIT_ASSERT(registry.has("faulty"));
 		CPPUNIT_ASSERT(registry.has("throwing"));
 		CPPUNIT_ASSERT(registry.has("closer"));
+		CPPUNIT_ASSERT(registry.has("relay"));
 		for (const char* gate : {"header-gate", "sleepy-gate", "throwing-gate"})
 			CPPUNIT_ASSERT_EQUAL(std::string("gate"), registry.kindOf(gate));
 		CPPUNIT_ASSERT_EQUAL(std::string("responder"), registry.kindOf("sleepy"));
