@@ -14,44 +14,6 @@
 
 using namespace parley::test;
 
-namespace {
-
-/// Writes copies of `one` (a whole frame) to a non-blocking socket without ever reading, until
-/// the socket stays full for `stuckMs` (the host stopped reading) or `maxBytes` were written.
-/// Returns the number of bytes written (the last frame may be incomplete).
-std::size_t floodWithoutReading(RawSocket& s, const std::string& one, std::size_t maxBytes, int stuckMs)
-{
-	std::string batch;
-	while (batch.size() < 256 * 1024) batch += one;
-	const int flags = ::fcntl(s.fd(), F_GETFL, 0);
-	::fcntl(s.fd(), F_SETFL, flags | O_NONBLOCK);
-	std::size_t written = 0;
-	int stuck = 0;
-	while (written < maxBytes && stuck < stuckMs)
-	{
-		const std::size_t offset = written % batch.size();
-		const ssize_t n = ::send(s.fd(), batch.data() + offset, batch.size() - offset, MSG_NOSIGNAL);
-		if (n > 0)
-		{
-			written += static_cast<std::size_t>(n);
-			stuck = 0;
-		}
-		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		{
-			pollfd p{s.fd(), POLLOUT, 0};
-			if (::poll(&p, 1, 10) == 0) stuck += 10;
-		}
-		else
-		{
-			break; // the host closed the connection
-		}
-	}
-	::fcntl(s.fd(), F_SETFL, flags);
-	return written;
-}
-
-} // namespace
-
 class HostLimitsTest : public CppUnit::TestFixture
 {
 	CPPUNIT_TEST_SUITE(HostLimitsTest);
@@ -79,7 +41,7 @@ public:
 		// Far more than the socket buffers of both sides hold: the host must stop reading.
 		const std::string one = frame(OpBinary, message);
 		const std::size_t limit = std::size_t(256) << 20;
-		const std::size_t written = floodWithoutReading(flooder, one, limit, 1500);
+		const std::size_t written = writeUntilStuck(flooder, one, limit, 1500);
 		CPPUNIT_ASSERT_MESSAGE("the host never stopped reading: " + std::to_string(written), written < limit);
 		const std::size_t frames = written / one.size();
 		const std::size_t partial = written % one.size();

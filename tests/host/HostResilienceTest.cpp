@@ -25,36 +25,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// Writes `data` to a non-blocking copy of the socket's state until all of it went or the socket
-/// stayed full for `stuckMs`; returns the bytes written.
-std::size_t writeUntilStuck(RawSocket& s, const std::string& data, int stuckMs)
-{
-	const int flags = ::fcntl(s.fd(), F_GETFL, 0);
-	::fcntl(s.fd(), F_SETFL, flags | O_NONBLOCK);
-	std::size_t written = 0;
-	int stuck = 0;
-	while (written < data.size() && stuck < stuckMs)
-	{
-		const ssize_t n = ::send(s.fd(), data.data() + written, data.size() - written, MSG_NOSIGNAL);
-		if (n > 0)
-		{
-			written += static_cast<std::size_t>(n);
-			stuck = 0;
-		}
-		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		{
-			pollfd p{s.fd(), POLLOUT, 0};
-			if (::poll(&p, 1, 10) == 0) stuck += 10;
-		}
-		else
-		{
-			break;
-		}
-	}
-	::fcntl(s.fd(), F_SETFL, flags);
-	return written;
-}
-
 /// Reads the frames a cut client gets once it starts reading: data frames (each checked by
 /// `check`, which gets its index), then the close. Returns the close frame.
 template <class Check>
@@ -189,7 +159,7 @@ public:
 		const std::string one = frame(OpBinary, message);
 		std::string data;
 		for (int i = 0; i < 40000; ++i) data += one;   // 40 MB: far more than the socket buffers hold
-		const std::size_t written = writeUntilStuck(flooder, data, 300);
+		const std::size_t written = writeUntilStuck(flooder, data, data.size(), 300);
 		CPPUNIT_ASSERT_MESSAGE("the host never stopped reading", written < data.size());
 		const Clock::time_point stuckAt = Clock::now();
 		CPPUNIT_ASSERT(eventually([this] { return _host->server().metrics().sendTimeouts == 1; }));
@@ -228,7 +198,7 @@ public:
 		for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + (i / 4096) % 26);
 		const std::string one = frame(OpBinary, big);
 		const std::string data = one + one + one;
-		const std::size_t written = writeUntilStuck(flooder, data, 300);
+		const std::size_t written = writeUntilStuck(flooder, data, data.size(), 300);
 		const Clock::time_point stuckAt = Clock::now();
 		CPPUNIT_ASSERT(eventually([this] { return _host->server().metrics().sendTimeouts == 1; }));
 		const auto cutAfterMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - stuckAt).count();

@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <fcntl.h>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -554,6 +555,42 @@ inline std::string nodeTestDir(const std::string& script)
 	}
 	Poco::File(sourceDir() + "/tests/node/" + script).copyTo(dir);
 	return dir;
+}
+
+/// Writes `pattern` over and over (the same bytes in a 256 KiB or larger buffer) to the socket
+/// without ever reading, until `maxBytes` went or the socket stayed full for `stuckMs` (the host
+/// stopped reading); the socket is non-blocking meanwhile. Returns the bytes written (the last
+/// copy of the pattern may be incomplete). Stops early if the host closes the connection.
+inline std::size_t writeUntilStuck(RawSocket& s, const std::string& pattern, std::size_t maxBytes, int stuckMs)
+{
+	std::string batch;
+	while (batch.size() < 256 * 1024) batch += pattern;
+	const int flags = ::fcntl(s.fd(), F_GETFL, 0);
+	::fcntl(s.fd(), F_SETFL, flags | O_NONBLOCK);
+	std::size_t written = 0;
+	int stuck = 0;
+	while (written < maxBytes && stuck < stuckMs)
+	{
+		const std::size_t offset = written % batch.size();
+		const std::size_t want = std::min(batch.size() - offset, maxBytes - written);
+		const ssize_t n = ::send(s.fd(), batch.data() + offset, want, MSG_NOSIGNAL);
+		if (n > 0)
+		{
+			written += static_cast<std::size_t>(n);
+			stuck = 0;
+		}
+		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		{
+			pollfd p{s.fd(), POLLOUT, 0};
+			if (::poll(&p, 1, 10) == 0) stuck += 10;
+		}
+		else
+		{
+			break; // the host closed the connection
+		}
+	}
+	::fcntl(s.fd(), F_SETFL, flags);
+	return written;
 }
 
 /// True if `reply` is `message` + " " + an integer in [0, 999999] (the random-suffix format).
