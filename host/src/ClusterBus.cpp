@@ -137,6 +137,12 @@ void ClusterBus::stop()
 	if (_subscriber.joinable()) _subscriber.join();
 }
 
+bool ClusterBus::stopRequested()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return _stopping;
+}
+
 bool ClusterBus::waitStop(unsigned ms)
 {
 	std::unique_lock<std::mutex> lock(_mutex);
@@ -245,10 +251,7 @@ void ClusterBus::publisher()
 	Clock::time_point nextPresence = Clock::now();
 	for (;;)
 	{
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			if (_stopping) break;
-		}
+		if (stopRequested()) break;
 		if (!_pub.isOpen())
 		{
 			try
@@ -448,10 +451,7 @@ void ClusterBus::subscriber()
 	Clock::time_point lastData = Clock::now();
 	for (;;)
 	{
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			if (_stopping) break;
-		}
+		if (stopRequested()) break;
 		if (!_sub.isOpen())
 		{
 			try

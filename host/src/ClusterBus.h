@@ -101,6 +101,7 @@ private:
 	void deliver(const std::string& data);
 	int routeId(const std::string& path);
 	void setState(bool publisherSide, bool up, const std::string& why);
+	bool stopRequested();
 	bool waitStop(unsigned ms);
 
 	HostContext& _context;

@@ -31,13 +31,23 @@ void RedisLink::open(const std::string& host, std::uint16_t port, const std::str
 	}
 	_in = std::make_unique<Poco::Redis::RedisInputStream>(_socket);
 	_out = std::make_unique<Poco::Redis::RedisOutputStream>(_socket);
-	if (password.empty()) return;
-	Poco::Redis::Array auth;
-	auth.add("AUTH").add(password);
-	write(auth);
+	if (!password.empty())
+	{
+		Poco::Redis::Array auth;
+		auth.add("AUTH").add(password);
+		write(auth);
+		flush();
+		const RedisType::Ptr reply = read();
+		if (isError(reply)) fail("AUTH refused: " + text(reply) + " (cluster.redis_password)");
+	}
+	// A connect can succeed on a Redis that does not answer (stopped, overloaded: the kernel
+	// accepts for it); the link counts as open only once Redis has answered.
+	Poco::Redis::Array ping;
+	ping.add("PING");
+	write(ping);
 	flush();
-	const RedisType::Ptr reply = read();
-	if (isError(reply)) fail("AUTH refused: " + text(reply) + " (cluster.redis_password)");
+	const RedisType::Ptr pong = read();
+	if (isError(pong)) fail("PING refused: " + text(pong));
 }
 
 void RedisLink::close() noexcept

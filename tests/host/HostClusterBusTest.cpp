@@ -16,6 +16,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace parley::test;
@@ -67,6 +68,7 @@ class HostClusterBusTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testPresenceCountsEveryHost);
 	CPPUNIT_TEST(testIsolatedRouteCountsEveryHost);
 	CPPUNIT_TEST(testRedisGoesAwayAndComesBack);
+	CPPUNIT_TEST(testRedisThatStopsAnswering);
 	CPPUNIT_TEST(testHostStartsWithoutRedis);
 	CPPUNIT_TEST(testRedisWithAPassword);
 	CPPUNIT_TEST(testNoClusterWithoutRedisKey);
@@ -272,6 +274,67 @@ public:
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(log, std::size_t(1), countOf(log, "cluster bus: lost Redis at " + redis.address()));
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(log, std::size_t(1), countOf(log, "cluster bus: Redis at " + redis.address() + " is back after "));
 		CPPUNIT_ASSERT_MESSAGE(log, log.find("messages could not be published meanwhile") != std::string::npos);
+	}
+
+	/// A Redis that keeps its port and connections but answers nothing (SIGSTOP): every wait on it
+	/// has a deadline, so within a few seconds the hosts say "degraded" and why, local traffic never
+	/// waits for it, what could not be published is counted, a reconnect to the silent port does
+	/// not count as up, and when it answers again (SIGCONT) cross-host delivery comes back.
+	void testRedisThatStopsAnswering()
+	{
+		if (!debianToolOrSkip("redis-server", "redis-server")) return;
+		RedisServer redis;
+		startHosts(redis, 2);
+		WsClient a(_hosts[0]->port, "/chat");
+		WsClient a2(_hosts[0]->port, "/chat");
+		WsClient b(_hosts[1]->port, "/chat");
+		waitUp();
+		const double unpublishedBefore = metric(_hosts[0]->adminPort, "parley_cluster_unpublished_total");
+		redis.pause();
+		// Local delivery does not wait for Redis, before or after the hosts notice.
+		const int during = 30;
+		for (int i = 0; i < during; ++i)
+		{
+			a.sendText("stalled " + std::to_string(i));
+			CPPUNIT_ASSERT_EQUAL("stalled " + std::to_string(i), a.readFrame().payload);
+			CPPUNIT_ASSERT_EQUAL("stalled " + std::to_string(i), a2.readFrame().payload);
+			if (i == 0)
+				for (const auto& host : _hosts)
+					CPPUNIT_ASSERT(eventually([&] { return httpGet(host->adminPort, "/health").body.find("\"status\":\"degraded\"") != std::string::npos; }));
+		}
+		Frame f;
+		CPPUNIT_ASSERT_MESSAGE("b got '" + f.payload + "' from a silent Redis", !nextWithin(b, 300, f));
+		// Reconnects reach the stopped Redis's port (the kernel accepts for it) but never count as up.
+		::usleep(2500000);
+		CPPUNIT_ASSERT_EQUAL(0.0, metric(_hosts[0]->adminPort, "parley_cluster_up"));
+		CPPUNIT_ASSERT(eventually([&] {
+			return metric(_hosts[0]->adminPort, "parley_cluster_unpublished_total") == unpublishedBefore + during;
+		}));
+
+		redis.resume();
+		waitUp();
+		int sent = 0;
+		bool through = false;
+		for (; !through && sent < 500; ++sent)
+		{
+			a.sendText("again " + std::to_string(sent));
+			a.readFrame();
+			a2.readFrame();
+			through = nextWithin(b, 20, f);
+		}
+		CPPUNIT_ASSERT_MESSAGE("cross-host delivery did not come back", through);
+		const std::string first = f.payload;
+		for (const auto& host : _hosts)
+		{
+			host->signal(SIGTERM);
+			CPPUNIT_ASSERT_EQUAL(0, host->runner.wait());
+		}
+		const std::string log = _hosts[0]->runner.output();
+		_hosts.clear();
+		std::cout << " [" << during << " sent while Redis was silent, all delivered here and counted unpublished; first across after "
+				  << first << "] " << std::flush;
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("cluster bus: lost Redis at " + redis.address()) != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("cluster bus: Redis at " + redis.address() + " is back after ") != std::string::npos);
 	}
 
 	/// Redis unreachable at start: the host starts anyway, serves its own connections, says

@@ -150,6 +150,8 @@ public:
 		return _log;
 	}
 
+	int pid() const { return _runner.pid(); }
+
 	/// True once its output has ended (it exited).
 	bool ended() const
 	{

@@ -37,7 +37,11 @@ public:
 		start();
 	}
 
-	~RedisServer() { stop(); }
+	~RedisServer()
+	{
+		if (_process) ::kill(_process->pid(), SIGCONT);
+		stop();
+	}
 
 	RedisServer(const RedisServer&) = delete;
 	RedisServer& operator=(const RedisServer&) = delete;
@@ -87,6 +91,10 @@ public:
 	}
 
 	bool running() const { return _process != nullptr; }
+
+	/// SIGSTOP / SIGCONT: a Redis that keeps its connections and port but answers nothing.
+	void pause() { CPPUNIT_ASSERT(_process && ::kill(_process->pid(), SIGSTOP) == 0); }
+	void resume() { CPPUNIT_ASSERT(_process && ::kill(_process->pid(), SIGCONT) == 0); }
 
 	/// Sends one command (AUTH first when there is a password) and returns the raw RESP reply
 	/// of the command (as much as came within 2 s). Throws if Redis cannot be reached.
